@@ -1,0 +1,29 @@
+"""Template context shared by every console page: the navigation the actor may use."""
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+from fangkong.accounts.roles import is_staff_member, may_browse_audit
+
+_NAV = [
+    ("core:home", _("首页"), is_staff_member),
+    ("places:tree", _("地点"), is_staff_member),
+    ("people:list", _("人员台账"), is_staff_member),
+    ("people:duplicates", _("疑似重复"), is_staff_member),
+    ("core:audit", _("审计日志"), may_browse_audit),
+]
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_items": []}
+    items = []
+    for name, label, allowed in _NAV:
+        if not allowed(user):
+            continue
+        try:
+            items.append({"url": reverse(name), "label": label, "active": request.path.startswith(reverse(name)) and reverse(name) != "/"})
+        except NoReverseMatch:
+            continue
+    return {"nav_items": items}

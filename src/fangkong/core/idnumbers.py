@@ -1,0 +1,104 @@
+"""Identity document and phone number rules.
+
+Mainland resident ID numbers follow GB 11643-1999: 6 digits of region, 8 of birth date,
+3 of sequence (odd for men, even for women) and one check character computed mod 11.
+"""
+
+import datetime
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_CHECK_CHARS = "10X98765432"
+_MAINLAND_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_PASSPORT = re.compile(r"^[A-Z0-9]{5,17}$")
+_PERMIT = re.compile(r"^[A-Z0-9]{6,18}$")
+
+
+def normalize_text(value) -> str:
+    """Full-width to half-width, stray spaces removed at the ends and collapsed inside."""
+    if value is None:
+        return ""
+    text = unicodedata.normalize("NFKC", str(value))
+    return " ".join(text.split())
+
+
+def compact(value) -> str:
+    """normalize_text with every inner space removed too (for numbers and codes)."""
+    return normalize_text(value).replace(" ", "")
+
+
+def id_check_char(first17: str) -> str:
+    total = sum(int(d) * w for d, w in zip(first17, _WEIGHTS))
+    return _CHECK_CHARS[total % 11]
+
+
+@dataclass(frozen=True)
+class ResidentId:
+    number: str
+    birth_date: datetime.date
+    sex: str  # "M" or "F"
+
+
+def parse_resident_id(raw) -> ResidentId:
+    """Validate an 18-digit resident ID and derive its birth date and sex.
+
+    Lowercase x is accepted and normalised to X. Raises ValidationError in Chinese.
+    """
+    number = compact(raw).upper()
+    if not re.fullmatch(r"\d{17}[\dX]", number):
+        raise ValidationError(_("身份证号应为18位,前17位为数字,最后一位为数字或X"), code="id_format")
+    try:
+        birth = datetime.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        raise ValidationError(_("身份证号中的出生日期不存在"), code="id_birth_date") from None
+    if birth.year < 1900 or birth > datetime.date.today():
+        raise ValidationError(_("身份证号中的出生日期不存在"), code="id_birth_date")
+    if id_check_char(number[:17]) != number[17]:
+        raise ValidationError(_("身份证号校验位错误"), code="id_checksum")
+    sex = "M" if int(number[16]) % 2 else "F"
+    return ResidentId(number=number, birth_date=birth, sex=sex)
+
+
+def normalize_document_number(id_type: str, raw) -> str:
+    """Validate a document number for its type and return its canonical form."""
+    from fangkong.people.models import IdType
+
+    number = compact(raw).upper()
+    if not number:
+        raise ValidationError(_("证件号码不能为空"), code="required")
+    if id_type == IdType.RESIDENT_ID:
+        return parse_resident_id(number).number
+    pattern = _PASSPORT if id_type == IdType.PASSPORT else _PERMIT
+    if not pattern.fullmatch(number):
+        raise ValidationError(_("证件号码格式不正确"), code="document_format")
+    return number
+
+
+def normalize_phone(raw) -> str:
+    """A mainland mobile number: 11 digits starting 13–19; +86 / 86 prefix and separators dropped."""
+    phone = re.sub(r"[\s\-()]", "", compact(raw))
+    if phone.startswith("+86"):
+        phone = phone[3:]
+    elif phone.startswith("86") and len(phone) == 13:
+        phone = phone[2:]
+    if not _MAINLAND_MOBILE.fullmatch(phone):
+        raise ValidationError(_("手机号应为11位中国大陆手机号"), code="phone_format")
+    return phone
+
+
+def looks_like_full_resident_id(text: str) -> bool:
+    return bool(re.fullmatch(r"\d{17}[\dXx]", compact(text)))
+
+
+def compose_resident_id(region: str, birth_date: datetime.date, sequence: int) -> str:
+    """Build a valid 18-digit ID: region (6 digits), birth date, 3-digit sequence (odd = man), check char.
+
+    Used for demo data and tests, which must never use real people's numbers.
+    """
+    first17 = f"{region}{birth_date:%Y%m%d}{sequence % 1000:03d}"
+    return first17 + id_check_char(first17)

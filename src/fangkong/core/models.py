@@ -1,0 +1,54 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class TimeStamped(models.Model):
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class AuditEvent(models.Model):
+    """Who saw, exported or changed personal data, from where and when."""
+
+    class Action(models.TextChoices):
+        CREATE = "create", _("新建")
+        UPDATE = "update", _("修改")
+        DELETE = "delete", _("删除")
+        REVEAL = "reveal", _("查看完整信息")
+        EXPORT = "export", _("导出")
+        IMPORT = "import", _("导入")
+        MERGE = "merge", _("合并")
+        SEARCH_FULL_ID = "search_full_id", _("按完整证件号查询")
+        SIGN_IN = "sign_in", _("登录")
+        TOKEN = "token", _("创建令牌")
+
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    actor_label = models.CharField(_("操作人"), max_length=150)
+    via = models.CharField(_("途径"), max_length=20, default="web")
+    action = models.CharField(_("动作"), max_length=20, choices=Action.choices)
+    object_type = models.CharField(_("对象类型"), max_length=50)
+    object_id = models.CharField(_("对象编号"), max_length=50, blank=True)
+    object_repr = models.CharField(_("对象"), max_length=200, blank=True)
+    fields = models.JSONField(_("字段"), default=list, blank=True)
+    community = models.ForeignKey("places.Community", null=True, blank=True, on_delete=models.SET_NULL)
+    client_address = models.GenericIPAddressField(_("客户端地址"), null=True, blank=True)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["community", "-created_at"]), models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self):
+        return f"{self.actor_label} {self.get_action_display()} {self.object_repr}"
+
+
+class Throttle(models.Model):
+    """A counter per key and window, shared by every app server through the database."""
+
+    key = models.CharField(max_length=200, unique=True)
+    window_start = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)

@@ -1,0 +1,91 @@
+"""The one mechanism that limits every read to the actor's scope.
+
+A staff account is bound to a street, communities or grids; a resident to their household;
+the system administrator (superuser) sees everything. Each scoped model names, in
+`scope_fields`, the path from its rows to a street, community, grid or household id;
+`Model.objects.in_scope(actor)` turns the actor's scope into one filter on those paths.
+Console, API, exports and CLI all read through it.
+"""
+
+from dataclasses import dataclass, field
+
+from django.db import models
+from django.db.models import Q
+
+
+@dataclass(frozen=True)
+class Scope:
+    everything: bool = False
+    street_ids: frozenset = field(default_factory=frozenset)
+    community_ids: frozenset = field(default_factory=frozenset)
+    grid_ids: frozenset = field(default_factory=frozenset)
+    household_ids: frozenset = field(default_factory=frozenset)
+
+
+def _compute_scope(actor) -> Scope:
+    from fangkong.accounts.models import Role
+    from fangkong.places.models import Community
+
+    if actor is None or not actor.is_authenticated or not actor.is_active:
+        return Scope()
+    if actor.is_superuser:
+        return Scope(everything=True)
+    if actor.role == Role.RESIDENT:
+        household_id = actor.person.household_id if actor.person_id else None
+        return Scope(household_ids=frozenset([household_id] if household_id else []))
+    street_ids = frozenset([actor.scope_street_id] if actor.scope_street_id else [])
+    community_ids = set(actor.scope_communities.values_list("id", flat=True))
+    if street_ids:
+        community_ids |= set(Community.objects.filter(street_id__in=street_ids).values_list("id", flat=True))
+    grid_ids = frozenset(actor.scope_grids.values_list("id", flat=True))
+    return Scope(street_ids=street_ids, community_ids=frozenset(community_ids), grid_ids=grid_ids)
+
+
+def scope_of(actor) -> Scope:
+    """The actor's scope, computed once per actor object (one request, one command)."""
+    if actor is None:
+        return Scope()
+    cached = getattr(actor, "_fangkong_scope", None)
+    if cached is None:
+        cached = _compute_scope(actor)
+        actor._fangkong_scope = cached
+    return cached
+
+
+def forget_scope(actor) -> None:
+    if hasattr(actor, "_fangkong_scope"):
+        del actor._fangkong_scope
+
+
+def community_ids_in_scope(actor) -> frozenset | None:
+    """The communities the actor sees wholly; None means every community."""
+    scope = scope_of(actor)
+    return None if scope.everything else scope.community_ids
+
+
+class ScopedQuerySet(models.QuerySet):
+    def in_scope(self, actor):
+        scope = scope_of(actor)
+        if scope.everything:
+            return self
+        paths = self.model.scope_fields
+        condition = Q(pk__in=[])
+        direct = [("street", scope.street_ids), ("community", scope.community_ids),
+                  ("grid", scope.grid_ids), ("household", scope.household_ids)]
+        for key, ids in direct:
+            if ids and key in paths:
+                condition |= Q(**{f"{paths[key]}__in": ids})
+        related = [("community_any", scope.community_ids), ("grid_any", scope.grid_ids)]
+        for key, ids in related:
+            if ids and key in paths:
+                matching = self.model._default_manager.filter(**{f"{paths[key]}__in": ids}).values("pk")
+                condition |= Q(pk__in=matching)
+        return self.filter(condition)
+
+
+def ensure_in_scope(actor, obj) -> None:
+    """Raise 404 when obj lies outside the actor's scope (a write must not reveal it exists)."""
+    from django.http import Http404
+
+    if not type(obj).objects.in_scope(actor).filter(pk=obj.pk).exists():
+        raise Http404

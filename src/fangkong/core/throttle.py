@@ -1,0 +1,31 @@
+"""Fixed-window rate limits kept in the database, so every app server shares them."""
+
+import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from fangkong.core.models import Throttle
+
+
+def hits(key: str, window_seconds: int) -> int:
+    row = Throttle.objects.filter(key=key).first()
+    if row is None or row.window_start < timezone.now() - datetime.timedelta(seconds=window_seconds):
+        return 0
+    return row.count
+
+
+def hit(key: str, window_seconds: int) -> int:
+    """Count one hit for key and return the count within the current window."""
+    now = timezone.now()
+    with transaction.atomic():
+        row, _ = Throttle.objects.select_for_update().get_or_create(key=key, defaults={"window_start": now})
+        if row.window_start < now - datetime.timedelta(seconds=window_seconds):
+            row.window_start, row.count = now, 0
+        row.count += 1
+        row.save(update_fields=["window_start", "count"])
+        return row.count
+
+
+def reset(key: str) -> None:
+    Throttle.objects.filter(key=key).delete()

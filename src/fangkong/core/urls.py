@@ -1,0 +1,6 @@
+from django.urls import path
+
+from fangkong.core import views
+
+app_name = "core"
+urlpatterns = []

@@ -1,0 +1,105 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from fangkong.core.masking import mask_id_number, mask_phone
+from fangkong.core.models import TimeStamped
+from fangkong.core.scope import ScopedQuerySet
+
+
+class IdType(models.TextChoices):
+    RESIDENT_ID = "resident_id", _("居民身份证")
+    PASSPORT = "passport", _("护照")
+    HK_MACAO_PERMIT = "hk_macao_permit", _("港澳居民来往内地通行证")
+    TAIWAN_PERMIT = "taiwan_permit", _("台湾居民来往大陆通行证")
+    HMT_RESIDENCE_PERMIT = "hmt_residence_permit", _("港澳台居民居住证")
+    FOREIGN_PERMANENT = "foreign_permanent", _("外国人永久居留身份证")
+
+
+class Sex(models.TextChoices):
+    MALE = "M", _("男")
+    FEMALE = "F", _("女")
+
+
+class Residency(models.TextChoices):
+    REGISTERED = "registered", _("户籍")
+    RESIDENT = "resident", _("常住")
+    FLOATING = "floating", _("流动")
+    VISITOR = "visitor", _("临时来访")
+
+
+class Tag(models.TextChoices):
+    """Special populations (重点人群) the field work must not forget."""
+
+    ELDERLY_ALONE = "elderly_alone", _("独居老人")
+    CHRONIC_SEVERE = "chronic_severe", _("重症慢病")
+    PREGNANT = "pregnant", _("孕产妇")
+    DIALYSIS = "dialysis", _("透析")
+    CHEMOTHERAPY = "chemotherapy", _("化疗")
+    DISABLED = "disabled", _("残疾人")
+    IMMOBILE = "immobile", _("失能卧床")
+    KEY_WORKER = "key_worker", _("保洁保安保供")
+    HARDSHIP = "hardship", _("困难群众")
+    RETURNING_STUDENT = "returning_student", _("返乡大学生")
+    INFANT = "infant", _("婴幼儿")
+    MEDICAL_WORKER = "medical_worker", _("医务人员")
+
+
+class PersonQuerySet(ScopedQuerySet):
+    def with_address(self):
+        return self.select_related("community", "household__building", "household__unit", "household__compound")
+
+    def with_tags(self):
+        return self.prefetch_related("tags")
+
+
+class Person(TimeStamped):
+    community = models.ForeignKey("places.Community", on_delete=models.PROTECT, related_name="persons", verbose_name=_("社区"))
+    household = models.ForeignKey("places.Household", null=True, blank=True, on_delete=models.SET_NULL, related_name="members", verbose_name=_("户"))
+    name = models.CharField(_("姓名"), max_length=50)
+    name_pinyin = models.CharField(max_length=200, blank=True, db_index=True)
+    name_initials = models.CharField(max_length=50, blank=True, db_index=True)
+    id_type = models.CharField(_("证件类型"), max_length=30, choices=IdType.choices, default=IdType.RESIDENT_ID)
+    id_number = models.CharField(_("证件号码"), max_length=30)
+    id_last4 = models.CharField(max_length=4, db_index=True)
+    sex = models.CharField(_("性别"), max_length=1, choices=Sex.choices, blank=True)
+    birth_date = models.DateField(_("出生日期"), null=True, blank=True)
+    phone = models.CharField(_("联系电话"), max_length=20, blank=True)
+    phone_last4 = models.CharField(max_length=4, blank=True, db_index=True)
+    relationship = models.CharField(_("与户主关系"), max_length=20, blank=True)
+    residency = models.CharField(_("人员类型"), max_length=20, choices=Residency.choices, default=Residency.RESIDENT)
+    notes = models.CharField(_("备注"), max_length=500, blank=True)
+
+    objects = PersonQuerySet.as_manager()
+    scope_fields = {"community": "community_id", "grid": "household__grid_id", "household": "household_id"}
+
+    class Meta:
+        ordering = ["household_id", "id"]
+        verbose_name = _("人员")
+        constraints = [models.UniqueConstraint(fields=["id_type", "id_number"], name="person_unique_document")]
+        indexes = [models.Index(fields=["community", "name"]), models.Index(fields=["name", "phone"]), models.Index(fields=["name", "birth_date"])]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def masked_id_number(self) -> str:
+        return mask_id_number(self.id_number)
+
+    @property
+    def masked_phone(self) -> str:
+        return mask_phone(self.phone)
+
+    def tag_codes(self) -> list[str]:
+        return sorted(t.tag for t in self.tags.all())
+
+    def tag_labels(self) -> list[str]:
+        return [Tag(code).label for code in self.tag_codes()]
+
+
+class PersonTag(models.Model):
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="tags")
+    tag = models.CharField(_("重点人群"), max_length=30, choices=Tag.choices)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["person", "tag"], name="person_tag_unique")]
+        indexes = [models.Index(fields=["tag"])]

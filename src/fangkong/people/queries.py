@@ -1,0 +1,109 @@
+"""Scoped reads of the people registry: lists, search, duplicate suspects, counts."""
+
+import re
+
+from django.conf import settings
+from django.db.models import Count, Q
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+
+from fangkong.core import audit, throttle
+from fangkong.core.errors import RateLimited
+from fangkong.core.idnumbers import compact, normalize_text
+from fangkong.people.models import Person, PersonTag, Tag
+from fangkong.places.models import Household
+
+_ADDRESS = re.compile(r"^(\w+?)(?:号楼|栋)?-(\w+?)(?:单元)?(?:-(\w+?)室?)?$")
+_LAST4 = re.compile(r"^\d{3}[\dXx]$")
+_LONG_NUMBER = re.compile(r"[0-9A-Za-z]{15,}")
+_LATIN = re.compile(r"^[a-z]+$")
+
+
+def persons_for(actor):
+    return Person.objects.in_scope(actor)
+
+
+def get_person_for(actor, pk) -> Person:
+    return get_object_or_404(persons_for(actor).with_address().with_tags(), pk=pk)
+
+
+def _guard_full_number_search(actor, text: str) -> None:
+    """Full-ID searches are limited per account: typing a name and an ID must not be a lookup service."""
+    count = throttle.hit(f"full-id-search:{actor.pk}", settings.FULL_ID_SEARCH_WINDOW_SECONDS)
+    if count > settings.FULL_ID_SEARCH_LIMIT:
+        raise RateLimited(_("按完整证件号查询过于频繁,请稍后再试"))
+    audit.record(actor=actor, action=audit.Action.SEARCH_FULL_ID, object_type="person",
+                 object_repr=_("按完整证件号查询"), fields=["id_number"])
+
+
+def search_condition(actor, text: str) -> Q:
+    """What a search box text means: name, pinyin, last 4 digits, phone, full ID or '3-2-301'."""
+    text = normalize_text(text)
+    if not text:
+        return Q()
+    full_number = _LONG_NUMBER.search(compact(text))
+    if full_number:
+        _guard_full_number_search(actor, text)
+        condition = Q(id_number=full_number.group(0).upper())
+        name = _LONG_NUMBER.sub("", compact(text))
+        return condition & Q(name__icontains=name) if name else condition
+    compacted = compact(text)
+    if _LAST4.match(compacted):
+        return Q(id_last4=compacted.upper()) | Q(phone_last4=compacted)
+    if re.fullmatch(r"1\d{10}", compacted):
+        return Q(phone=compacted)
+    address = _ADDRESS.match(compacted)
+    if address:
+        building, unit, room = address.groups()
+        condition = Q(household__building__number=building, household__unit__number=unit)
+        return condition & Q(household__room=room) if room else condition
+    lowered = compacted.lower()
+    if _LATIN.match(lowered):
+        return Q(name_initials__startswith=lowered) | Q(name_pinyin__startswith=lowered)
+    return Q(name__contains=text)
+
+
+def search_persons(actor, text: str = "", *, tag: str = "", residency: str = "", grid_id=None, household_id=None):
+    persons = persons_for(actor).filter(search_condition(actor, text))
+    if tag:
+        persons = persons.filter(tags__tag=tag)
+    if residency:
+        persons = persons.filter(residency=residency)
+    if grid_id:
+        persons = persons.filter(household__grid_id=grid_id)
+    if household_id:
+        persons = persons.filter(household_id=household_id)
+    return persons.with_address().with_tags().order_by("household__building__number", "household__unit__number",
+                                                       "household__room", "id")
+
+
+def duplicate_suspects(actor) -> list[dict]:
+    """Groups of records that may be one person: same name and phone, or same name and birth date."""
+    persons = persons_for(actor)
+    groups = []
+    for fields, reason in ((("name", "phone"), _("姓名和手机号相同")), (("name", "birth_date"), _("姓名和出生日期相同"))):
+        keys = (persons.exclude(**{f"{fields[1]}__in": ["", None]}) if fields[1] == "phone"
+                else persons.exclude(birth_date=None))
+        keys = keys.values(*fields).annotate(n=Count("id")).filter(n__gt=1).order_by(*fields)[:200]
+        for key in keys:
+            members = list(persons.filter(**{f: key[f] for f in fields}).with_address().order_by("id"))
+            groups.append({"reason": reason, "persons": members})
+    seen, unique = set(), []
+    for group in groups:
+        ids = tuple(p.id for p in group["persons"])
+        if ids not in seen:
+            seen.add(ids)
+            unique.append(group)
+    return unique
+
+
+def scope_counts(actor) -> dict:
+    """The home page's figures: households, persons and each tag, within the actor's scope."""
+    persons = persons_for(actor)
+    tag_counts = dict(PersonTag.objects.filter(person__in=persons.values("id")).values_list("tag")
+                      .annotate(n=Count("id")).values_list("tag", "n"))
+    return {
+        "households": Household.objects.in_scope(actor).count(),
+        "persons": persons.count(),
+        "tags": [{"code": code, "label": label, "count": tag_counts.get(code, 0)} for code, label in Tag.choices],
+    }

@@ -1,0 +1,13 @@
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from fangkong.api import api
+
+urlpatterns = [
+    path("api/v1/", api.urls),
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("accounts/", include("fangkong.accounts.urls")),
+    path("places/", include("fangkong.places.urls")),
+    path("people/", include("fangkong.people.urls")),
+    path("", include("fangkong.core.urls")),
+]
