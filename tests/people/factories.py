@@ -2,7 +2,7 @@ import datetime
 
 import factory
 
-from fangkong.core.idnumbers import compose_resident_id
+from fangkong.core.idnumbers import compose_resident_id, parse_resident_id
 from fangkong.people.models import Person, PersonTag
 from fangkong.people.names import pinyin_keys
 from tests.places.factories import HouseholdFactory
@@ -18,12 +18,17 @@ def resident_id(n: int, *, birth=datetime.date(1980, 1, 1), male=True) -> str:
 class PersonFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Person
+        skip_postgeneration_save = True
 
     household = factory.SubFactory(HouseholdFactory)
     community = factory.SelfAttribute("household.community")
     name = factory.Sequence(lambda n: f"测试{n}")
     id_number = factory.Sequence(resident_id)
     id_last4 = factory.LazyAttribute(lambda p: p.id_number[-4:])
+    id_type = "resident_id"
+    sex = factory.LazyAttribute(lambda p: parse_resident_id(p.id_number).sex if p.id_type == "resident_id" else "")
+    birth_date = factory.LazyAttribute(
+        lambda p: parse_resident_id(p.id_number).birth_date if p.id_type == "resident_id" else None)
     name_pinyin = factory.LazyAttribute(lambda p: pinyin_keys(p.name)[0])
     name_initials = factory.LazyAttribute(lambda p: pinyin_keys(p.name)[1])
     phone = factory.Sequence(lambda n: f"138{n:08d}")

@@ -72,24 +72,28 @@ def otp_request(*, phone: str) -> None:
         get_sender().send_code(phone, code)
 
 
-@transaction.atomic
+def _consume_code(phone: str, code: str) -> bool:
+    """Mark the phone's latest live code used when code matches; count a wrong try otherwise."""
+    with transaction.atomic():
+        entry = (OneTimeCode.objects.select_for_update()
+                 .filter(phone=phone, used_at=None, expires_at__gt=timezone.now()).order_by("-created_at").first())
+        if entry is None or entry.attempts >= OTP_MAX_ATTEMPTS:
+            return False
+        if not hmac.compare_digest(entry.digest, _digest(str(code).strip())):
+            entry.attempts += 1
+            entry.save(update_fields=["attempts"])
+            return False
+        entry.used_at = timezone.now()
+        entry.save(update_fields=["used_at"])
+        return True
+
+
 def otp_verify(*, phone: str, code: str) -> User:
     """The resident account for phone when code is its latest unexpired, unused code."""
     phone = normalize_phone(phone)
-    entry = (OneTimeCode.objects.select_for_update().filter(phone=phone, used_at=None, expires_at__gt=timezone.now())
-             .order_by("-created_at").first())
-    wrong = DomainError(_("验证码错误或已过期"), code="bad_code", fields={"code": _("验证码错误或已过期")})
-    if entry is None or entry.attempts >= OTP_MAX_ATTEMPTS:
-        raise wrong
-    if not hmac.compare_digest(entry.digest, _digest(str(code).strip())):
-        entry.attempts += 1
-        entry.save(update_fields=["attempts"])
-        raise wrong
-    entry.used_at = timezone.now()
-    entry.save(update_fields=["used_at"])
     user = User.objects.filter(phone=phone, role=Role.RESIDENT, is_active=True).first()
-    if user is None:
-        raise wrong
+    if not _consume_code(phone, code) or user is None:
+        raise DomainError(_("验证码错误或已过期"), code="bad_code", fields={"code": _("验证码错误或已过期")})
     return user
 
 
