@@ -104,3 +104,9 @@ def test_user_create_refuses_duplicates(db):
     services.user_create(actor=None, username="boss", password="x" * 12, superuser=True)
     with pytest.raises(DomainError):
         services.user_create(actor=None, username="boss", password="y" * 12)
+
+
+def test_a_malformed_phone_is_a_clear_error(db):
+    with pytest.raises(DomainError) as err:
+        services.otp_request(phone="12345")
+    assert "phone" in err.value.fields

@@ -6,6 +6,7 @@ import hmac
 import secrets
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,10 +14,17 @@ from django.utils.translation import gettext as _
 from fangkong.accounts.models import ApiToken, OneTimeCode, Role, User
 from fangkong.accounts.sms import get_sender
 from fangkong.core import audit, throttle
-from fangkong.core.errors import DomainError, NotAllowed, RateLimited
+from fangkong.core.errors import DomainError, NotAllowed, RateLimited, from_validation_error
 from fangkong.core.idnumbers import normalize_phone
 
 OTP_MAX_ATTEMPTS = 5
+
+
+def _phone(raw: str) -> str:
+    try:
+        return normalize_phone(raw)
+    except ValidationError as err:
+        raise from_validation_error(err, "phone") from None
 
 
 def _digest(value: str) -> str:
@@ -62,7 +70,7 @@ def sign_in_succeeded(user: User) -> None:
 
 def otp_request(*, phone: str) -> None:
     """Send a sign-in code to a resident's phone. Silent about whether the phone has an account."""
-    phone = normalize_phone(phone)
+    phone = _phone(phone)
     if throttle.hit(f"otp-send:{phone}", 3600) > 5:
         raise RateLimited(_("验证码发送过于频繁,请一小时后再试"))
     code = f"{secrets.randbelow(10**6):06d}"
@@ -90,7 +98,7 @@ def _consume_code(phone: str, code: str) -> bool:
 
 def otp_verify(*, phone: str, code: str) -> User:
     """The resident account for phone when code is its latest unexpired, unused code."""
-    phone = normalize_phone(phone)
+    phone = _phone(phone)
     user = User.objects.filter(phone=phone, role=Role.RESIDENT, is_active=True).first()
     if not _consume_code(phone, code) or user is None:
         raise DomainError(_("验证码错误或已过期"), code="bad_code", fields={"code": _("验证码错误或已过期")})
