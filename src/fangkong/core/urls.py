@@ -3,4 +3,7 @@ from django.urls import path
 from fangkong.core import views
 
 app_name = "core"
-urlpatterns = []
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("audit/", views.audit, name="audit"),
+]
