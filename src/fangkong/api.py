@@ -1,5 +1,25 @@
-"""The API at /api/v1/: one NinjaAPI, each app adding its router."""
+"""The API at /api/v1/: one NinjaAPI, each app adding its router.
 
-from ninja import NinjaAPI
+Staff sign in with the console's session cookie or a bearer token; every error has one
+shape (see core.api). The docs page uses Ninja's bundled Swagger UI files, served by the app.
+"""
 
-api = NinjaAPI(title="fangkong", version="1", urls_namespace="api")
+from ninja import NinjaAPI, Swagger
+
+from fangkong.accounts.api import router as accounts_router
+from fangkong.core.api import install_error_handlers, staff_auth
+from fangkong.people.api import router as people_router
+from fangkong.places.api import router as places_router
+
+api = NinjaAPI(
+    title="fangkong",
+    version="1",
+    description="防控平台接口:地点、人员、台账导入导出。会话或 Bearer 令牌认证;超出管辖范围的对象一律返回 404。",
+    urls_namespace="api",
+    auth=staff_auth(),
+    docs=Swagger(settings={"validatorUrl": None}),
+)
+install_error_handlers(api)
+api.add_router("", accounts_router, tags=["账号"])
+api.add_router("", places_router, tags=["地点"])
+api.add_router("", people_router, tags=["人员"])

@@ -1,0 +1,212 @@
+"""What every API router shares: who is calling, the one error shape, pagination, lookups.
+
+Every error leaves the API as `{"error": {"code", "message", "fields"}}` with a Chinese
+message, whatever raised it: a service's DomainError, a 404 outside the actor's scope,
+a body that does not parse or validate, a missing sign-in, or a bug (500, no traceback).
+"""
+
+import logging
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.security import HttpBearer, SessionAuth
+
+from fangkong.accounts.roles import is_staff_member
+from fangkong.accounts.services import token_user
+from fangkong.core.actors import bind_context, client_address_of
+from fangkong.core.errors import DomainError, NotAllowed
+
+logger = logging.getLogger("fangkong.api")
+
+MAX_PAGE_SIZE = 500
+
+
+def _admit(request, user, *, staff_only: bool):
+    """The user becomes the actor of this request: channel 'api', the caller's address."""
+    if staff_only and not is_staff_member(user):
+        raise NotAllowed(_("该接口仅供工作人员使用"))
+    return bind_context(user, via="api", client_address=client_address_of(request))
+
+
+class BearerAuth(HttpBearer):
+    """`Authorization: Bearer <token>`, a token made by `fangkong token create`."""
+
+    def __init__(self, *, staff_only: bool = True):
+        self.staff_only = staff_only
+        super().__init__()
+
+    def authenticate(self, request, token):
+        user = token_user(token.strip()) if token.strip() else None
+        return _admit(request, user, staff_only=self.staff_only) if user else None
+
+
+class ConsoleSessionAuth(SessionAuth):
+    """The console's session cookie; CSRF is checked on unsafe methods once the user is known.
+
+    An anonymous caller gets 401 rather than a CSRF failure, so the answer says what is missing.
+    """
+
+    def __init__(self, *, staff_only: bool = True):
+        self.staff_only = staff_only
+        super().__init__(csrf=True)
+
+    def __call__(self, request):
+        if not request.user.is_authenticated:
+            return None
+        try:
+            return super().__call__(request)
+        except HttpError:
+            raise NotAllowed(_("CSRF 校验失败,请刷新页面后重试"), code="csrf_failed") from None
+
+    def authenticate(self, request, key):
+        return _admit(request, request.user, staff_only=self.staff_only)
+
+
+def staff_auth() -> list:
+    return [BearerAuth(), ConsoleSessionAuth()]
+
+
+def any_user_auth() -> list:
+    """Residents too: for the few endpoints about the caller themself."""
+    return [BearerAuth(staff_only=False), ConsoleSessionAuth(staff_only=False)]
+
+
+def paginated(view):
+    """limit/offset query parameters; the answer is `{"items": [...], "count": N}`."""
+    return paginate(LimitOffsetPagination, max_limit=MAX_PAGE_SIZE)(view)
+
+
+class NotInScope(DomainError):
+    """A row named in a request body that is missing or outside the actor's scope: 404, naming the field."""
+
+    status = 404
+
+    def __init__(self, field: str):
+        message = _("%(field)s 不存在或不在您的管辖范围内") % {"field": field}
+        super().__init__(message, code="not_found", fields={field: _("不存在或不在您的管辖范围内")})
+
+
+def lookup(getter, actor, pk, field: str):
+    """A row named in a request body, through its scoped `get_*_for`; None stays None.
+
+    Missing and out of scope read the same, so the answer does not reveal that a row exists.
+    """
+    if pk is None:
+        return None
+    try:
+        return getter(actor, pk)
+    except Http404:
+        raise NotInScope(field) from None
+
+
+def error_body(code: str, message: str, fields: dict | None = None, **extra) -> dict:
+    return {"error": {"code": code, "message": message, "fields": fields or {}, **extra}}
+
+
+_PYDANTIC_MESSAGES = {
+    "missing": gettext_noop("必填"),
+    "int_parsing": gettext_noop("应为整数"),
+    "int_type": gettext_noop("应为整数"),
+    "int_from_float": gettext_noop("应为整数"),
+    "float_parsing": gettext_noop("应为数字"),
+    "string_type": gettext_noop("应为文本"),
+    "bool_parsing": gettext_noop("应为 true 或 false"),
+    "bool_type": gettext_noop("应为 true 或 false"),
+    "date_parsing": gettext_noop("日期格式应为 YYYY-MM-DD"),
+    "date_from_datetime_parsing": gettext_noop("日期格式应为 YYYY-MM-DD"),
+    "date_type": gettext_noop("日期格式应为 YYYY-MM-DD"),
+    "list_type": gettext_noop("应为列表"),
+    "literal_error": gettext_noop("取值不正确"),
+    "enum": gettext_noop("取值不正确"),
+    "json_invalid": gettext_noop("JSON 格式不正确"),
+    "model_attributes_type": gettext_noop("应为 JSON 对象"),
+    "dict_type": gettext_noop("应为 JSON 对象"),
+    "model_type": gettext_noop("应为 JSON 对象"),
+}
+
+
+def _pydantic_message(error: dict) -> str:
+    ctx = error.get("ctx") or {}
+    kind = error.get("type", "")
+    if kind == "greater_than_equal":
+        return _("不能小于 %(n)s") % {"n": ctx.get("ge")}
+    if kind == "less_than_equal":
+        return _("不能大于 %(n)s") % {"n": ctx.get("le")}
+    if kind == "string_too_long":
+        return _("不能超过 %(n)s 个字符") % {"n": ctx.get("max_length")}
+    return _(_PYDANTIC_MESSAGES.get(kind, "格式不正确"))
+
+
+def _field_of(loc) -> str:
+    """('body', 'payload', 'id_number') → 'id_number'; ('query', 'limit') → 'limit'."""
+    source, rest = loc[0], [part for part in loc[1:] if isinstance(part, str)]
+    if source == "body" and len(rest) > 1:
+        rest = rest[1:]
+    if source == "body" and len(rest) == 1 and len(loc) == 2:
+        return "body"
+    return rest[0] if rest else str(source)
+
+
+def validation_fields(errors: list[dict]) -> dict:
+    fields = {}
+    for error in errors:
+        fields.setdefault(_field_of(error.get("loc", ("body",))), _pydantic_message(error))
+    return fields
+
+
+def _on_domain_error(api, request, exc: DomainError):
+    return api.create_response(request, error_body(exc.code, exc.message, exc.fields), status=exc.status)
+
+
+def _on_not_found(api, request, exc):
+    return api.create_response(request, error_body("not_found", _("未找到")), status=404)
+
+
+def _on_permission_denied(api, request, exc):
+    return api.create_response(request, error_body("forbidden", _("您没有权限执行此操作")), status=403)
+
+
+def _on_validation_error(api, request, exc: ValidationError):
+    fields = validation_fields(exc.errors)
+    detail = ";".join(f"{name} {message}" for name, message in fields.items())
+    message = _("请求参数不正确:%(detail)s") % {"detail": detail}
+    return api.create_response(request, error_body("invalid", message, fields), status=400)
+
+
+def _on_http_error(api, request, exc: HttpError):
+    if isinstance(exc, AuthenticationError) or exc.status_code == 401:
+        body = error_body("unauthenticated", _("请先登录,或在 Authorization 头中提供有效的访问令牌"))
+    elif exc.status_code == 400:
+        message = _("请求内容无法解析,请检查 JSON 格式")
+        body = error_body("malformed", message, {"body": message})
+    elif exc.status_code == 403:
+        body = error_body("forbidden", _("您没有权限执行此操作"))
+    elif exc.status_code == 429:
+        body = error_body("rate_limited", _("请求过于频繁,请稍后再试"))
+    else:
+        body = error_body("http_error", _("请求失败"))
+    return api.create_response(request, body, status=exc.status_code)
+
+
+def _on_unexpected(api, request, exc):
+    logger.exception("API request failed: %s %s", request.method, request.path, exc_info=exc)
+    return api.create_response(request, error_body("server_error", _("服务器内部错误,请稍后重试")), status=500)
+
+
+def install_error_handlers(api: NinjaAPI) -> None:
+    """Replace Ninja's default error answers with the one error shape."""
+    handlers = [
+        (Exception, _on_unexpected),
+        (DomainError, _on_domain_error),
+        (Http404, _on_not_found),
+        (PermissionDenied, _on_permission_denied),
+        (ValidationError, _on_validation_error),
+        (HttpError, _on_http_error),
+    ]
+    for exc_class, handler in handlers:
+        api.add_exception_handler(exc_class, lambda request, exc, handler=handler: handler(api, request, exc))
