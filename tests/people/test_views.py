@@ -1,0 +1,195 @@
+"""People pages: list and search (masked), detail with the logged reveal, forms, duplicates and merge."""
+
+import pytest
+from django.urls import reverse
+
+from fangkong.core.models import AuditEvent
+from fangkong.people.models import Person, Tag
+from tests.people.factories import PersonFactory, resident_id
+
+pytestmark = pytest.mark.django_db
+
+
+def test_list_shows_masked_id_and_phone_and_tags_as_chips(client, staff_a, person_a):
+    PersonFactory(household=person_a.household, name="王五", tags=[Tag.DIALYSIS])
+    client.force_login(staff_a)
+    page = client.get(reverse("people:list")).content.decode()
+    assert "张三" in page
+    assert person_a.masked_id_number in page and "138****1234" in page
+    assert person_a.id_number not in page and "13800001234" not in page
+    assert '<span class="chip">透析</span>' in page
+
+
+@pytest.mark.parametrize("text", ["zs", "张", "1234", "3-2-301", "3-2"])
+def test_search_finds_by_name_initials_last4_and_address(client, staff_a, person_a, text):
+    PersonFactory(household=person_a.household, name="王五", phone="13900005678")
+    client.force_login(staff_a)
+    names = [p.name for p in client.get(reverse("people:list"), {"q": text}).context["page"]]
+    assert "张三" in names
+
+
+def test_live_search_renders_only_the_results_partial(client, staff_a, person_a):
+    client.force_login(staff_a)
+    response = client.get(reverse("people:list"), {"q": "zs"}, headers={"HX-Request": "true"})
+    page = response.content.decode()
+    assert page.lstrip().startswith('<div id="results">')
+    assert "张三" in page and "<html" not in page
+
+
+def test_filters_by_tag_residency_and_grid(client, staff_a, person_a, grid_a):
+    PersonFactory(household=person_a.household, name="王五", tags=[Tag.PREGNANT], residency="floating")
+    client.force_login(staff_a)
+    names = lambda **q: [p.name for p in client.get(reverse("people:list"), q).context["page"]]  # noqa: E731
+    assert names(tag="pregnant") == ["王五"]
+    assert names(residency="floating") == ["王五"]
+    assert sorted(names(grid=grid_a.pk)) == ["张三", "王五"]
+
+
+def test_list_pages_by_fifty(client, staff_a, household_a):
+    for n in range(51):
+        PersonFactory(household=household_a)
+    client.force_login(staff_a)
+    first = client.get(reverse("people:list")).context["page"]
+    assert len(first) == 50 and first.paginator.num_pages == 2
+    assert len(client.get(reverse("people:list"), {"page": 2}).context["page"]) == 1
+
+
+def test_full_id_search_is_rate_limited_with_a_chinese_message(client, staff_a, person_a, settings):
+    settings.FULL_ID_SEARCH_LIMIT = 2
+    client.force_login(staff_a)
+    for _ in range(2):
+        assert [p.name for p in client.get(reverse("people:list"), {"q": person_a.id_number}).context["page"]] == ["张三"]
+    response = client.get(reverse("people:list"), {"q": person_a.id_number})
+    assert response.status_code == 200
+    assert "按完整证件号查询过于频繁" in response.content.decode()
+
+
+def test_grid_member_sees_only_their_grid(client, grid_member_a, person_a, person_b):
+    client.force_login(grid_member_a)
+    assert [p.name for p in client.get(reverse("people:list")).context["page"]] == ["张三"]
+
+
+@pytest.mark.parametrize("who, fixture", [("grid_member_a", "person_b"), ("staff_b", "person_a"), ("grid_member_b", "person_a")])
+def test_person_outside_scope_is_404_everywhere(client, request, who, fixture):
+    person = request.getfixturevalue(fixture)
+    client.force_login(request.getfixturevalue(who))
+    assert client.get(reverse("people:detail", args=[person.pk])).status_code == 404
+    assert client.post(reverse("people:reveal", args=[person.pk])).status_code == 404
+    assert client.get(reverse("people:edit", args=[person.pk])).status_code == 404
+    assert client.post(reverse("people:delete", args=[person.pk])).status_code == 404
+    assert not AuditEvent.objects.filter(action="reveal").exists()
+
+
+def test_detail_is_masked_until_reveal_which_is_audited(client, staff_a, person_a):
+    client.force_login(staff_a)
+    # Given the detail page shows masked values and the reveal button
+    page = client.get(reverse("people:detail", args=[person_a.pk])).content.decode()
+    assert person_a.masked_id_number in page and person_a.id_number not in page
+    assert "查看完整信息" in page
+    # When the staff member clicks it (HTMX)
+    response = client.post(reverse("people:reveal", args=[person_a.pk]), headers={"HX-Request": "true"})
+    # Then the identity partial shows the full values and an AuditEvent says who saw what, from where
+    part = response.content.decode()
+    assert person_a.id_number in part and "13800001234" in part and "<html" not in part
+    event = AuditEvent.objects.get(action="reveal")
+    assert (event.actor, event.object_id, event.via, event.client_address) == (staff_a, str(person_a.pk), "web", "127.0.0.1")
+    assert event.community_id == person_a.community_id
+
+
+def test_reveal_without_javascript_renders_the_whole_page(client, staff_a, person_a):
+    client.force_login(staff_a)
+    page = client.post(reverse("people:reveal", args=[person_a.pk])).content.decode()
+    assert "<html" in page and person_a.id_number in page
+
+
+@pytest.mark.parametrize("who", ["volunteer", "medic"])
+def test_reveal_is_absent_and_refused_for_roles_that_may_not(client, request, who, person_a):
+    client.force_login(request.getfixturevalue(who))
+    page = client.get(reverse("people:detail", args=[person_a.pk])).content.decode()
+    assert "查看完整信息" not in page
+    response = client.post(reverse("people:reveal", args=[person_a.pk]))
+    assert response.status_code == 403
+    assert "您的角色不能查看完整证件号和手机号" in response.content.decode()
+    assert person_a.id_number not in response.content.decode()
+    assert not AuditEvent.objects.filter(action="reveal").exists()
+
+
+def _person_form(household, **overrides):
+    data = {"name": "赵六", "id_type": "resident_id", "id_number": resident_id(900), "phone": "13912345678",
+            "community": household.community_id, "household": household.pk, "relationship": "户主",
+            "residency": "registered", "tags": ["elderly_alone", "hardship"], "notes": ""}
+    return {**data, **overrides}
+
+
+def test_staff_registers_a_person_with_tags(client, staff_a, household_a):
+    client.force_login(staff_a)
+    response = client.post(reverse("people:create"), _person_form(household_a))
+    person = Person.objects.get(name="赵六")
+    assert response["Location"] == reverse("people:detail", args=[person.pk])
+    assert person.tag_codes() == ["elderly_alone", "hardship"]
+    assert person.sex == "M" and person.household == household_a
+    assert AuditEvent.objects.filter(action="create", object_id=str(person.pk), via="web").exists()
+
+
+def test_bad_checksum_is_a_chinese_field_error(client, staff_a, household_a):
+    client.force_login(staff_a)
+    bad = resident_id(900)[:-1] + ("0" if resident_id(900)[-1] != "0" else "1")
+    response = client.post(reverse("people:create"), _person_form(household_a, id_number=bad))
+    assert response.status_code == 200
+    assert "身份证号校验位错误" in response.content.decode()
+    assert not Person.objects.filter(name="赵六").exists()
+
+
+def test_household_picker_offers_only_households_in_scope(client, grid_member_a, household_a, household_b):
+    client.force_login(grid_member_a)
+    form = client.get(reverse("people:create")).context["form"]
+    assert list(form.fields["household"].queryset) == [household_a]
+    response = client.post(reverse("people:create"), _person_form(household_b, community=household_a.community_id))
+    assert response.status_code == 200
+    assert not Person.objects.filter(name="赵六").exists()
+
+
+def test_staff_edits_a_person(client, staff_a, person_a):
+    client.force_login(staff_a)
+    form = _person_form(person_a.household, name="张三丰", id_number=person_a.id_number, phone="13800001234", tags=["disabled"])
+    client.post(reverse("people:edit", args=[person_a.pk]), form)
+    person_a.refresh_from_db()
+    assert person_a.name == "张三丰" and person_a.tag_codes() == ["disabled"]
+
+
+def test_staff_deletes_a_person_after_confirming(client, staff_a, person_a):
+    client.force_login(staff_a)
+    assert "确认删除" in client.get(reverse("people:delete", args=[person_a.pk])).content.decode()
+    client.post(reverse("people:delete", args=[person_a.pk]))
+    assert not Person.objects.filter(pk=person_a.pk).exists()
+    assert AuditEvent.objects.filter(action="delete").exists()
+
+
+def test_volunteer_cannot_open_the_person_form(client, volunteer, person_a):
+    client.force_login(volunteer)
+    assert client.get(reverse("people:create")).status_code == 403
+    assert client.get(reverse("people:edit", args=[person_a.pk])).status_code == 403
+
+
+def test_duplicates_are_listed_and_merged_after_confirmation(client, staff_a, person_a):
+    # Given two records with the same name and phone
+    twin = PersonFactory(household=person_a.household, name="张三", phone="13800001234", tags=[Tag.DISABLED])
+    client.force_login(staff_a)
+    page = client.get(reverse("people:duplicates")).content.decode()
+    assert "姓名和手机号相同" in page and person_a.id_number not in page
+    # When staff keeps person_a: first a confirmation, then the merge
+    data = {"keep": person_a.pk, "duplicates": f"{person_a.pk},{twin.pk}"}
+    confirm = client.post(reverse("people:merge"), data)
+    assert "确认合并" in confirm.content.decode() and Person.objects.filter(pk=twin.pk).exists()
+    client.post(reverse("people:merge"), {**data, "confirm": "on"})
+    # Then the twin is gone and its tag moved to the kept record
+    assert not Person.objects.filter(pk=twin.pk).exists()
+    person_a.refresh_from_db()
+    assert person_a.tag_codes() == ["disabled"]
+
+
+def test_merge_with_a_person_outside_scope_is_404(client, staff_a, person_a, person_b):
+    client.force_login(staff_a)
+    response = client.post(reverse("people:merge"), {"keep": person_a.pk, "duplicates": f"{person_a.pk},{person_b.pk}", "confirm": "on"})
+    assert response.status_code == 404
+    assert Person.objects.filter(pk=person_b.pk).exists()

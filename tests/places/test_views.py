@@ -1,0 +1,138 @@
+"""Place pages: the tree, buildings and rooms, the generator, venues and grids, each within scope."""
+
+import pytest
+from django.urls import reverse
+
+from fangkong.places.models import Building, Compound, Household, Venue
+from tests.places.factories import VenueFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_community_tree_shows_compounds_buildings_and_unit_counts(client, staff_a, person_a):
+    client.force_login(staff_a)
+    response = client.get(reverse("places:tree"))
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "驰誉小区" in page and "3号楼" in page
+    assert "2单元 · 1 户 · 1 人" in page
+
+
+def test_street_admin_picks_a_community_first(client, street_admin, community_a, community_b):
+    client.force_login(street_admin)
+    page = client.get(reverse("places:tree")).content.decode()
+    assert "春雨社区" in page and "安国路社区" in page
+    assert client.get(reverse("places:tree"), {"community": community_b.pk}).status_code == 200
+
+
+def test_tree_of_a_community_outside_scope_is_404(client, staff_b, community_a):
+    client.force_login(staff_b)
+    assert client.get(reverse("places:tree"), {"community": community_a.pk}).status_code == 404
+    assert client.get(reverse("places:tree"), {"community": "x"}).status_code == 404
+
+
+def test_building_detail_lists_rooms_with_person_counts(client, grid_member_a, building_a, person_a):
+    client.force_login(grid_member_a)
+    page = client.get(reverse("places:building", args=[building_a.pk])).content.decode()
+    assert "301" in page and "1 人" in page
+
+
+@pytest.mark.parametrize("who", ["staff_b", "grid_member_b"])
+def test_building_outside_scope_is_404(client, request, who, building_a):
+    client.force_login(request.getfixturevalue(who))
+    assert client.get(reverse("places:building", args=[building_a.pk])).status_code == 404
+    assert client.get(reverse("places:building_edit", args=[building_a.pk])).status_code in {403, 404}
+
+
+def test_staff_creates_a_compound_and_a_building(client, staff_a, community_a, grid_a):
+    client.force_login(staff_a)
+    url = reverse("places:compound_create") + f"?community={community_a.pk}"
+    assert client.post(url, {"name": "新华小区", "address": "中专路 1 号"}).status_code == 302
+    compound = Compound.objects.get(name="新华小区")
+    url = reverse("places:building_create") + f"?community={community_a.pk}"
+    response = client.post(url, {"compound": compound.pk, "grid": grid_a.pk, "number": "5号楼"})
+    building = Building.objects.get(compound=compound)
+    assert building.number == "5"
+    assert response["Location"] == reverse("places:building", args=[building.pk])
+
+
+def test_duplicate_building_number_is_a_form_error(client, staff_a, building_a, grid_a):
+    client.force_login(staff_a)
+    url = reverse("places:building_create") + f"?community={building_a.community_id}"
+    response = client.post(url, {"compound": building_a.compound_id, "grid": grid_a.pk, "number": "3"})
+    assert response.status_code == 200
+    assert "该小区已有 3 号楼" in response.content.decode()
+
+
+def test_staff_edits_a_building(client, staff_a, building_a, grid_a):
+    client.force_login(staff_a)
+    client.post(reverse("places:building_edit", args=[building_a.pk]), {"number": "3A", "grid": grid_a.pk})
+    building_a.refresh_from_db()
+    assert building_a.number == "3A"
+
+
+def test_generator_creates_floors_times_units_times_rooms(client, staff_a, building_a):
+    # Given a building with no rooms yet, when staff asks for 6 floors × 2 units × 4 rooms per floor
+    client.force_login(staff_a)
+    response = client.post(reverse("places:building_generate", args=[building_a.pk]),
+                           {"floors": 6, "units": 2, "rooms_per_floor": 4}, follow=True)
+    # Then 48 households exist, numbered 101 … 604
+    assert Household.objects.filter(building=building_a).count() == 48
+    assert "已生成 48 户" in response.content.decode()
+    assert Household.objects.filter(building=building_a, unit__number="2", room="604").exists()
+
+
+def test_generator_rejects_zero_floors(client, staff_a, building_a):
+    client.force_login(staff_a)
+    response = client.post(reverse("places:building_generate", args=[building_a.pk]),
+                           {"floors": 0, "units": 2, "rooms_per_floor": 4})
+    assert response.status_code == 200
+    assert Household.objects.filter(building=building_a).count() == 0
+
+
+def test_grid_member_may_not_generate_households(client, grid_member_a, building_a):
+    client.force_login(grid_member_a)
+    response = client.post(reverse("places:building_generate", args=[building_a.pk]),
+                           {"floors": 1, "units": 1, "rooms_per_floor": 1})
+    assert response.status_code == 403
+    assert not Household.objects.filter(building=building_a).exists()
+
+
+def test_staff_adds_one_household(client, staff_a, building_a):
+    client.force_login(staff_a)
+    client.post(reverse("places:household_create", args=[building_a.pk]), {"unit_number": "1单元", "room": "502室"})
+    assert Household.objects.filter(building=building_a, unit__number="1", room="502").exists()
+
+
+def test_venue_list_filters_by_kind_and_status_within_scope(client, staff_a, community_a, community_b):
+    VenueFactory(community=community_a, name="驰誉驾校", kind=Venue.Kind.DRIVING_SCHOOL, status=Venue.Status.CLOSED)
+    VenueFactory(community=community_a, name="便民超市", kind=Venue.Kind.SHOP)
+    VenueFactory(community=community_b, name="安国路商铺", kind=Venue.Kind.SHOP)
+    client.force_login(staff_a)
+    names = lambda **q: [v.name for v in client.get(reverse("places:venues"), q).context["venues"]]  # noqa: E731
+    assert sorted(names()) == ["便民超市", "驰誉驾校"]
+    assert names(kind="driving_school") == ["驰誉驾校"]
+    assert names(status="open") == ["便民超市"]
+
+
+def test_staff_creates_and_edits_a_venue(client, staff_a, community_a):
+    client.force_login(staff_a)
+    client.post(reverse("places:venue_create"), {"community": community_a.pk, "name": "中心医院住院部",
+                                                 "kind": "hospital_ward", "status": "limited"})
+    venue = Venue.objects.get(name="中心医院住院部")
+    client.post(reverse("places:venue_edit", args=[venue.pk]), {"name": "中心医院住院部", "kind": "hospital_ward",
+                                                                "status": "closed"})
+    venue.refresh_from_db()
+    assert venue.status == "closed"
+
+
+def test_venue_of_another_community_cannot_be_edited(client, staff_b, community_a):
+    venue = VenueFactory(community=community_a)
+    client.force_login(staff_b)
+    assert client.get(reverse("places:venue_edit", args=[venue.pk])).status_code == 404
+
+
+def test_grids_page_lists_the_grids_in_scope(client, grid_member_a, grid_a, grid_b):
+    client.force_login(grid_member_a)
+    grids = list(client.get(reverse("places:grids")).context["grids"])
+    assert grids == [grid_a]
