@@ -23,7 +23,6 @@ if [ ! -x .venv/bin/python ]; then
 fi
 
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-    .venv/bin/python -m pip install --disable-pip-version-check -q --upgrade pip
     .venv/bin/python -m pip install --disable-pip-version-check -q -e "$spec"
     touch "$stamp"
 fi
