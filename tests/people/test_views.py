@@ -1,11 +1,16 @@
 """People pages: list and search (masked), detail with the logged reveal, forms, duplicates and merge."""
 
+from io import BytesIO
+
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from openpyxl import load_workbook
 
 from fangkong.core.models import AuditEvent
 from fangkong.people.models import Person, Tag
 from tests.people.factories import PersonFactory, resident_id
+from tests.people.ledger_files import ledger_xlsx, person_row
 
 pytestmark = pytest.mark.django_db
 
@@ -193,3 +198,58 @@ def test_merge_with_a_person_outside_scope_is_404(client, staff_a, person_a, per
     response = client.post(reverse("people:merge"), {"keep": person_a.pk, "duplicates": f"{person_a.pk},{person_b.pk}", "confirm": "on"})
     assert response.status_code == 404
     assert Person.objects.filter(pk=person_b.pk).exists()
+
+
+@pytest.fixture
+def eager_tasks(settings):
+    settings.FANGKONG_TASKS_EAGER = True
+
+
+def _upload(path):
+    return SimpleUploadedFile(path.name, path.read_bytes())
+
+
+def test_ledger_preview_lists_every_problem_and_writes_nothing(client, staff_a, household_a, tmp_path, eager_tasks):
+    # Given a ledger with one good row and one wrong checksum
+    bad_id = resident_id(2)[:-1] + ("0" if resident_id(2)[-1] != "0" else "1")
+    path = ledger_xlsx(tmp_path / "台账.xlsx", [person_row(1), person_row(2, id_number=bad_id)])
+    client.force_login(staff_a)
+    # When staff previews it
+    response = client.post(reverse("people:import"), {"community": household_a.community_id, "file": _upload(path),
+                                                      "preview": "1"}, follow=True)
+    # Then the job page reports the problem with its spreadsheet line and field, and nothing is written
+    page = response.content.decode()
+    assert "身份证号校验位错误" in page and "<td data-label=\"行号\">4</td>" in page
+    assert not Person.objects.filter(name__startswith="居民").exists()
+
+
+def test_ledger_commit_imports_and_the_job_page_polls_until_done(client, staff_a, household_a, tmp_path, eager_tasks):
+    path = ledger_xlsx(tmp_path / "台账.xlsx", [person_row(1), person_row(2, room="302")])
+    client.force_login(staff_a)
+    response = client.post(reverse("people:import"), {"community": household_a.community_id, "file": _upload(path),
+                                                      "commit": "1"})
+    job_url = response["Location"]
+    page = client.get(job_url).content.decode()
+    assert "导入完成" in page
+    assert Person.objects.filter(name__in=["居民1", "居民2"]).count() == 2
+    progress = client.get(job_url, headers={"HX-Request": "true"}).content.decode()
+    assert progress.lstrip().startswith('<div id="progress"') and "every 1s" not in progress
+
+
+def test_import_job_of_another_community_is_404(client, staff_a, staff_b, household_a, tmp_path, eager_tasks):
+    path = ledger_xlsx(tmp_path / "台账.xlsx", [person_row(1)])
+    client.force_login(staff_a)
+    job_url = client.post(reverse("people:import"), {"community": household_a.community_id, "file": _upload(path),
+                                                     "preview": "1"})["Location"]
+    client.force_login(staff_b)
+    assert client.get(job_url).status_code == 404
+
+
+def test_export_downloads_a_masked_ledger_for_a_grid_member(client, grid_member_a, person_a):
+    client.force_login(grid_member_a)
+    response = client.post(reverse("people:export"), {"community": person_a.community_id, "file_format": "xlsx"})
+    assert response.status_code == 200
+    assert "attachment" in response["Content-Disposition"]
+    cells = [str(c.value) for row in load_workbook(BytesIO(response.content)).active.iter_rows() for c in row]
+    assert person_a.masked_id_number in cells and person_a.id_number not in cells
+    assert AuditEvent.objects.filter(action="export").exists()
