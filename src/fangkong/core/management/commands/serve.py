@@ -15,7 +15,7 @@ TIMEOUT_SECONDS = 120
 
 def gunicorn_argv(bind: str, workers: int) -> list[str]:
     return [sys.executable, "-m", "gunicorn", "fangkong.wsgi", "--bind", bind, "--workers", str(workers),
-            "--threads", str(THREADS), "--timeout", str(TIMEOUT_SECONDS), "--access-logfile", "-"]
+            "--threads", str(THREADS), "--timeout", str(TIMEOUT_SECONDS), "--access-logfile", "-", "--no-control-socket"]
 
 
 class Command(BaseCommand):
