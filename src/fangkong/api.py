@@ -4,7 +4,8 @@ Staff sign in with the console's session cookie or a bearer token; every error h
 shape (see core.api). The docs page uses Ninja's bundled Swagger UI files, served by the app.
 """
 
-from ninja import NinjaAPI, Swagger
+from django.http import Http404
+from ninja import NinjaAPI, Router, Swagger
 
 from fangkong.accounts.api import router as accounts_router
 from fangkong.core.api import install_error_handlers, staff_auth
@@ -23,3 +24,15 @@ install_error_handlers(api)
 api.add_router("", accounts_router, tags=["账号"])
 api.add_router("", places_router, tags=["地点"])
 api.add_router("", people_router, tags=["人员"])
+
+unknown_paths = Router()
+
+
+@unknown_paths.api_operation(["GET", "POST", "PUT", "PATCH", "DELETE"], "/{path:rest}", auth=None,
+                             include_in_schema=False)
+def unknown_path(request, rest: str):
+    """Any other path under /api/v1/ answers 404 in the error shape, not the console's HTML page."""
+    raise Http404
+
+
+api.add_router("", unknown_paths)

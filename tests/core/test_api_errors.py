@@ -153,3 +153,9 @@ def test_docs_page_loads_no_external_assets(db):
     html = response.content.decode()
     assert "swagger-ui-bundle.js" in html
     assert "http://" not in html and "https://" not in html
+
+
+def test_an_unknown_api_path_is_404_in_the_error_shape(db):
+    response = Client().get(f"{API}/no/such/thing")
+    assert response.status_code == 404
+    assert error_of(response)["code"] == "not_found"

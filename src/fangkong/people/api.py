@@ -107,8 +107,8 @@ def ledger_import(request, community_id: int, file: File[UploadedFile], dry_run:
     """Any bad row rejects the whole file (nothing written) and lists every problem with its line."""
     community = get_community_for(request.auth, community_id)
     if file.size > settings.LEDGER_MAX_BYTES:
-        message = _("文件过大:台账文件不能超过 %(n)d MB") % {"n": settings.LEDGER_MAX_BYTES // (1024 * 1024)}
-        raise DomainError(message, code="file_too_large", fields={"file": message})
+        message = _("文件过大:台账文件不能超过 %(mb)d MB") % {"mb": settings.LEDGER_MAX_BYTES // (1024 * 1024)}
+        raise DomainError(message, code="too_large", fields={"file": _("文件过大")})
     report = services.ledger_import(actor=request.auth, community=community, file_name=file.name, data=file.read(),
                                     dry_run=dry_run)
     if report.ok or report.dry_run:
