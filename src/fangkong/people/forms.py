@@ -14,9 +14,9 @@ class HouseholdChoiceField(forms.ModelChoiceField):
 class PersonSearchForm(forms.Form):
     q = forms.CharField(label=_("搜索"), required=False, max_length=100, widget=forms.TextInput(attrs={
         "type": "search", "placeholder": _("姓名、拼音首字母 zs、证件或手机号后4位、3-2-301"), "autocomplete": "off"}))
-    tag = forms.ChoiceField(label=_("重点人群"), required=False, choices=[("", _("全部"))] + Tag.choices)
-    residency = forms.ChoiceField(label=_("人员类型"), required=False, choices=[("", _("全部"))] + Residency.choices)
-    grid = forms.ModelChoiceField(label=_("网格"), required=False, queryset=None, empty_label=_("全部"))
+    tag = forms.ChoiceField(label=_("重点人群"), required=False, choices=[("", _("全部重点人群"))] + Tag.choices)
+    residency = forms.ChoiceField(label=_("人员类型"), required=False, choices=[("", _("全部人员类型"))] + Residency.choices)
+    grid = forms.ModelChoiceField(label=_("网格"), required=False, queryset=None, empty_label=_("全部网格"))
     household = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, actor, **kwargs):
