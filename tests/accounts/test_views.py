@@ -91,6 +91,8 @@ def test_malformed_phone_is_a_field_error(client, db):
 def test_language_switch_to_english_and_back(client, staff_a):
     client.force_login(staff_a)
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
-    assert 'lang="en"' in client.get(reverse("core:home")).content.decode()
+    english = client.get(reverse("core:home")).content.decode()
+    assert 'lang="en"' in english and "Sign out" in english and "Special populations" in english
     client.post(reverse("set_language"), {"language": "zh-hans", "next": "/"})
-    assert 'lang="zh-hans"' in client.get(reverse("core:home")).content.decode()
+    chinese = client.get(reverse("core:home")).content.decode()
+    assert 'lang="zh-hans"' in chinese and "退出" in chinese
