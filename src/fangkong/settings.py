@@ -133,6 +133,8 @@ MEDIA_ROOT = VAR_DIR / "media"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 LEDGER_MAX_BYTES = 20 * 1024 * 1024
+# Run background tasks inline (tests), instead of in a thread of the web process.
+FANGKONG_TASKS_EAGER = _env_flag("FANGKONG_TASKS_EAGER")
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 12 * 3600

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -103,3 +104,40 @@ class PersonTag(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["person", "tag"], name="person_tag_unique")]
         indexes = [models.Index(fields=["tag"])]
+
+
+class ImportJob(TimeStamped):
+    """One ledger import run in the background, so a long file shows its progress."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("排队中")
+        RUNNING = "running", _("导入中")
+        DONE = "done", _("已完成")
+        FAILED = "failed", _("失败")
+
+    community = models.ForeignKey("places.Community", on_delete=models.CASCADE, related_name="import_jobs", verbose_name=_("社区"))
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("操作人"))
+    file_name = models.CharField(_("文件名"), max_length=255)
+    dry_run = models.BooleanField(_("仅预检"), default=False)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveIntegerField(_("总行数"), default=0)
+    processed = models.PositiveIntegerField(_("已处理"), default=0)
+    report = models.JSONField(_("结果"), default=dict, blank=True)
+    error = models.TextField(_("错误"), blank=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_fields = {"community": "community_id"}
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("台账导入任务")
+
+    def __str__(self):
+        return self.file_name
+
+    @property
+    def percent(self) -> int:
+        if self.status in {self.Status.DONE, self.Status.FAILED}:
+            return 100
+        return min(100, self.processed * 100 // self.total) if self.total else 0

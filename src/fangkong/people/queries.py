@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from fangkong.core import audit, throttle
 from fangkong.core.errors import RateLimited
 from fangkong.core.idnumbers import compact, normalize_text
-from fangkong.people.models import Person, PersonTag, Tag
+from fangkong.people.models import ImportJob, Person, PersonTag, Tag
 from fangkong.places.models import Household
 
 _ADDRESS = re.compile(r"^(\w+?)(?:号楼|栋)?-(\w+?)(?:单元)?(?:-(\w+?)室?)?$")
@@ -107,3 +107,7 @@ def scope_counts(actor) -> dict:
         "persons": persons.count(),
         "tags": [{"code": code, "label": label, "count": tag_counts.get(code, 0)} for code, label in Tag.choices],
     }
+
+
+def get_import_job_for(actor, pk) -> ImportJob:
+    return get_object_or_404(ImportJob.objects.in_scope(actor).select_related("community"), pk=pk)

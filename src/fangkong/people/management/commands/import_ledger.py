@@ -1,0 +1,71 @@
+"""fangkong import-ledger PATH --community NAME [--dry-run] [--as USERNAME]"""
+
+import sys
+from pathlib import Path
+
+from django.core.exceptions import MultipleObjectsReturned
+from django.core.management.base import BaseCommand, CommandError
+from django.http import Http404
+
+from fangkong.accounts.models import User
+from fangkong.core.actors import bind_context
+from fangkong.core.errors import DomainError
+from fangkong.people.services import ledger_import
+from fangkong.places.queries import get_community_by_name_for
+
+
+def command_actor(username: str | None, label: str):
+    """The user named by --as, else the system administrator (the first active superuser)."""
+    users = User.objects.filter(is_active=True)
+    actor = users.filter(username=username).first() if username else users.filter(is_superuser=True).order_by("pk").first()
+    if actor is None:
+        raise CommandError(f"找不到用户 {username}" if username else "还没有系统管理员,请先运行 fangkong createadmin")
+    return bind_context(actor, via="cli", cli_label=label)
+
+
+def command_community(actor, name: str):
+    try:
+        return get_community_by_name_for(actor, name)
+    except Http404:
+        raise CommandError(f"找不到社区“{name}”(或不在 {actor.get_username()} 的负责范围内)") from None
+    except MultipleObjectsReturned:
+        raise CommandError(f"有多个名为“{name}”的社区") from None
+
+
+class Command(BaseCommand):
+    help = "导入人口台账(.xlsx / .csv):全部成功才写入;有问题的行逐一列出,行号即表格中的行号"
+
+    def add_arguments(self, parser):
+        parser.add_argument("path", help="台账文件 .xlsx / .csv")
+        parser.add_argument("--community", required=True, help="社区名称")
+        parser.add_argument("--dry-run", action="store_true", help="只检查,不写入")
+        parser.add_argument("--as", dest="as_user", help="以该用户身份导入(默认系统管理员)")
+
+    def handle(self, *args, **options):
+        actor = command_actor(options["as_user"], "import-ledger")
+        community = command_community(actor, options["community"])
+        path = Path(options["path"])
+        try:
+            data = path.read_bytes()
+        except OSError as err:
+            raise CommandError(f"无法读取文件 {path}:{err.strerror}") from None
+        try:
+            report = ledger_import(actor=actor, community=community, file_name=path.name, data=data,
+                                   dry_run=options["dry_run"], progress=self._progress)
+        except DomainError as err:
+            raise CommandError(err.message) from None
+        for column in report.unknown_columns:
+            self.stderr.write(f"未识别的列(已忽略):{column}")
+        if not report.ok:
+            for problem in report.problems:
+                self.stderr.write(str(problem))
+            raise CommandError(f"{len({p.line for p in report.problems})} 行有问题,未写入任何数据")
+        verb = "预检通过,将" if report.dry_run else "导入完成:"
+        self.stdout.write(f"{verb}新增 {report.created} 人,更新 {report.updated} 人,未变 {report.unchanged} 人,"
+                          f"新建 {report.households_created} 户(共 {report.rows} 行)")
+
+    def _progress(self, processed: int, total: int) -> None:
+        end = "\n" if processed >= total else ""
+        if total >= 1000:
+            sys.stderr.write(f"\r已处理 {processed}/{total} 行{end}")
+            sys.stderr.flush()
