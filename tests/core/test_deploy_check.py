@@ -7,7 +7,8 @@ import sys
 
 
 def deploy_check(tmp_path, **overrides) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FANGKONG_")}
+    # A clean environment: only what a production host sets, nothing the test run itself exports.
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
     env.update({"FANGKONG_DEBUG": "0", "FANGKONG_HTTPS": "1", "FANGKONG_SECRET_KEY": secrets.token_urlsafe(64),
                 "FANGKONG_ALLOWED_HOSTS": "fangkong.example.org", "FANGKONG_VAR_DIR": str(tmp_path), **overrides})
     return subprocess.run([sys.executable, "-m", "fangkong.cli", "check", "--deploy", "--fail-level", "WARNING"],
