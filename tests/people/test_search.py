@@ -62,10 +62,10 @@ def test_full_id_search_finds_one_person_and_is_audited(staff_a, registry):
 @override_settings(FULL_ID_SEARCH_LIMIT=3)
 def test_full_id_search_is_rate_limited_per_account(staff_a, grid_member_a, registry):
     number = registry["li"].id_number
-    for _ in range(3):
-        _names(staff_a, number)
+    for other in (number, registry["zhang"].id_number, resident_id(4321)):
+        _names(staff_a, other)
     with pytest.raises(RateLimited):
-        _names(staff_a, number)
+        _names(staff_a, resident_id(4322))
     assert _names(grid_member_a, number) == ["李娜"]
     assert _names(staff_a, "zs") == ["张三"]
 
@@ -94,3 +94,25 @@ def test_scope_counts(staff_a, staff_b, registry, person_b):
     assert (counts["households"], counts["persons"]) == (2, 4)
     assert (tags["pregnant"], tags["chronic_severe"], tags["dialysis"]) == (1, 1, 0)
     assert scope_counts(staff_b)["persons"] == 1
+
+
+@override_settings(FULL_ID_SEARCH_LIMIT=2)
+def test_a_live_search_typing_one_id_counts_once(staff_a, registry):
+    number = registry["li"].id_number
+    for end in range(5, 19):
+        _names(staff_a, number[:end])
+    _names(staff_a, number)
+    assert _names(staff_a, registry["zhang"].id_number) == ["张三"]
+    with pytest.raises(RateLimited):
+        _names(staff_a, registry["ming"].id_number)
+
+
+def test_id_fragments_find_nobody(staff_a, registry):
+    assert _names(staff_a, registry["li"].id_number[:10]) == []
+    assert _names(staff_a, registry["li"].id_number[4:12]) == []
+
+
+def test_passport_numbers_are_full_document_searches(staff_a, household_a):
+    PersonFactory(household=household_a, name="Anna", id_type="passport", id_number="E12345678")
+    assert _names(staff_a, "e12345678") == ["Anna"]
+    assert AuditEvent.objects.filter(action="search_full_id").count() == 1
