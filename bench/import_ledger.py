@@ -59,6 +59,9 @@ def prepare_places() -> Community:
     community, created = Community.objects.get_or_create(street=street, name=COMMUNITY)
     if not created:
         Person.objects.filter(community=community).delete()
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE people_person")
+            cursor.execute("VACUUM ANALYZE people_persontag")
         return community
     grid = Grid.objects.create(community=community, name="第一网格")
     for c in range(COMPOUNDS):
@@ -118,7 +121,7 @@ def raw_baseline(data: bytes) -> int:
     columns = ", ".join(f"c{i} text" for i in range(len(HEADER)))
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS bench_ledger_raw")
-        cursor.execute(f"CREATE UNLOGGED TABLE bench_ledger_raw ({columns})")
+        cursor.execute(f"CREATE TABLE bench_ledger_raw ({columns})")
     rows = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0).to_python()[2:]
     raw = connection.connection
     with raw.cursor() as cursor, cursor.copy("COPY bench_ledger_raw FROM STDIN") as copy:

@@ -78,7 +78,9 @@ def header_code(text) -> str | None:
 
 def cell_text(value) -> str:
     """A cell as text: numbers without a trailing '.0', dates as YYYY-MM-DD, full-width folded."""
-    if value is None or value == "":
+    if type(value) is str:
+        return " ".join(value.split()) if value.isascii() else normalize_text(value)
+    if value is None:
         return ""
     if isinstance(value, bool):
         return "1" if value else "0"
@@ -88,8 +90,6 @@ def cell_text(value) -> str:
         return value.date().isoformat() if value.time() == datetime.time() else value.isoformat(sep=" ")
     if isinstance(value, datetime.date):
         return value.isoformat()
-    if isinstance(value, str) and value.isascii():
-        return " ".join(value.split())
     return normalize_text(value)
 
 

@@ -54,18 +54,19 @@ class PersonQuerySet(ScopedQuerySet):
 
 
 class Person(TimeStamped):
-    community = models.ForeignKey("places.Community", on_delete=models.PROTECT, related_name="persons", verbose_name=_("社区"))
+    community = models.ForeignKey("places.Community", on_delete=models.PROTECT, related_name="persons", verbose_name=_("社区"),
+                                  db_index=False)
     household = models.ForeignKey("places.Household", null=True, blank=True, on_delete=models.SET_NULL, related_name="members", verbose_name=_("户"))
     name = models.CharField(_("姓名"), max_length=50)
-    name_pinyin = models.CharField(max_length=200, blank=True, db_index=True)
-    name_initials = models.CharField(max_length=50, blank=True, db_index=True)
+    name_pinyin = models.CharField(max_length=200, blank=True)
+    name_initials = models.CharField(max_length=50, blank=True)
     id_type = models.CharField(_("证件类型"), max_length=30, choices=IdType.choices, default=IdType.RESIDENT_ID)
     id_number = models.CharField(_("证件号码"), max_length=30)
-    id_last4 = models.CharField(max_length=4, db_index=True)
+    id_last4 = models.CharField(max_length=4)
     sex = models.CharField(_("性别"), max_length=1, choices=Sex.choices, blank=True)
     birth_date = models.DateField(_("出生日期"), null=True, blank=True)
     phone = models.CharField(_("联系电话"), max_length=20, blank=True)
-    phone_last4 = models.CharField(max_length=4, blank=True, db_index=True)
+    phone_last4 = models.CharField(max_length=4, blank=True)
     relationship = models.CharField(_("与户主关系"), max_length=20, blank=True)
     residency = models.CharField(_("人员类型"), max_length=20, choices=Residency.choices, default=Residency.RESIDENT)
     notes = models.CharField(_("备注"), max_length=500, blank=True)
@@ -77,7 +78,11 @@ class Person(TimeStamped):
         ordering = ["household_id", "id"]
         verbose_name = _("人员")
         constraints = [models.UniqueConstraint(fields=["id_type", "id_number"], name="person_unique_document")]
-        indexes = [models.Index(fields=["community", "name"]), models.Index(fields=["name", "phone"]), models.Index(fields=["name", "birth_date"])]
+        # Few indexes on purpose: every one slows a 100,000-row ledger import. Searches by name or
+        # pinyin run inside one community's rows (the first index); last-4 lookups have their own.
+        indexes = [models.Index(fields=["community", "name"], name="person_community_name"),
+                   models.Index(fields=["id_last4"], name="person_id_last4"),
+                   models.Index(fields=["phone_last4"], name="person_phone_last4")]
 
     def __str__(self):
         return self.name
@@ -98,11 +103,12 @@ class Person(TimeStamped):
 
 
 class PersonTag(models.Model):
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="tags")
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="tags", db_index=False)
     tag = models.CharField(_("重点人群"), max_length=30, choices=Tag.choices)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["person", "tag"], name="person_tag_unique")]
+        # The unique constraint's index (person, tag) serves lookups by person.
         indexes = [models.Index(fields=["tag"])]
 
 
