@@ -26,8 +26,7 @@ def _import(page, live_server, ledger):
     page.set_input_files("input[type=file]", str(ledger))
     page.get_by_role("button", name="预览").click()
     expect(page.get_by_test_id("import-report")).to_contain_text("预览通过")
-    page.set_input_files("input[type=file]", str(ledger))
-    page.get_by_role("button", name="确认导入").click()
+    page.get_by_test_id("commit-preview").click()
     expect(page.get_by_test_id("import-report")).to_contain_text("导入完成")
     expect(page.get_by_test_id("import-report")).to_contain_text("3")
 

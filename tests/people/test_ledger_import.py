@@ -1,11 +1,13 @@
 """Importing the population ledger (人口台账) as communities keep it."""
 
+import datetime
 import threading
 import time
 
 import pytest
 from django.db import OperationalError, connection
 from django.http import Http404
+from django.utils import timezone
 
 from fangkong.core.errors import DomainError, NotAllowed
 from fangkong.core.models import AuditEvent
@@ -308,3 +310,14 @@ def test_two_imports_of_the_same_file_at_once_land_once(admin, community_a, ledg
     assert errors == []
     assert sorted((r.created, r.unchanged) for r in reports) == [(0, 3), (3, 0)]
     assert Person.objects.count() == 3 and Household.objects.filter(room="302").count() == 1
+
+
+def test_previewed_files_are_dropped_after_a_day(staff_a, household_a, tmp_path, settings):
+    settings.FANGKONG_TASKS_EAGER = True
+    data = ledger_xlsx(tmp_path / "a.xlsx", [person_row(1)]).read_bytes()
+    old = ledger_import_job_start(actor=staff_a, community=household_a.community, file_name="a.xlsx", data=data,
+                                  dry_run=True)
+    ImportJob.objects.filter(pk=old.pk).update(created_at=timezone.now() - datetime.timedelta(days=1, minutes=1))
+    ledger_import_job_start(actor=staff_a, community=household_a.community, file_name="a.xlsx", data=data, dry_run=True)
+    assert ImportJob.objects.get(pk=old.pk).upload is None
+    assert ImportJob.objects.filter(upload__isnull=False).count() == 1

@@ -254,3 +254,45 @@ def test_export_downloads_a_masked_ledger_for_a_grid_member(client, grid_member_
     cells = [str(c.value) for row in load_workbook(BytesIO(response.content)).active.iter_rows() for c in row]
     assert person_a.masked_id_number in cells and person_a.id_number not in cells
     assert AuditEvent.objects.filter(action="export").exists()
+
+
+def _preview(client, community, path):
+    return client.post(reverse("people:import"), {"community": community.pk, "file": _upload(path), "preview": "1"})["Location"]
+
+
+def test_a_clean_preview_is_committed_with_one_click_and_only_once(client, staff_a, household_a, tmp_path, eager_tasks):
+    # Given staff previewed a clean ledger
+    path = ledger_xlsx(tmp_path / "台账.xlsx", [person_row(1), person_row(2)])
+    client.force_login(staff_a)
+    preview_url = _preview(client, household_a.community, path)
+    assert 'data-testid="commit-preview"' in client.get(preview_url).content.decode()
+    assert not Person.objects.filter(name__startswith="居民").exists()
+    # When they click 确认导入 on the preview page
+    commit_url = reverse("people:import_job_commit", args=[preview_url.rstrip("/").rsplit("/", 1)[-1]])
+    job_url = client.post(commit_url)["Location"]
+    # Then the file they previewed is imported, without choosing it again
+    assert "导入完成" in client.get(job_url).content.decode()
+    assert Person.objects.filter(name__in=["居民1", "居民2"]).count() == 2
+    # And the preview cannot be committed a second time
+    again = client.post(commit_url, follow=True).content.decode()
+    assert "已导入或已过期" in again
+    assert Person.objects.filter(name__startswith="居民").count() == 2
+
+
+def test_a_preview_with_problems_offers_no_commit(client, staff_a, household_a, tmp_path, eager_tasks):
+    path = ledger_xlsx(tmp_path / "台账.xlsx", [person_row(1, id_number="150105198001010010")])
+    client.force_login(staff_a)
+    preview_url = _preview(client, household_a.community, path)
+    assert 'data-testid="commit-preview"' not in client.get(preview_url).content.decode()
+    commit_url = reverse("people:import_job_commit", args=[preview_url.rstrip("/").rsplit("/", 1)[-1]])
+    assert "只有预览通过的台账" in client.post(commit_url, follow=True).content.decode()
+    assert not Person.objects.filter(name__startswith="居民").exists()
+
+
+def test_committing_another_communitys_preview_is_404(client, staff_a, staff_b, household_a, tmp_path, eager_tasks):
+    client.force_login(staff_a)
+    preview_url = _preview(client, household_a.community, ledger_xlsx(tmp_path / "台账.xlsx", [person_row(1)]))
+    client.force_login(staff_b)
+    commit_url = reverse("people:import_job_commit", args=[preview_url.rstrip("/").rsplit("/", 1)[-1]])
+    assert client.post(commit_url).status_code == 404
+    assert not Person.objects.filter(name__startswith="居民").exists()

@@ -130,6 +130,8 @@ class ImportJob(TimeStamped):
     processed = models.PositiveIntegerField(_("已处理"), default=0)
     report = models.JSONField(_("结果"), default=dict, blank=True)
     error = models.TextField(_("错误"), blank=True)
+    upload = models.BinaryField(null=True, editable=False,
+                                help_text="A previewed file, kept until it is committed or a day has passed.")
     finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
 
     objects = ScopedQuerySet.as_manager()
@@ -141,6 +143,14 @@ class ImportJob(TimeStamped):
 
     def __str__(self):
         return self.file_name
+
+    @property
+    def may_commit(self) -> bool:
+        """A clean preview whose file is still kept can be imported with one click."""
+        kept = getattr(self, "has_upload", None)  # annotated by people.queries, so the file is not loaded
+        if kept is None:
+            kept = self.upload is not None
+        return bool(self.dry_run and self.status == self.Status.DONE and self.report.get("ok") and kept)
 
     @property
     def percent(self) -> int:

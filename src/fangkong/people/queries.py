@@ -130,4 +130,7 @@ def scope_counts(actor) -> dict:
 
 
 def get_import_job_for(actor, pk) -> ImportJob:
-    return get_object_or_404(ImportJob.objects.in_scope(actor).select_related("community"), pk=pk)
+    """The job without the kept file itself (a page polls this every second), but saying whether it has one."""
+    jobs = (ImportJob.objects.in_scope(actor).select_related("community").defer("upload")
+            .annotate(has_upload=Q(upload__isnull=False)))
+    return get_object_or_404(jobs, pk=pk)

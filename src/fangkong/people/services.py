@@ -717,12 +717,35 @@ def _ledger_summary(file_name: str, report: LedgerReport) -> str:
         "f": file_name, "c": report.created, "u": report.updated, "n": report.unchanged, "h": report.households_created}
 
 
+PREVIEW_KEPT = datetime.timedelta(days=1)
+
+
 def ledger_import_job_start(*, actor, community: Community, file_name: str, data: bytes, dry_run: bool) -> ImportJob:
-    """Queue an import in the background; the ImportJob shows its progress and, at the end, its report."""
+    """Queue an import in the background; the ImportJob shows its progress and, at the end, its report.
+
+    A preview keeps the file, so that it can be committed without choosing it again; files kept
+    longer than a day are dropped (they hold personal data).
+    """
     _require_ledger_importer(actor, community)
-    job = ImportJob.objects.create(community=community, actor=actor, file_name=file_name[:255], dry_run=dry_run)
+    ImportJob.objects.filter(created_at__lt=timezone.now() - PREVIEW_KEPT, upload__isnull=False).update(upload=None)
+    job = ImportJob.objects.create(community=community, actor=actor, file_name=file_name[:255], dry_run=dry_run,
+                                   upload=data if dry_run else None)
     run_in_background(_ledger_import_job_run, job.pk, actor=actor, community=community, data=data)
     return job
+
+
+def ledger_import_job_commit(*, actor, preview: ImportJob) -> ImportJob:
+    """Import the file of a clean preview; the preview gives its file up, so it is committed once."""
+    with transaction.atomic():
+        locked = ImportJob.objects.select_for_update().filter(pk=preview.pk).first()
+        if locked is None or not (locked.dry_run and locked.status == ImportJob.Status.DONE and locked.report.get("ok")):
+            raise DomainError(_("只有预览通过的台账才能直接确认导入"), code="not_previewed")
+        if locked.upload is None:
+            raise DomainError(_("该预览的文件已导入或已过期,请重新上传"), code="preview_gone")
+        data = bytes(locked.upload)
+        ImportJob.objects.filter(pk=locked.pk).update(upload=None)
+    return ledger_import_job_start(actor=actor, community=preview.community, file_name=preview.file_name, data=data,
+                                   dry_run=False)
 
 
 def _ledger_import_job_run(job_id: int, *, actor, community: Community, data: bytes) -> None:

@@ -14,5 +14,6 @@ urlpatterns = [
     path("duplicates/merge/", views.merge, name="merge"),
     path("ledger/", views.ledger_import, name="import"),
     path("ledger/jobs/<int:pk>/", views.import_job, name="import_job"),
+    path("ledger/jobs/<int:pk>/commit/", views.import_job_commit, name="import_job_commit"),
     path("ledger/export/", views.ledger_export, name="export"),
 ]

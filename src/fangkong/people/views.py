@@ -163,8 +163,20 @@ def ledger_import(request):
 def import_job(request, pk):
     job = queries.get_import_job_for(request.user, pk)
     template = "people/import_job.html#progress" if request.htmx else "people/import_job.html"
-    form = LedgerImportForm(actor=request.user, initial={"community": job.community_id})
-    return TemplateResponse(request, template, {"job": job, "report": job.report or {}, "form": form})
+    return TemplateResponse(request, template, {"job": job, "report": job.report or {}})
+
+
+@require_POST
+@editor_required
+def import_job_commit(request, pk):
+    """"确认导入" on a clean preview: the same file, without choosing it again."""
+    preview = queries.get_import_job_for(request.user, pk)
+    try:
+        job = services.ledger_import_job_commit(actor=request.user, preview=preview)
+    except DomainError as err:
+        messages.error(request, err.message)
+        return redirect("people:import_job", pk=preview.pk)
+    return redirect("people:import_job", pk=job.pk)
 
 
 @require_POST

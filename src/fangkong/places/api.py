@@ -25,8 +25,7 @@ def community_detail(request, community_id: int):
 @router.get("/grids", response=list[GridOut], summary="网格列表")
 @paginated
 def grid_list(request, community: int | None = None):
-    grids = queries.grids_for(request.auth)
-    return grids.filter(community_id=community) if community else grids
+    return queries.grids_for(request.auth, community=community)
 
 
 @router.get("/grids/{grid_id}", response=GridOut, summary="网格详情")
@@ -43,8 +42,7 @@ def grid_create(request, payload: GridIn):
 @router.get("/compounds", response=list[CompoundOut], summary="小区列表")
 @paginated
 def compound_list(request, community: int | None = None):
-    compounds = queries.compounds_for(request.auth)
-    return compounds.filter(community_id=community) if community else compounds
+    return queries.compounds_for(request.auth, community=community)
 
 
 @router.get("/compounds/{compound_id}", response=CompoundOut, summary="小区详情")
@@ -63,12 +61,7 @@ def compound_create(request, payload: CompoundIn):
 @router.get("/buildings", response=list[BuildingOut], summary="楼栋列表")
 @paginated
 def building_list(request, compound: int | None = None, grid: int | None = None):
-    buildings = queries.buildings_for(request.auth)
-    if compound:
-        buildings = buildings.filter(compound_id=compound)
-    if grid:
-        buildings = buildings.filter(grid_id=grid)
-    return buildings
+    return queries.buildings_for(request.auth, compound=compound, grid=grid)
 
 
 @router.get("/buildings/{building_id}", response=BuildingOut, summary="楼栋详情")
@@ -104,12 +97,7 @@ def building_generate(request, building_id: int, payload: GenerateIn):
 @router.get("/households", response=list[HouseholdOut], summary="户列表")
 @paginated
 def household_list(request, building: int | None = None, unit: int | None = None):
-    households = queries.households_for(request.auth)
-    if building:
-        households = households.filter(building_id=building)
-    if unit:
-        households = households.filter(unit_id=unit)
-    return households
+    return queries.households_for(request.auth, building=building, unit=unit)
 
 
 @router.get("/households/{household_id}", response=HouseholdOut, summary="户详情")
@@ -128,14 +116,7 @@ def household_create(request, payload: HouseholdIn):
 @router.get("/venues", response=list[VenueListOut], summary="场所列表(电话脱敏)")
 @paginated
 def venue_list(request, community: int | None = None, kind: str = "", status: str = ""):
-    venues = queries.venues_for(request.auth)
-    if community:
-        venues = venues.filter(community_id=community)
-    if kind:
-        venues = venues.filter(kind=kind)
-    if status:
-        venues = venues.filter(status=status)
-    return venues
+    return queries.venues_for(request.auth, community=community, kind=kind, status=status)
 
 
 @router.get("/venues/{venue_id}", response=VenueOut, summary="场所详情")

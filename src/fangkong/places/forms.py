@@ -17,8 +17,8 @@ class BuildingForm(forms.Form):
 
     def __init__(self, *args, actor, community, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["compound"].queryset = queries.compounds_for(actor).filter(community=community)
-        self.fields["grid"].queryset = queries.grids_for(actor).filter(community=community)
+        self.fields["compound"].queryset = queries.compounds_for(actor, community=community)
+        self.fields["grid"].queryset = queries.grids_for(actor, community=community)
 
 
 class BuildingEditForm(BuildingForm):

@@ -6,6 +6,11 @@ from django.shortcuts import get_object_or_404
 from fangkong.places.models import Building, Community, Compound, Grid, Household, Street, Unit, Venue
 
 
+def _narrowed(rows, **filters):
+    """Apply only the filters that were given (a list page's empty filter means 'all')."""
+    return rows.filter(**{field: value for field, value in filters.items() if value not in (None, "")})
+
+
 def streets_for(actor):
     return Street.objects.in_scope(actor)
 
@@ -14,24 +19,27 @@ def communities_for(actor):
     return Community.objects.in_scope(actor).select_related("street")
 
 
-def grids_for(actor):
-    return Grid.objects.in_scope(actor).select_related("community")
+def grids_for(actor, *, community=None):
+    return _narrowed(Grid.objects.in_scope(actor).select_related("community"), community=community)
 
 
-def compounds_for(actor):
-    return Compound.objects.in_scope(actor).select_related("community")
+def compounds_for(actor, *, community=None):
+    return _narrowed(Compound.objects.in_scope(actor).select_related("community"), community=community)
 
 
-def buildings_for(actor):
-    return Building.objects.in_scope(actor).select_related("compound", "grid", "community")
+def buildings_for(actor, *, compound=None, grid=None):
+    return _narrowed(Building.objects.in_scope(actor).select_related("compound", "grid", "community"),
+                     compound=compound, grid=grid)
 
 
-def households_for(actor):
-    return Household.objects.in_scope(actor).select_related("building", "unit", "compound", "community")
+def households_for(actor, *, building=None, unit=None):
+    return _narrowed(Household.objects.in_scope(actor).select_related("building", "unit", "compound", "community"),
+                     building=building, unit=unit)
 
 
-def venues_for(actor):
-    return Venue.objects.in_scope(actor).select_related("community", "grid", "compound")
+def venues_for(actor, *, community=None, kind="", status=""):
+    return _narrowed(Venue.objects.in_scope(actor).select_related("community", "grid", "compound"),
+                     community=community, kind=kind, status=status)
 
 
 def get_street_for(actor, pk) -> Street:

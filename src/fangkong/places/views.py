@@ -148,11 +148,8 @@ def grids(request):
 @staff_required
 def venues(request):
     form = VenueFilterForm(request.GET or None)
-    rows = queries.venues_for(request.user)
-    if form.is_valid():
-        for field in ("kind", "status"):
-            if form.cleaned_data[field]:
-                rows = rows.filter(**{field: form.cleaned_data[field]})
+    filters = {field: form.cleaned_data[field] for field in ("kind", "status")} if form.is_valid() else {}
+    rows = queries.venues_for(request.user, **filters)
     return TemplateResponse(request, "places/venues.html",
                             {"form": form, "venues": rows, "may_edit": may_edit_places(request.user)})
 

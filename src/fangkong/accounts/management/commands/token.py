@@ -5,18 +5,8 @@ from django.utils.translation import gettext as _
 
 from fangkong.accounts.models import User
 from fangkong.accounts.services import token_create
-from fangkong.core.actors import bind_context
+from fangkong.core.commands import command_actor
 from fangkong.core.errors import DomainError
-
-
-def _cli_actor(username: str | None) -> User:
-    """The named user, or else the system administrator (the first active superuser)."""
-    users = User.objects.filter(is_active=True)
-    actor = users.filter(username=username).first() if username else users.filter(is_superuser=True).order_by("pk").first()
-    if actor is None:
-        raise CommandError(_("找不到用户 %(name)s") % {"name": username} if username
-                           else _("没有系统管理员账号,请先运行 fangkong createadmin"))
-    return bind_context(actor, via="cli", cli_label="token")
 
 
 class Command(BaseCommand):
@@ -33,7 +23,7 @@ class Command(BaseCommand):
         if user is None:
             raise CommandError(_("找不到用户 %(name)s") % {"name": username})
         try:
-            token = token_create(actor=_cli_actor(as_user), user=user, label=label)
+            token = token_create(actor=command_actor(as_user, "token"), user=user, label=label)
         except DomainError as err:
             raise CommandError(err.message) from None
         self.stdout.write(token)

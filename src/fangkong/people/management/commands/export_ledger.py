@@ -4,8 +4,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from fangkong.core.commands import command_actor, command_community
 from fangkong.core.errors import DomainError
-from fangkong.people.management.commands.import_ledger import command_actor, command_community
 from fangkong.people.services import ledger_export
 
 

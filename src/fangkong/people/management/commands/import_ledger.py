@@ -3,33 +3,11 @@
 import sys
 from pathlib import Path
 
-from django.core.exceptions import MultipleObjectsReturned
 from django.core.management.base import BaseCommand, CommandError
-from django.http import Http404
 
-from fangkong.accounts.models import User
-from fangkong.core.actors import bind_context
+from fangkong.core.commands import command_actor, command_community
 from fangkong.core.errors import DomainError
 from fangkong.people.services import ledger_import
-from fangkong.places.queries import get_community_by_name_for
-
-
-def command_actor(username: str | None, label: str):
-    """The user named by --as, else the system administrator (the first active superuser)."""
-    users = User.objects.filter(is_active=True)
-    actor = users.filter(username=username).first() if username else users.filter(is_superuser=True).order_by("pk").first()
-    if actor is None:
-        raise CommandError(f"找不到用户 {username}" if username else "还没有系统管理员,请先运行 fangkong createadmin")
-    return bind_context(actor, via="cli", cli_label=label)
-
-
-def command_community(actor, name: str):
-    try:
-        return get_community_by_name_for(actor, name)
-    except Http404:
-        raise CommandError(f"找不到社区“{name}”(或不在 {actor.get_username()} 的负责范围内)") from None
-    except MultipleObjectsReturned:
-        raise CommandError(f"有多个名为“{name}”的社区") from None
 
 
 class Command(BaseCommand):
