@@ -222,3 +222,69 @@ def test_updating_a_venue_outside_scope_is_404(staff_b, venue_a):
     assert response.status_code == 404
     venue_a.refresh_from_db()
     assert venue_a.status == Venue.Status.OPEN
+
+
+def test_staff_rename_a_grid_and_the_audit_names_the_field(staff_a, grid_a):
+    response = patch(signed_in(staff_a), f"/grids/{grid_a.id}", {"name": "东区网格"})
+    assert response.status_code == 200
+    assert response.json()["name"] == "东区网格"
+    event = AuditEvent.objects.get(action="update", object_type="grid")
+    assert (event.via, event.fields) == ("api", ["name"])
+
+
+def test_renaming_a_grid_to_a_taken_name_is_400_in_chinese(staff_a, grid_a, community_a):
+    other = post(signed_in(staff_a), "/grids", {"community_id": community_a.id, "name": "第二网格"}).json()
+    response = patch(signed_in(staff_a), f"/grids/{other['id']}", {"name": grid_a.name})
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "duplicate"
+    assert response.json()["error"]["fields"] == {"name": "该社区已有同名网格"}
+
+
+def test_a_compound_patch_changes_only_the_given_fields(staff_a, compound_a):
+    response = patch(signed_in(staff_a), f"/compounds/{compound_a.id}", {"address": "中专路 1 号"})
+    assert response.status_code == 200
+    assert (response.json()["name"], response.json()["address"]) == ("驰誉小区", "中专路 1 号")
+    renamed = patch(signed_in(staff_a), f"/compounds/{compound_a.id}", {"name": "驰誉花园"})
+    assert (renamed.json()["name"], renamed.json()["address"]) == ("驰誉花园", "中专路 1 号")
+    audited = AuditEvent.objects.filter(object_type="compound").order_by("id")
+    assert [event.fields for event in audited] == [["address"], ["name"]]
+
+
+def test_an_empty_compound_patch_writes_nothing(staff_a, compound_a):
+    response = patch(signed_in(staff_a), f"/compounds/{compound_a.id}", {})
+    assert response.status_code == 200
+    assert not AuditEvent.objects.filter(action="update").exists()
+
+
+def test_a_household_patch_renumbers_and_keeps_the_notes(staff_a, household_a):
+    client = signed_in(staff_a)
+    assert patch(client, f"/households/{household_a.id}", {"notes": "独居老人"}).status_code == 200
+    response = patch(client, f"/households/{household_a.id}", {"room": "302室"})
+    assert response.status_code == 200
+    assert (response.json()["shorthand"], response.json()["notes"]) == ("3-2-302", "独居老人")
+
+
+def test_a_room_taken_in_the_unit_is_400_naming_the_field(staff_a, household_a, building_a):
+    taken = post(signed_in(staff_a), "/households", {"building_id": building_a.id, "unit": "2", "room": "302"})
+    response = patch(signed_in(staff_a), f"/households/{taken.json()['id']}", {"room": "301"})
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {"room": "3号楼2单元已有 301 室"}
+
+
+@pytest.mark.parametrize("url, body", [("/grids/{grid_a.id}", {"name": "别处"}),
+                                       ("/compounds/{compound_a.id}", {"name": "别处"}),
+                                       ("/households/{household_a.id}", {"room": "999"})])
+def test_updating_places_outside_scope_is_404(staff_b, side_a, url, body):
+    response = patch(signed_in(staff_b), url.format(**side_a), body)
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+    assert not AuditEvent.objects.filter(action="update").exists()
+
+
+@pytest.mark.parametrize("url, body", [("/grids/{grid_a.id}", {"name": "别处"}),
+                                       ("/compounds/{compound_a.id}", {"name": "别处"}),
+                                       ("/households/{household_a.id}", {"room": "999"})])
+def test_grid_members_may_not_update_places(grid_member_a, side_a, url, body):
+    response = patch(signed_in(grid_member_a), url.format(**side_a), body)
+    assert response.status_code == 403
+    assert not AuditEvent.objects.filter(action="update").exists()

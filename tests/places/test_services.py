@@ -93,3 +93,96 @@ def test_only_the_street_admin_creates_communities(street_admin, staff_a, street
     assert community.street == street
     with pytest.raises(NotAllowed):
         services.community_create(actor=staff_a, street=street, name="另一个社区")
+
+
+def test_grid_rename_is_normalised_and_audited_with_the_changed_field(staff_a, grid_a):
+    services.grid_update(actor=staff_a, grid=grid_a, name="  第一网格（东）")
+    grid_a.refresh_from_db()
+    assert grid_a.name == "第一网格(东)"
+    event = AuditEvent.objects.get(action="update", object_type="grid")
+    assert (event.object_id, event.fields) == (str(grid_a.pk), ["name"])
+
+
+def test_saving_an_unchanged_grid_writes_nothing(staff_a, grid_a):
+    services.grid_update(actor=staff_a, grid=grid_a, name=grid_a.name)
+    assert not AuditEvent.objects.filter(action="update").exists()
+
+
+def test_a_duplicate_grid_name_names_the_field_and_keeps_the_old_name(staff_a, grid_a, community_a):
+    from tests.places.factories import GridFactory
+
+    other = GridFactory(community=community_a, name="第二网格")
+    with pytest.raises(DomainError) as err:
+        services.grid_update(actor=staff_a, grid=other, name="第一网格")
+    assert err.value.fields == {"name": "该社区已有同名网格"}
+    assert other.name == "第二网格"
+    other.refresh_from_db()
+    assert other.name == "第二网格"
+
+
+def test_grids_of_two_communities_may_share_a_name(staff_b, grid_a, grid_b):
+    assert grid_a.name == grid_b.name
+    assert services.grid_update(actor=staff_b, grid=grid_b, name="第一网格").name == "第一网格"
+
+
+def test_grid_update_outside_scope_is_not_found_and_grid_members_are_refused(staff_b, grid_member_a, grid_a):
+    with pytest.raises(Http404):
+        services.grid_update(actor=staff_b, grid=grid_a, name="别的网格")
+    with pytest.raises(NotAllowed):
+        services.grid_update(actor=grid_member_a, grid=grid_a, name="别的网格")
+    grid_a.refresh_from_db()
+    assert grid_a.name == "第一网格"
+
+
+def test_compound_update_audits_only_what_changed(staff_a, compound_a):
+    services.compound_update(actor=staff_a, compound=compound_a, name=compound_a.name, address="中专路 ８ 号")
+    compound_a.refresh_from_db()
+    assert compound_a.address == "中专路 8 号"
+    assert AuditEvent.objects.get(action="update", object_type="compound").fields == ["address"]
+
+
+def test_a_duplicate_compound_name_is_a_field_error(staff_a, compound_a, community_a):
+    from tests.places.factories import CompoundFactory
+
+    other = CompoundFactory(community=community_a, name="新华小区")
+    with pytest.raises(DomainError) as err:
+        services.compound_update(actor=staff_a, compound=other, name=" 驰誉小区 ")
+    assert err.value.code == "duplicate"
+    assert err.value.fields == {"name": "该社区已有同名小区"}
+
+
+def test_compound_update_needs_a_name_and_stays_in_scope(staff_a, staff_b, grid_member_a, compound_a):
+    with pytest.raises(DomainError) as err:
+        services.compound_update(actor=staff_a, compound=compound_a, name="  ")
+    assert "name" in err.value.fields
+    with pytest.raises(Http404):
+        services.compound_update(actor=staff_b, compound=compound_a, name="别处")
+    with pytest.raises(NotAllowed):
+        services.compound_update(actor=grid_member_a, compound=compound_a, name="别处")
+
+
+def test_household_renumber_is_normalised_and_audited(staff_a, household_a):
+    services.household_update(actor=staff_a, household=household_a, room="３０２室", notes="独居老人")
+    household_a.refresh_from_db()
+    assert (household_a.shorthand, household_a.notes) == ("3-2-302", "独居老人")
+    assert AuditEvent.objects.get(action="update", object_type="household").fields == ["notes", "room"]
+
+
+def test_a_room_is_unique_within_its_unit_only(staff_a, household_a, building_a):
+    same_unit = services.household_create(actor=staff_a, building=building_a, unit_number="2", room="302")
+    other_unit = services.household_create(actor=staff_a, building=building_a, unit_number="1", room="302")
+    with pytest.raises(DomainError) as err:
+        services.household_update(actor=staff_a, household=household_a, room="302")
+    assert err.value.fields == {"room": "3号楼2单元已有 302 室"}
+    assert household_a.room == "301"
+    services.household_update(actor=staff_a, household=other_unit, room="301")
+    assert Household.objects.get(pk=other_unit.pk).room == "301"
+    assert Household.objects.get(pk=same_unit.pk).room == "302"
+
+
+def test_household_update_outside_scope_is_not_found(staff_b, grid_member_a, household_a):
+    with pytest.raises(Http404):
+        services.household_update(actor=staff_b, household=household_a, room="999")
+    with pytest.raises(NotAllowed):
+        services.household_update(actor=grid_member_a, household=household_a, room="999")
+    assert Household.objects.get(pk=household_a.pk).room == "301"

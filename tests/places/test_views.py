@@ -3,8 +3,9 @@
 import pytest
 from django.urls import reverse
 
-from fangkong.places.models import Building, Compound, Household, Venue
-from tests.places.factories import VenueFactory
+from fangkong.core.models import AuditEvent
+from fangkong.places.models import Building, Compound, Grid, Household, Venue
+from tests.places.factories import GridFactory, VenueFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -136,3 +137,111 @@ def test_grids_page_lists_the_grids_in_scope(client, grid_member_a, grid_a, grid
     client.force_login(grid_member_a)
     grids = list(client.get(reverse("places:grids")).context["grids"])
     assert grids == [grid_a]
+
+
+def test_staff_create_a_grid_from_the_grids_page(client, staff_a, community_a):
+    # Given community staff on the grids page
+    client.force_login(staff_a)
+    page = client.get(reverse("places:grids")).content.decode()
+    assert reverse("places:grid_create") in page
+    # When they fill in the new grid form
+    response = client.post(reverse("places:grid_create"), {"community": community_a.pk, "name": "第三网格"})
+    # Then the grid exists and they are back on the grids page
+    assert response["Location"] == reverse("places:grids")
+    assert Grid.objects.filter(community=community_a, name="第三网格").exists()
+
+
+def test_a_grid_in_a_community_outside_scope_cannot_be_created(client, staff_b, community_a):
+    client.force_login(staff_b)
+    response = client.post(reverse("places:grid_create"), {"community": community_a.pk, "name": "第三网格"})
+    assert response.status_code == 200
+    assert "community" in response.context["form"].errors
+    assert not Grid.objects.filter(name="第三网格").exists()
+
+
+def test_staff_rename_a_grid_and_the_change_is_audited(client, staff_a, grid_a):
+    client.force_login(staff_a)
+    assert reverse("places:grid_edit", args=[grid_a.pk]) in client.get(reverse("places:grids")).content.decode()
+    response = client.post(reverse("places:grid_edit", args=[grid_a.pk]), {"name": "东区网格"})
+    assert response["Location"] == reverse("places:grids")
+    grid_a.refresh_from_db()
+    assert grid_a.name == "东区网格"
+    event = AuditEvent.objects.get(action="update", object_type="grid")
+    assert (event.via, event.fields) == ("web", ["name"])
+
+
+def test_a_duplicate_grid_name_is_a_chinese_field_error(client, staff_a, grid_a, community_a):
+    other = GridFactory(community=community_a, name="第二网格")
+    client.force_login(staff_a)
+    response = client.post(reverse("places:grid_edit", args=[other.pk]), {"name": grid_a.name})
+    assert response.status_code == 200
+    assert response.context["form"].errors["name"] == ["该社区已有同名网格"]
+    assert "修改网格 · 第二网格" in response.content.decode()
+
+
+def test_grid_members_see_no_edit_links_and_may_not_edit_grids(client, grid_member_a, grid_a):
+    client.force_login(grid_member_a)
+    page = client.get(reverse("places:grids")).content.decode()
+    assert reverse("places:grid_edit", args=[grid_a.pk]) not in page
+    assert reverse("places:grid_create") not in page
+    assert client.get(reverse("places:grid_create")).status_code == 403
+    assert client.post(reverse("places:grid_edit", args=[grid_a.pk]), {"name": "x"}).status_code == 403
+
+
+@pytest.mark.parametrize("url_name, key", [("grid_edit", "grid_a"), ("compound_edit", "compound_a"),
+                                           ("household_edit", "household_a")])
+def test_places_of_another_community_cannot_be_edited(client, request, staff_b, url_name, key):
+    place = request.getfixturevalue(key)
+    client.force_login(staff_b)
+    url = reverse(f"places:{url_name}", args=[place.pk])
+    assert client.get(url).status_code == 404
+    assert client.post(url, {"name": "别处", "room": "999"}).status_code == 404
+    assert not AuditEvent.objects.filter(action="update").exists()
+
+
+def test_staff_edit_a_compound_from_the_tree(client, staff_a, compound_a, community_a):
+    client.force_login(staff_a)
+    url = reverse("places:compound_edit", args=[compound_a.pk])
+    assert url in client.get(reverse("places:tree")).content.decode()
+    response = client.post(url, {"name": "驰誉小区", "address": "中专路 1 号"})
+    assert response["Location"] == f"{reverse('places:tree')}?community={community_a.pk}"
+    compound_a.refresh_from_db()
+    assert compound_a.address == "中专路 1 号"
+    assert AuditEvent.objects.get(action="update", object_type="compound").fields == ["address"]
+
+
+def test_a_duplicate_compound_name_is_a_form_error(client, staff_a, compound_a, community_a):
+    other = Compound.objects.create(community=community_a, name="新华小区")
+    client.force_login(staff_a)
+    response = client.post(reverse("places:compound_edit", args=[other.pk]), {"name": "驰誉小区"})
+    assert response.status_code == 200
+    assert response.context["form"].errors["name"] == ["该社区已有同名小区"]
+
+
+def test_grid_members_may_not_edit_compounds_or_households(client, grid_member_a, compound_a, household_a):
+    client.force_login(grid_member_a)
+    tree_page = client.get(reverse("places:tree")).content.decode()
+    assert reverse("places:compound_edit", args=[compound_a.pk]) not in tree_page
+    assert client.post(reverse("places:compound_edit", args=[compound_a.pk]), {"name": "x"}).status_code == 403
+    assert client.post(reverse("places:household_edit", args=[household_a.pk]), {"room": "999"}).status_code == 403
+    assert Household.objects.get(pk=household_a.pk).room == "301"
+
+
+def test_staff_renumber_a_household_from_the_building_page(client, staff_a, household_a, building_a):
+    client.force_login(staff_a)
+    url = reverse("places:household_edit", args=[household_a.pk])
+    assert url in client.get(reverse("places:building", args=[building_a.pk])).content.decode()
+    response = client.post(url, {"room": "302室", "notes": "独居老人"})
+    assert response["Location"] == reverse("places:building", args=[building_a.pk])
+    household_a.refresh_from_db()
+    assert (household_a.room, household_a.notes) == ("302", "独居老人")
+    assert AuditEvent.objects.get(action="update", object_type="household").fields == ["notes", "room"]
+
+
+def test_a_room_taken_in_the_same_unit_is_a_form_error(client, staff_a, household_a, unit_a):
+    other = Household.objects.create(community=unit_a.community, grid=unit_a.grid, compound=household_a.compound,
+                                     building=unit_a.building, unit=unit_a, room="302")
+    client.force_login(staff_a)
+    response = client.post(reverse("places:household_edit", args=[other.pk]), {"room": "301"})
+    assert response.status_code == 200
+    assert response.context["form"].errors["room"] == ["3号楼2单元已有 301 室"]

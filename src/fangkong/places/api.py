@@ -5,10 +5,16 @@ from ninja import Router, Status
 from fangkong.core.api import lookup, paginated
 from fangkong.places import queries, services
 from fangkong.places.schemas import (BuildingIn, BuildingOut, BuildingPatch, CommunityOut, CompoundIn, CompoundOut,
-                                     GenerateIn, GenerateOut, GridIn, GridOut, HouseholdIn, HouseholdOut, VenueIn,
-                                     VenueListOut, VenueOut, VenuePatch)
+                                     CompoundPatch, GenerateIn, GenerateOut, GridIn, GridOut, GridPatch, HouseholdIn,
+                                     HouseholdOut, HouseholdPatch, VenueIn, VenueListOut, VenueOut, VenuePatch)
 
 router = Router()
+
+
+def _given(payload, obj, field: str):
+    """A PATCH body's value for `field`, or the row's current value when the body leaves it out."""
+    value = getattr(payload, field)
+    return getattr(obj, field) if value is None else value
 
 
 @router.get("/communities", response=list[CommunityOut], summary="社区列表")
@@ -39,6 +45,12 @@ def grid_create(request, payload: GridIn):
     return Status(201, services.grid_create(actor=request.auth, community=community, name=payload.name))
 
 
+@router.patch("/grids/{grid_id}", response=GridOut, summary="修改网格(名称)")
+def grid_update(request, grid_id: int, payload: GridPatch):
+    grid = queries.get_grid_for(request.auth, grid_id)
+    return services.grid_update(actor=request.auth, grid=grid, name=_given(payload, grid, "name"))
+
+
 @router.get("/compounds", response=list[CompoundOut], summary="小区列表")
 @paginated
 def compound_list(request, community: int | None = None):
@@ -56,6 +68,13 @@ def compound_create(request, payload: CompoundIn):
     compound = services.compound_create(actor=request.auth, community=community, name=payload.name,
                                         address=payload.address)
     return Status(201, compound)
+
+
+@router.patch("/compounds/{compound_id}", response=CompoundOut, summary="修改小区(名称、地址)")
+def compound_update(request, compound_id: int, payload: CompoundPatch):
+    compound = queries.get_compound_for(request.auth, compound_id)
+    return services.compound_update(actor=request.auth, compound=compound, name=_given(payload, compound, "name"),
+                                    address=_given(payload, compound, "address"))
 
 
 @router.get("/buildings", response=list[BuildingOut], summary="楼栋列表")
@@ -111,6 +130,13 @@ def household_create(request, payload: HouseholdIn):
     household = services.household_create(actor=request.auth, building=building, unit_number=payload.unit,
                                           room=payload.room, notes=payload.notes)
     return Status(201, household)
+
+
+@router.patch("/households/{household_id}", response=HouseholdOut, summary="修改户(房号、备注)")
+def household_update(request, household_id: int, payload: HouseholdPatch):
+    household = queries.get_household_for(request.auth, household_id)
+    return services.household_update(actor=request.auth, household=household,
+                                     room=_given(payload, household, "room"), notes=_given(payload, household, "notes"))
 
 
 @router.get("/venues", response=list[VenueListOut], summary="场所列表(电话脱敏)")

@@ -5,6 +5,17 @@ from fangkong.places import queries
 from fangkong.places.models import Venue
 
 
+class GridForm(forms.Form):
+    community = forms.ModelChoiceField(label=_("社区"), queryset=None)
+    name = forms.CharField(label=_("网格名称"), max_length=100)
+
+    def __init__(self, *args, actor, grid=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["community"].queryset = queries.communities_for(actor)
+        if grid is not None:
+            del self.fields["community"]
+
+
 class CompoundForm(forms.Form):
     name = forms.CharField(label=_("小区名称"), max_length=100)
     address = forms.CharField(label=_("地址"), max_length=200, required=False)
@@ -29,6 +40,11 @@ class BuildingEditForm(BuildingForm):
 
 class HouseholdForm(forms.Form):
     unit_number = forms.CharField(label=_("单元"), max_length=20)
+    room = forms.CharField(label=_("房号"), max_length=20)
+    notes = forms.CharField(label=_("备注"), max_length=200, required=False)
+
+
+class HouseholdEditForm(forms.Form):
     room = forms.CharField(label=_("房号"), max_length=20)
     notes = forms.CharField(label=_("备注"), max_length=200, required=False)
 

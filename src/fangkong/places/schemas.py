@@ -24,6 +24,10 @@ class GridIn(Schema):
     name: str = Field(description="网格名称")
 
 
+class GridPatch(Schema):
+    name: str | None = Field(None, description="新网格名称")
+
+
 class CompoundOut(Schema):
     id: int
     name: str = Field(description="小区名称")
@@ -35,6 +39,11 @@ class CompoundIn(Schema):
     community_id: int = Field(description="所属社区")
     name: str = Field(description="小区名称")
     address: str = Field("", description="地址")
+
+
+class CompoundPatch(Schema):
+    name: str | None = Field(None, description="新小区名称")
+    address: str | None = Field(None, description="新地址")
 
 
 class BuildingOut(Schema):
@@ -83,6 +92,11 @@ class HouseholdIn(Schema):
     unit: str = Field(description="单元号,如 2")
     room: str = Field(description="房号,如 301")
     notes: str = Field("", description="备注")
+
+
+class HouseholdPatch(Schema):
+    room: str | None = Field(None, description="新房号(同一单元内不重复)")
+    notes: str | None = Field(None, description="备注")
 
 
 class VenueOut(Schema):

@@ -37,6 +37,27 @@ def _save_unique(obj, field: str, message: str):
     return obj
 
 
+def _apply_changes(obj, values: dict, field: str, message: str) -> list[str]:
+    """Set the values that differ from the stored ones and save; returns the changed field names.
+
+    A duplicate becomes a DomainError on `field`, and the object gets its stored values back,
+    so a form page shown again still names the row as it is.
+    """
+    changed = [name for name, value in values.items() if getattr(obj, name) != value]
+    if not changed:
+        return []
+    stored = {name: getattr(obj, name) for name in changed}
+    for name in changed:
+        setattr(obj, name, values[name])
+    try:
+        _save_unique(obj, field, message)
+    except DomainError:
+        for name, value in stored.items():
+            setattr(obj, name, value)
+        raise
+    return changed
+
+
 def normalize_building_number(raw) -> str:
     """'3号楼', '3栋', '３幢', '3' → '3'."""
     text = normalize_text(raw).replace(" ", "")
@@ -85,12 +106,36 @@ def grid_create(*, actor, community: Community, name: str) -> Grid:
 
 
 @transaction.atomic
+def grid_update(*, actor, grid: Grid, name: str) -> Grid:
+    """Rename a grid; nothing is written when the name stays the same."""
+    _require_place_editor(actor)
+    ensure_in_scope(actor, grid)
+    changed = _apply_changes(grid, {"name": _require_name(name, "name", _("网格名称"))}, "name",
+                             _("该社区已有同名网格"))
+    if changed:
+        audit.record(actor=actor, action=audit.Action.UPDATE, obj=grid, fields=changed)
+    return grid
+
+
+@transaction.atomic
 def compound_create(*, actor, community: Community, name: str, address: str = "") -> Compound:
     _require_place_editor(actor)
     ensure_in_scope(actor, community)
     compound = _save_unique(Compound(community=community, name=_require_name(name, "name", _("小区名称")),
                                      address=normalize_text(address)), "name", _("该社区已有同名小区"))
     audit.record(actor=actor, action=audit.Action.CREATE, obj=compound, fields=["name", "address"])
+    return compound
+
+
+@transaction.atomic
+def compound_update(*, actor, compound: Compound, name: str, address: str = "") -> Compound:
+    """Rename a compound or change its address; the audit names only what changed."""
+    _require_place_editor(actor)
+    ensure_in_scope(actor, compound)
+    values = {"name": _require_name(name, "name", _("小区名称")), "address": normalize_text(address)}
+    changed = _apply_changes(compound, values, "name", _("该社区已有同名小区"))
+    if changed:
+        audit.record(actor=actor, action=audit.Action.UPDATE, obj=compound, fields=changed)
     return compound
 
 
@@ -148,6 +193,19 @@ def household_create(*, actor, building: Building, unit_number: str, room: str, 
                           notes=normalize_text(notes))
     _save_unique(household, "room", _("%(unit)s已有 %(room)s 室") % {"unit": unit, "room": household.room})
     audit.record(actor=actor, action=audit.Action.CREATE, obj=household, fields=["room"])
+    return household
+
+
+@transaction.atomic
+def household_update(*, actor, household: Household, room: str, notes: str = "") -> Household:
+    """Renumber a household within its unit or change its notes."""
+    _require_place_editor(actor)
+    ensure_in_scope(actor, household)
+    values = {"room": normalize_room(_require_name(room, "room", _("房号"))), "notes": normalize_text(notes)}
+    message = _("%(unit)s已有 %(room)s 室") % {"unit": household.unit, "room": values["room"]}
+    changed = _apply_changes(household, values, "room", message)
+    if changed:
+        audit.record(actor=actor, action=audit.Action.UPDATE, obj=household, fields=changed)
     return household
 
 

@@ -12,8 +12,8 @@ from fangkong.core.access import allowed, staff_required
 from fangkong.core.errors import DomainError
 from fangkong.core.forms import add_domain_error, id_param
 from fangkong.places import queries, services
-from fangkong.places.forms import (BuildingEditForm, BuildingForm, CompoundForm, GenerateForm, HouseholdForm,
-                                   VenueFilterForm, VenueForm)
+from fangkong.places.forms import (BuildingEditForm, BuildingForm, CompoundForm, GenerateForm, GridForm,
+                                   HouseholdEditForm, HouseholdForm, VenueFilterForm, VenueForm)
 
 edit_required = allowed(may_edit_places)
 
@@ -77,6 +77,21 @@ def compound_create(request):
 
 
 @edit_required
+def compound_edit(request, pk):
+    compound = queries.get_compound_for(request.user, pk)
+    form = CompoundForm(request.POST or None, initial={"name": compound.name, "address": compound.address})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.compound_update(actor=request.user, compound=compound, **form.cleaned_data)
+        except DomainError as err:
+            add_domain_error(form, err)
+        else:
+            messages.success(request, _("小区已保存"))
+            return redirect(_tree_url(compound.community))
+    return _form_page(request, form, _("修改小区 · %(c)s") % {"c": compound}, _tree_url(compound.community))
+
+
+@edit_required
 def building_create(request):
     community = queries.get_community_for(request.user, id_param(request.GET.get("community")))
     form = BuildingForm(request.POST or None, actor=request.user, community=community,
@@ -124,6 +139,21 @@ def household_create(request, pk):
 
 
 @edit_required
+def household_edit(request, pk):
+    household = queries.get_household_for(request.user, pk)
+    form = HouseholdEditForm(request.POST or None, initial={"room": household.room, "notes": household.notes})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.household_update(actor=request.user, household=household, **form.cleaned_data)
+        except DomainError as err:
+            add_domain_error(form, err)
+        else:
+            messages.success(request, _("已保存 %(h)s") % {"h": household})
+            return redirect("places:building", pk=household.building_id)
+    return _form_page(request, form, _("修改户 · %(h)s") % {"h": household}, _building_url(household.building))
+
+
+@edit_required
 def building_generate(request, pk):
     """层数 × 单元数 × 每层户数: create a building's rooms at once."""
     building = queries.get_building_for(request.user, pk)
@@ -142,7 +172,36 @@ def building_generate(request, pk):
 @staff_required
 def grids(request):
     rows = queries.grids_for(request.user).annotate(building_count=Count("buildings")).order_by("community__name", "name")
-    return TemplateResponse(request, "places/grids.html", {"grids": rows})
+    return TemplateResponse(request, "places/grids.html", {"grids": rows, "may_edit": may_edit_places(request.user)})
+
+
+@edit_required
+def grid_create(request):
+    form = GridForm(request.POST or None, actor=request.user, initial={"community": request.GET.get("community")})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.grid_create(actor=request.user, **form.cleaned_data)
+        except DomainError as err:
+            add_domain_error(form, err)
+        else:
+            messages.success(request, _("网格已新建"))
+            return redirect("places:grids")
+    return _form_page(request, form, _("新建网格"), reverse("places:grids"))
+
+
+@edit_required
+def grid_edit(request, pk):
+    grid = queries.get_grid_for(request.user, pk)
+    form = GridForm(request.POST or None, actor=request.user, grid=grid, initial={"name": grid.name})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.grid_update(actor=request.user, grid=grid, **form.cleaned_data)
+        except DomainError as err:
+            add_domain_error(form, err)
+        else:
+            messages.success(request, _("网格已保存"))
+            return redirect("places:grids")
+    return _form_page(request, form, _("修改网格 · %(g)s") % {"g": grid}, reverse("places:grids"))
 
 
 @staff_required
