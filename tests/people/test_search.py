@@ -3,7 +3,8 @@ from django.test import override_settings
 
 from fangkong.core.errors import RateLimited
 from fangkong.core.models import AuditEvent
-from fangkong.people.queries import duplicate_suspects, scope_counts, search_persons
+from fangkong.people.queries import duplicate_suspects, scope_counts
+from fangkong.people.services import person_search
 from tests.people.factories import PersonFactory, resident_id
 from tests.places.factories import HouseholdFactory, UnitFactory
 
@@ -18,7 +19,7 @@ def registry(household_a, person_a):
 
 
 def _names(actor, text, **filters):
-    return [p.name for p in search_persons(actor, text, **filters)]
+    return [p.name for p in person_search(actor=actor, text=text, **filters)]
 
 
 def test_pinyin_initials_find_the_name(staff_a, registry):
@@ -96,8 +97,9 @@ def test_scope_counts(staff_a, staff_b, registry, person_b):
     assert scope_counts(staff_b)["persons"] == 1
 
 
-@override_settings(FULL_ID_SEARCH_LIMIT=2)
+@override_settings(FULL_ID_SEARCH_LIMIT=3)
 def test_a_live_search_typing_one_id_counts_once(staff_a, registry):
+    """Typing an ID costs two lookups: the whole ID, and its first 11 digits, a valid mobile number."""
     number = registry["li"].id_number
     for end in range(5, 19):
         _names(staff_a, number[:end])
@@ -116,3 +118,12 @@ def test_passport_numbers_are_full_document_searches(staff_a, household_a):
     PersonFactory(household=household_a, name="Anna", id_type="passport", id_number="E12345678")
     assert _names(staff_a, "e12345678") == ["Anna"]
     assert AuditEvent.objects.filter(action="search_full_id").count() == 1
+
+
+@override_settings(FULL_ID_SEARCH_LIMIT=1)
+def test_whole_phone_numbers_are_identity_lookups_too(staff_a, registry):
+    assert _names(staff_a, "13911119999") == ["李娜"]
+    event = AuditEvent.objects.get(action="search_full_id")
+    assert event.fields == ["phone"] and event.community_id == registry["li"].community_id
+    with pytest.raises(RateLimited):
+        _names(staff_a, "13800001234")

@@ -12,7 +12,6 @@ from ninja.files import UploadedFile
 from fangkong.core.api import error_body, lookup, paginated
 from fangkong.core.errors import DomainError
 from fangkong.people import queries, services
-from fangkong.people.models import IdType
 from fangkong.people.schemas import (DuplicateGroupOut, LedgerReportOut, MergeIn, PersonIn, PersonOut, PersonPatch,
                                      PersonRevealed)
 from fangkong.places.queries import get_community_for, get_household_for
@@ -30,7 +29,8 @@ _CONTENT_TYPES = {
 def person_list(request, q: str = "", tag: str = "", residency: str = "", grid: int | None = None,
                 household: int | None = None):
     """q: 姓名、拼音首字母(zs)、证件号或电话后四位、手机号、地址简写 3-2-301;按完整证件号查询有频率限制。"""
-    return queries.search_persons(request.auth, q, tag=tag, residency=residency, grid_id=grid, household_id=household)
+    return services.person_search(actor=request.auth, text=q, tag=tag, residency=residency, grid_id=grid,
+                                  household_id=household)
 
 
 @router.get("/persons/duplicates", response=list[DuplicateGroupOut], summary="疑似重复人员")
@@ -62,27 +62,14 @@ def person_create(request, payload: PersonIn):
     return Status(201, queries.get_person_for(actor, person.pk))
 
 
-def _current_values(person, id_type: str) -> dict:
-    """The person's values as person_update takes them; sex and birth date follow a resident ID."""
-    values = {field: getattr(person, field) for field in ("name", "id_type", "id_number", "phone", "relationship",
-                                                           "residency", "notes")}
-    values["tags"] = person.tag_codes()
-    if id_type != IdType.RESIDENT_ID:
-        values.update(sex=person.sex, birth_date=person.birth_date)
-    return values
-
-
 @router.patch("/persons/{person_id}", response=PersonOut, summary="修改人员(只传要改的字段)")
 def person_update(request, person_id: int, payload: PersonPatch):
     actor = request.auth
     person = queries.get_person_for(actor, person_id)
     changes = payload.dict(exclude_unset=True)
-    household = (lookup(get_household_for, actor, changes.pop("household_id"), "household_id")
-                 if "household_id" in changes else person.household)
-    blanks = {"tags": [], "birth_date": None}
-    changes = {k: (blanks.get(k, "") if v is None else v) for k, v in changes.items()}
-    values = _current_values(person, changes.get("id_type", person.id_type)) | changes
-    services.person_update(actor=actor, person=person, household=household, **values)
+    if "household_id" in changes:
+        changes["household"] = lookup(get_household_for, actor, changes.pop("household_id"), "household_id")
+    services.person_patch(actor=actor, person=person, changes=changes)
     return queries.get_person_for(actor, person.pk)
 
 

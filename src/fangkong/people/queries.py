@@ -1,15 +1,11 @@
 """Scoped reads of the people registry: lists, search, duplicate suspects, counts."""
 
-import hashlib
 import re
 
-from django.conf import settings
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
-from fangkong.core import audit, throttle
-from fangkong.core.errors import RateLimited
 from fangkong.core.idnumbers import compact, normalize_text
 from fangkong.people.models import ImportJob, Person, PersonTag, Tag
 from fangkong.places.models import Household
@@ -19,6 +15,7 @@ _LAST4 = re.compile(r"^\d{3}[\dXx]$")
 _FULL_RESIDENT_ID = re.compile(r"\d{17}[\dXx]")
 _FULL_DOCUMENT = re.compile(r"[A-Za-z]\d{7,}")
 _PARTIAL_NUMBER = re.compile(r"\d{5,}")
+_FULL_PHONE = re.compile(r"1\d{10}")
 _LATIN = re.compile(r"^[a-z]+$")
 
 
@@ -30,28 +27,18 @@ def get_person_for(actor, pk) -> Person:
     return get_object_or_404(persons_for(actor).with_address().with_tags(), pk=pk)
 
 
-def _guard_full_number_search(actor, number: str) -> None:
-    """Full-ID searches are limited per account: typing a name and an ID must not be a lookup service.
-
-    Asking again for the same number within the window (a live search re-rendering) counts once.
-    """
-    window = settings.FULL_ID_SEARCH_WINDOW_SECONDS
-    digest = hashlib.sha256(f"{actor.pk}:{number}".encode()).hexdigest()[:32]
-    if not throttle.hits(f"full-id-seen:{digest}", window):
-        if throttle.hit(f"full-id-search:{actor.pk}", window) > settings.FULL_ID_SEARCH_LIMIT:
-            raise RateLimited(_("按完整证件号查询过于频繁,请稍后再试"))
-        throttle.hit(f"full-id-seen:{digest}", window)
-    audit.record(actor=actor, action=audit.Action.SEARCH_FULL_ID, object_type="person",
-                 object_repr=_("按完整证件号查询"), fields=["id_number"])
-
-
-def _full_number_in(text: str) -> str:
-    match = _FULL_RESIDENT_ID.search(text) or _FULL_DOCUMENT.search(text)
+def full_number_in(text: str) -> str:
+    """The whole document number or mainland mobile number a search box text contains, or ''."""
+    compacted = compact(normalize_text(text))
+    match = _FULL_RESIDENT_ID.search(compacted) or _FULL_DOCUMENT.search(compacted) or _FULL_PHONE.fullmatch(compacted)
     return match.group(0).upper() if match else ""
 
 
-def search_condition(actor, text: str) -> Q:
+def search_condition(text: str) -> Q:
     """What a search box text means: name, pinyin, last 4 digits, phone, full ID or '3-2-301'.
+
+    Searching by a whole number is a lookup of someone's identity: callers go through
+    people.services.person_search, which limits and audits it.
 
     A run of 5 or more digits that is neither a phone nor a whole document number finds nobody:
     ID numbers are not searchable by fragment, so the registry cannot be enumerated.
@@ -60,16 +47,15 @@ def search_condition(actor, text: str) -> Q:
     if not text:
         return Q()
     compacted = compact(text)
-    full_number = _full_number_in(compacted)
+    if _FULL_PHONE.fullmatch(compacted):
+        return Q(phone=compacted)
+    full_number = full_number_in(compacted)
     if full_number:
-        _guard_full_number_search(actor, full_number)
         name = compacted.replace(full_number, "").replace(full_number.lower(), "")
         condition = Q(id_number=full_number)
         return condition & Q(name__contains=name) if name else condition
     if _LAST4.match(compacted):
         return Q(id_last4=compacted.upper()) | Q(phone_last4=compacted)
-    if re.fullmatch(r"1\d{10}", compacted):
-        return Q(phone=compacted)
     if _PARTIAL_NUMBER.search(compacted):
         return Q(pk__in=[])
     address = _ADDRESS.match(compacted)
@@ -84,7 +70,7 @@ def search_condition(actor, text: str) -> Q:
 
 
 def search_persons(actor, text: str = "", *, tag: str = "", residency: str = "", grid_id=None, household_id=None):
-    persons = persons_for(actor).filter(search_condition(actor, text))
+    persons = persons_for(actor).filter(search_condition(text))
     if tag:
         persons = persons.filter(tags__tag=tag)
     if residency:

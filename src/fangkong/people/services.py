@@ -1,11 +1,13 @@
 """Every write to the people registry, each audited."""
 
 import datetime
+import hashlib
 import logging
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
@@ -13,14 +15,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from fangkong.accounts.roles import is_staff_member, may_edit_registry, may_export_full_values, may_reveal_full_values
-from fangkong.core import audit
+from fangkong.core import audit, throttle
 from fangkong.core.bulk import insert_rows
-from fangkong.core.errors import DomainError, NotAllowed, from_validation_error
+from fangkong.core.errors import DomainError, NotAllowed, RateLimited, from_validation_error
 from fangkong.core.idnumbers import normalize_document_number, normalize_phone, normalize_text, parse_resident_id
 from fangkong.core.masking import mask_id_number, mask_phone
 from fangkong.core.scope import community_ids_in_scope, ensure_in_scope
 from fangkong.core.tasks import run_in_background
-from fangkong.people import ledger
+from fangkong.people import ledger, queries
 from fangkong.people.models import IdType, ImportJob, Person, PersonTag, Residency, Sex, Tag
 from fangkong.people.names import pinyin_keys
 from fangkong.places.models import Building, Community, Compound, Household, Unit
@@ -202,6 +204,52 @@ def person_reveal(*, actor, person: Person) -> Person:
         raise NotAllowed(_("您的角色不能查看完整证件号和手机号"))
     audit.record(actor=actor, action=audit.Action.REVEAL, obj=person, fields=["id_number", "phone"])
     return person
+
+
+def _guard_identity_lookup(actor, number: str) -> None:
+    """Looking someone up by a whole ID or phone number is limited per account and audited.
+
+    A health-code system leaked test results to anyone who typed a name and an ID; here such
+    lookups are counted (the same number again within the window counts once, so a live
+    search re-rendering is not penalised) and refused beyond the limit.
+    """
+    window = settings.FULL_ID_SEARCH_WINDOW_SECONDS
+    digest = hashlib.sha256(f"{actor.pk}:{number}".encode()).hexdigest()[:32]
+    if not throttle.hits(f"full-id-seen:{digest}", window):
+        if throttle.hit(f"full-id-search:{actor.pk}", window) > settings.FULL_ID_SEARCH_LIMIT:
+            raise RateLimited(_("按完整证件号或手机号查询过于频繁,请稍后再试"))
+        throttle.hit(f"full-id-seen:{digest}", window)
+    field = "phone" if number.isdigit() and len(number) == 11 else "id_number"
+    audit.record(actor=actor, action=audit.Action.SEARCH_FULL_ID, object_type="person",
+                 object_repr=_("按完整证件号或手机号查询"), fields=[field], community_id=_single_community_of(actor))
+
+
+def _single_community_of(actor) -> int | None:
+    """The community an event belongs to when the actor holds exactly one (so its staff see it)."""
+    communities = community_ids_in_scope(actor)
+    return next(iter(communities)) if communities is not None and len(communities) == 1 else None
+
+
+def person_search(*, actor, text: str = "", **filters):
+    """The registry search of the console and the API (see people.queries.search_persons)."""
+    number = queries.full_number_in(text)
+    if number:
+        _guard_identity_lookup(actor, number)
+    return queries.search_persons(actor, text, **filters)
+
+
+@transaction.atomic
+def person_patch(*, actor, person: Person, changes: dict) -> Person:
+    """Change only the given fields; a field given as None is cleared. 'household' may be among them."""
+    values = {field: getattr(person, field) for field in ("name", "id_type", "id_number", "phone", "relationship",
+                                                          "residency", "notes")}
+    values["tags"] = person.tag_codes()
+    if changes.get("id_type", person.id_type) != IdType.RESIDENT_ID:
+        values.update(sex=person.sex, birth_date=person.birth_date)
+    blanks = {"tags": [], "birth_date": None, "household": None}
+    values.update({field: blanks.get(field, "") if value is None else value for field, value in changes.items()})
+    household = values.pop("household", person.household)
+    return person_update(actor=actor, person=person, household=household, **values)
 
 
 def _move_related_rows(duplicate: Person, keep: Person) -> list[str]:

@@ -29,7 +29,7 @@ def _search(request, form):
         return Paginator(queries.persons_for(request.user).none(), PAGE_SIZE).get_page(1), ""
     data = form.cleaned_data
     try:
-        persons = queries.search_persons(request.user, data["q"], tag=data["tag"], residency=data["residency"],
+        persons = services.person_search(actor=request.user, text=data["q"], tag=data["tag"], residency=data["residency"],
                                          grid_id=data["grid"].pk if data["grid"] else None,
                                          household_id=data["household"])
     except RateLimited as err:
