@@ -101,3 +101,10 @@ def test_no_export_outside_the_scope_or_for_residents(staff_b, resident, communi
     with pytest.raises(NotAllowed):
         ledger_export(actor=resident, community=community_a)
     assert not AuditEvent.objects.filter(action="export").exists()
+
+
+def test_roles_that_may_not_edit_the_registry_cannot_export_it(volunteer, medic, community_a, registry):
+    for actor in (volunteer, medic):
+        with pytest.raises(NotAllowed):
+            ledger_export(actor=actor, community=community_a)
+    assert not AuditEvent.objects.filter(action="export").exists()

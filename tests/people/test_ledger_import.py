@@ -9,7 +9,7 @@ from django.db import OperationalError, connection
 from django.http import Http404
 from django.utils import timezone
 
-from fangkong.core.errors import DomainError, NotAllowed
+from fangkong.core.errors import DomainError, NotAllowed, RateLimited
 from fangkong.core.models import AuditEvent
 from fangkong.people.models import ImportJob, Person
 from fangkong.people.queries import get_import_job_for
@@ -209,6 +209,26 @@ def test_a_person_registered_in_another_community_is_not_revealed(staff_a, commu
 
     assert not report.ok and "其他社区" in report.problems[0].message
     assert person_b.community.name not in report.problems[0].message and person_b.name not in report.problems[0].message
+    assert AuditEvent.objects.filter(action="search_full_id", actor=staff_a, community=community_a).exists()
+
+
+def test_a_preview_cannot_check_more_ids_outside_the_scope_than_a_search_could(staff_a, community_a, tmp_path,
+                                                                              household_a, household_b, settings):
+    # Given 3 IDs registered in another community and a limit of 2 identity lookups per hour
+    settings.FULL_ID_SEARCH_LIMIT = 2
+    others = [PersonFactory(household=household_b) for _ in range(3)]
+    path = ledger_xlsx(tmp_path / "l.xlsx", [person_row(n, id_number=p.id_number) for n, p in enumerate(others, 1)])
+    # When staff preview a ledger naming all three
+    with pytest.raises(RateLimited):
+        ledger_import(actor=staff_a, community=community_a, file_name=path.name, data=path.read_bytes(), dry_run=True)
+
+
+def test_a_street_admin_is_told_which_community_holds_the_id(street_admin, community_a, tmp_path, household_a,
+                                                             person_b):
+    path = ledger_xlsx(tmp_path / "l.xlsx", [person_row(1, id_number=person_b.id_number)])
+    report = run(street_admin, community_a, path)
+    assert person_b.community.name in report.problems[0].message
+    assert not AuditEvent.objects.filter(action="search_full_id").exists()
 
 
 @pytest.mark.parametrize("name, data, words", [

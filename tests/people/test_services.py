@@ -129,3 +129,27 @@ def test_delete_is_audited(staff_a, person_a):
     services.person_delete(actor=staff_a, person=person_a)
     assert not Person.objects.filter(pk=person_a.pk).exists()
     assert AuditEvent.objects.filter(action="delete", object_repr="张三").exists()
+
+
+def test_grid_members_cannot_register_someone_without_a_household(grid_member_a, household_a):
+    with pytest.raises(DomainError) as err:
+        services.person_create(actor=grid_member_a, community=household_a.community, household=None, **_values())
+    assert err.value.code == "household_required" and "household" in err.value.fields
+    assert not Person.objects.exists()
+
+
+def test_grid_members_cannot_move_someone_out_of_their_grid(grid_member_a, person_a):
+    with pytest.raises(DomainError):
+        services.person_patch(actor=grid_member_a, person=person_a, changes={"household": None})
+    assert Person.objects.get(pk=person_a.pk).household_id == person_a.household_id
+
+
+def test_community_staff_may_register_someone_without_a_household(staff_a, community_a):
+    person = services.person_create(actor=staff_a, community=community_a, household=None, **_values())
+    assert person.household is None and person.community == community_a
+
+
+def test_patch_changes_only_the_given_fields(staff_a, person_a):
+    services.person_patch(actor=staff_a, person=person_a, changes={"notes": "行动不便", "tags": ["immobile"]})
+    person_a.refresh_from_db()
+    assert (person_a.notes, person_a.tag_codes(), person_a.phone) == ("行动不便", ["immobile"], "13800001234")

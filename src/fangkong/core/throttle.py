@@ -15,14 +15,14 @@ def hits(key: str, window_seconds: int) -> int:
     return row.count
 
 
-def hit(key: str, window_seconds: int) -> int:
-    """Count one hit for key and return the count within the current window."""
+def hit(key: str, window_seconds: int, amount: int = 1) -> int:
+    """Count hits for key and return the count within the current window."""
     now = timezone.now()
     with transaction.atomic():
         row, _ = Throttle.objects.select_for_update().get_or_create(key=key, defaults={"window_start": now})
         if row.window_start < now - datetime.timedelta(seconds=window_seconds):
             row.window_start, row.count = now, 0
-        row.count += 1
+        row.count += amount
         row.save(update_fields=["window_start", "count"])
         return row.count
 

@@ -14,7 +14,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from fangkong.accounts.roles import is_staff_member, may_edit_registry, may_export_full_values, may_reveal_full_values
+from fangkong.accounts.roles import may_edit_registry, may_export_full_values, may_reveal_full_values
 from fangkong.core import audit, throttle
 from fangkong.core.bulk import insert_rows
 from fangkong.core.errors import DomainError, NotAllowed, RateLimited, from_validation_error
@@ -129,8 +129,15 @@ def _require_editor(actor) -> None:
 
 
 def _check_household(actor, community, household) -> None:
+    """A person is placed in a household of the actor's scope; one without a household (a
+    visitor, someone just arrived) belongs to the whole community, so only staff holding the
+    whole community may register or leave one so."""
     if household is None:
         ensure_in_scope(actor, community)
+        communities = community_ids_in_scope(actor)
+        if communities is not None and community.id not in communities:
+            message = _("请选择所在的户:网格账号只能登记本网格内有住址的人员")
+            raise DomainError(message, code="household_required", fields={"household": message})
         return
     ensure_in_scope(actor, household)
     if household.community_id != community.id:
@@ -611,11 +618,33 @@ def _given_fields(sheet, data: PersonData) -> list[str]:
     return given + [code for code in ("phone", "relationship", "residency", "notes") if sheet.has(code)]
 
 
-def _outsider_message(actor, person: dict) -> str:
+def _charge_outsider_lookups(actor, community: Community, count: int) -> None:
+    """Rows whose ID is registered outside the actor's scope tell that it is registered: each is an
+    identity lookup, counted against the same limit as a full-ID search and audited."""
+    window = settings.FULL_ID_SEARCH_WINDOW_SECONDS
+    if throttle.hit(f"full-id-search:{actor.pk}", window, amount=count) > settings.FULL_ID_SEARCH_LIMIT:
+        raise RateLimited(_("台账中有 %(n)d 个证件号码已在您负责范围以外登记,超过每小时核对上限;请与街道核实后再导入")
+                          % {"n": count})
+    audit.record(actor=actor, action=audit.Action.SEARCH_FULL_ID, obj=community, object_type="person",
+                 object_repr=_("台账导入:%(n)d 个证件号码已在负责范围以外登记") % {"n": count}, fields=["id_number"],
+                 community_id=community.id)
+
+
+def _report_outsiders(actor, community: Community, sheet, outsiders: list, report: LedgerReport) -> None:
+    """Rows whose person is registered in another community: named when the actor holds that one too."""
     communities = community_ids_in_scope(actor)
-    if communities is None or person["community_id"] in communities:
-        return _("该证件号码已在“%(c)s”登记") % {"c": Community.objects.get(pk=person["community_id"])}
-    return _("该证件号码已在其他社区登记,请与该社区核实")
+    names = dict(Community.objects.filter(pk__in={person["community_id"] for _e, person in outsiders})
+                 .values_list("id", "name"))
+    hidden = 0
+    for entry, person in outsiders:
+        if communities is None or person["community_id"] in communities:
+            message = _("该证件号码已在“%(c)s”登记") % {"c": names[person["community_id"]]}
+        else:
+            message = _("该证件号码已在其他社区登记,请与该社区核实")
+            hidden += 1
+        report.problems.append(LedgerProblem(entry.line, sheet.header("id_number"), message))
+    if hidden:
+        _charge_outsider_lookups(actor, community, hidden)
 
 
 def _ledger_plan(actor, community: Community, sheet, entries: list[_LedgerEntry], report: LedgerReport) -> _LedgerPlan:
@@ -623,6 +652,7 @@ def _ledger_plan(actor, community: Community, sheet, entries: list[_LedgerEntry]
     plan = _LedgerPlan()
     places = _PlaceIndex(community) if sheet.has("building") else None
     persons, tags = _existing_persons(community, entries)
+    outsiders = []
     for entry in entries:
         household = places.household(sheet, entry, plan, report.problems) if places and entry.address else None
         if household is False:
@@ -631,9 +661,11 @@ def _ledger_plan(actor, community: Community, sheet, entries: list[_LedgerEntry]
         if person is None:
             plan.creates.append((entry, household))
         elif person["community_id"] != community.id:
-            report.problems.append(LedgerProblem(entry.line, sheet.header("id_number"), _outsider_message(actor, person)))
+            outsiders.append((entry, person))
         else:
             _plan_update(sheet, plan, report, entry, person, household, tags.get(person["id"], set()))
+    if outsiders:
+        _report_outsiders(actor, community, sheet, outsiders, report)
     report.created, report.updated = len(plan.creates), len(plan.updates)
     report.households_created = len(plan.new_households)
     return plan
@@ -836,7 +868,7 @@ def _ledger_row(person: Person, full: bool) -> list[str]:
 
 def ledger_export(*, actor, community: Community, file_format: str = "xlsx") -> tuple[bytes, str]:
     """The community's ledger in the import layout; ID numbers and phones masked unless the role may export them."""
-    if not is_staff_member(actor):
+    if not may_edit_registry(actor):
         raise NotAllowed(_("您的角色不能导出人口台账"))
     ensure_in_scope(actor, community)
     if file_format not in {"xlsx", "csv"}:
