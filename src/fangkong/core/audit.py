@@ -1,6 +1,9 @@
-"""Writing AuditEvents. Services call record(); nothing else writes the table."""
+"""Writing AuditEvents. Services call record() or record_many(); nothing else writes the table."""
 
 from django.db import models
+from django.utils import timezone
+
+from fangkong.core.bulk import insert_rows
 
 from fangkong.core.actors import context_of
 from fangkong.core.models import AuditEvent
@@ -38,3 +41,20 @@ def record(*, actor, action: str, obj: models.Model | None = None, object_type: 
         community_id=community_id,
         client_address=ctx.client_address,
     )
+
+
+_MANY_COLUMNS = ("actor_id", "actor_label", "via", "action", "object_type", "object_id", "object_repr", "fields",
+                 "community_id", "client_address", "created_at")
+
+
+def record_many(*, actor, action: str, object_type: str, community_id: int | None, objects) -> None:
+    """One event per object, written in one stream: `objects` yields (pk, repr, fields).
+
+    A ledger import changes thousands of persons at once, and each change is audited like any other.
+    """
+    ctx = context_of(actor)
+    common = (actor.pk if actor is not None and actor.pk else None, actor_label(actor), ctx.via, action, object_type)
+    now = timezone.now()
+    insert_rows(AuditEvent, _MANY_COLUMNS, [
+        (*common, str(pk), str(text)[:200], sorted(fields), community_id, ctx.client_address, now)
+        for pk, text, fields in objects])

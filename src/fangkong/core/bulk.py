@@ -9,17 +9,23 @@ from collections.abc import Iterable, Sequence
 
 from django.db import connection, models
 from psycopg import sql
+from psycopg.types.json import Jsonb
 
 BATCH_SIZE = 1000
 
 
 def _copy(model, attnames: Sequence[str], rows: Iterable[tuple]) -> None:
-    """Values must be types psycopg adapts itself: str, int, date, aware datetime, None."""
-    columns = [model._meta.get_field(name).column for name in attnames]
+    """Values must be types psycopg adapts itself (str, int, date, aware datetime, None), or JSON for JSON fields."""
+    fields = [model._meta.get_field(name) for name in attnames]
+    json_positions = [i for i, field in enumerate(fields) if isinstance(field, models.JSONField)]
     statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
-        sql.Identifier(model._meta.db_table), sql.SQL(", ").join(map(sql.Identifier, columns)))
+        sql.Identifier(model._meta.db_table), sql.SQL(", ").join(sql.Identifier(f.column) for f in fields))
     with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
         for row in rows:
+            if json_positions:
+                row = list(row)
+                for i in json_positions:
+                    row[i] = Jsonb(row[i])
             copy.write_row(row)
 
 

@@ -710,8 +710,22 @@ _CREATED_COLUMNS = ("community_id", "household_id", "created_at", "updated_at", 
                     "name_pinyin", "name_initials", "id_last4", "phone_last4")
 
 
-def _create_ledger_persons(community: Community, plan: _LedgerPlan, household_id) -> None:
-    """Insert the new persons in one stream, then their tags (found again by document number)."""
+def _created_ids(community: Community, creates) -> dict[tuple, int]:
+    """The ids the database gave the new persons, found again by document number."""
+    by_type: dict[str, list[str]] = {}
+    for entry, _ref in creates:
+        by_type.setdefault(entry.data.id_type, []).append(entry.data.id_number)
+    ids = {}
+    for id_type, numbers in by_type.items():
+        for start in range(0, len(numbers), LEDGER_CHUNK):
+            found = Person.objects.filter(community=community, id_type=id_type,
+                                          id_number__in=numbers[start:start + LEDGER_CHUNK])
+            ids.update(((id_type, number), pk) for pk, number in found.values_list("id", "id_number"))
+    return ids
+
+
+def _create_ledger_persons(actor, community: Community, plan: _LedgerPlan, household_id) -> None:
+    """Insert the new persons in one stream, then their tags and one AuditEvent each."""
     now = timezone.now()
     rows = []
     for entry, ref in plan.creates:
@@ -719,28 +733,27 @@ def _create_ledger_persons(community: Community, plan: _LedgerPlan, household_id
         values.update(community_id=community.id, household_id=household_id(ref), created_at=now, updated_at=now)
         rows.append(tuple(values[column] for column in _CREATED_COLUMNS))
     insert_rows(Person, _CREATED_COLUMNS, rows)
-    tagged = {(e.data.id_type, e.data.id_number): e.data.tags for e, _ref in plan.creates if e.data.tags}
-    by_type: dict[str, list[str]] = {}
-    for id_type, number in tagged:
-        by_type.setdefault(id_type, []).append(number)
-    pairs = []
-    for id_type, numbers in by_type.items():
-        for start in range(0, len(numbers), LEDGER_CHUNK):
-            found = Person.objects.filter(community=community, id_type=id_type,
-                                          id_number__in=numbers[start:start + LEDGER_CHUNK])
-            pairs += [(pk, tagged[(id_type, number)]) for pk, number in found.values_list("id", "id_number")]
-    _set_ledger_tags(pairs, replace=False)
+    ids = _created_ids(community, plan.creates)
+    keys = [(entry.data.id_type, entry.data.id_number) for entry, _ref in plan.creates]
+    _set_ledger_tags([(ids[key], entry.data.tags) for key, (entry, _ref) in zip(keys, plan.creates) if entry.data.tags],
+                     replace=False)
+    audit.record_many(actor=actor, action=audit.Action.CREATE, object_type="person", community_id=community.id,
+                      objects=((ids[key], entry.data.name, [*PERSON_FIELDS, "tags"])
+                               for key, (entry, _ref) in zip(keys, plan.creates)))
 
 
-def _ledger_write(community: Community, plan: _LedgerPlan) -> None:
+def _ledger_write(actor, community: Community, plan: _LedgerPlan) -> None:
     """Write the plan in batches: households, new persons, changed persons, tags."""
     new_households = _create_households(plan) if plan.new_households else {}
 
     def household_id(ref):
         return new_households[ref] if isinstance(ref, tuple) else ref
 
-    _create_ledger_persons(community, plan, household_id)
+    _create_ledger_persons(actor, community, plan, household_id)
     _update_ledger_persons(plan.updates, household_id)
+    audit.record_many(actor=actor, action=audit.Action.UPDATE, object_type="person", community_id=community.id,
+                      objects=((u.person.pk, u.person.name, [*u.changed, *(["tags"] if u.tags_changed else [])])
+                               for u in plan.updates))
 
 
 def _update_ledger_persons(updates: list[_LedgerUpdate], household_id) -> None:
@@ -781,7 +794,7 @@ def ledger_import(*, actor, community: Community, file_name: str, data: bytes, d
             Community.objects.select_for_update().get(pk=community.pk)
             plan = _ledger_plan(actor, community, sheet, entries, report)
             if report.ok:
-                _ledger_write(community, plan)
+                _ledger_write(actor, community, plan)
                 audit.record(actor=actor, action=audit.Action.IMPORT, obj=community, object_repr=_ledger_summary(file_name, report),
                              fields=list(sheet.headers), community_id=community.id)
             else:
