@@ -34,7 +34,7 @@ PERSON_A_URLS = [
     ("patch", "/persons/{id}", {"name": "张三丰"}),
     ("delete", "/persons/{id}", None),
     ("post", "/persons/{id}/reveal", None),
-    ("post", "/persons/{id}/merge", {"duplicate": 0}),
+    ("post", "/persons/{id}/merge", {"duplicate": 999999}),
 ]
 
 

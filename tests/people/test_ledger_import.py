@@ -346,3 +346,11 @@ def test_previewed_files_are_dropped_after_a_day(staff_a, household_a, tmp_path,
     ledger_import_job_start(actor=staff_a, community=household_a.community, file_name="a.xlsx", data=data, dry_run=True)
     assert ImportJob.objects.get(pk=old.pk).upload is None
     assert ImportJob.objects.filter(upload__isnull=False).count() == 1
+
+
+def test_a_preview_with_problems_keeps_no_copy_of_the_file(staff_a, household_a, tmp_path, settings):
+    settings.FANGKONG_TASKS_EAGER = True
+    data = ledger_xlsx(tmp_path / "a.xlsx", [person_row(1, phone="12")]).read_bytes()
+    job = ledger_import_job_start(actor=staff_a, community=household_a.community, file_name="a.xlsx", data=data,
+                                  dry_run=True)
+    assert ImportJob.objects.get(pk=job.pk).upload is None

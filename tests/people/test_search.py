@@ -127,3 +127,12 @@ def test_whole_phone_numbers_are_identity_lookups_too(staff_a, registry):
     assert event.fields == ["phone"] and event.community_id == registry["li"].community_id
     with pytest.raises(RateLimited):
         _names(staff_a, "13800001234")
+
+
+def test_duplicate_suspects_take_a_fixed_number_of_queries(staff_a, household_a, django_assert_max_num_queries):
+    for n in range(12):
+        PersonFactory(household=household_a, name=f"重名{n}", phone=f"1350000{n:04d}")
+        PersonFactory(household=household_a, name=f"重名{n}", phone=f"1350000{n:04d}")
+    with django_assert_max_num_queries(8):
+        groups = duplicate_suspects(staff_a)
+    assert len(groups) == 12 and all(len(g["persons"]) == 2 for g in groups)

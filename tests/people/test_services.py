@@ -153,3 +153,18 @@ def test_patch_changes_only_the_given_fields(staff_a, person_a):
     services.person_patch(actor=staff_a, person=person_a, changes={"notes": "行动不便", "tags": ["immobile"]})
     person_a.refresh_from_db()
     assert (person_a.notes, person_a.tag_codes(), person_a.phone) == ("行动不便", ["immobile"], "13800001234")
+
+
+def test_records_of_different_communities_are_not_merged(street_admin, person_a, person_b):
+    with pytest.raises(DomainError) as err:
+        services.person_merge(actor=street_admin, keep=person_a, duplicate=person_b)
+    assert err.value.code == "different_communities"
+    assert Person.objects.filter(pk=person_b.pk).exists()
+
+
+def test_merge_records_the_deletion_of_the_duplicate(staff_a, household_a):
+    keep = PersonFactory(household=household_a, name="赵六")
+    duplicate = PersonFactory(household=household_a, name="赵六")
+    duplicate_id = duplicate.pk
+    services.person_merge(actor=staff_a, keep=keep, duplicate=duplicate)
+    assert AuditEvent.objects.filter(action="delete", object_id=str(duplicate_id)).exists()

@@ -186,3 +186,16 @@ def test_household_update_outside_scope_is_not_found(staff_b, grid_member_a, hou
     with pytest.raises(NotAllowed):
         services.household_update(actor=grid_member_a, household=household_a, room="999")
     assert Household.objects.get(pk=household_a.pk).room == "301"
+
+
+def test_a_refused_venue_change_leaves_the_object_as_stored(staff_a, community_a):
+    venue = services.venue_create(actor=staff_a, community=community_a, name="春雨驾校", kind="driving_school")
+    with pytest.raises(DomainError):
+        services.venue_update(actor=staff_a, venue=venue, name="新名字", kind="casino")
+    assert (venue.name, venue.kind) == ("春雨驾校", "driving_school")
+
+
+def test_generating_households_is_audited_on_the_building(staff_a, building_a):
+    services.building_generate_households(actor=staff_a, building=building_a, floors=2, units=1, rooms_per_floor=2)
+    event = AuditEvent.objects.get(object_type="building", object_id=str(building_a.pk))
+    assert "生成 4 户" in event.object_repr

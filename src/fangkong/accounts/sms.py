@@ -5,6 +5,8 @@ import logging
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from fangkong.core.masking import mask_phone
+
 logger = logging.getLogger("fangkong.sms")
 
 
@@ -12,7 +14,7 @@ class LogSender:
     """Writes the code to the server log: for a laptop deployment and for tests."""
 
     def send_code(self, phone: str, code: str) -> None:
-        logger.info("one-time code for %s: %s", phone, code)
+        logger.info("one-time code for %s: %s", mask_phone(phone), code)
 
 
 def get_sender():

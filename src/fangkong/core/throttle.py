@@ -2,7 +2,7 @@
 
 import datetime
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from fangkong.core.models import Throttle
@@ -18,8 +18,13 @@ def hits(key: str, window_seconds: int) -> int:
 def hit(key: str, window_seconds: int, amount: int = 1) -> int:
     """Count hits for key and return the count within the current window."""
     now = timezone.now()
+    try:
+        with transaction.atomic():
+            Throttle.objects.get_or_create(key=key, defaults={"window_start": now})
+    except IntegrityError:
+        pass  # a concurrent first hit created the row: count on it below
     with transaction.atomic():
-        row, _ = Throttle.objects.select_for_update().get_or_create(key=key, defaults={"window_start": now})
+        row = Throttle.objects.select_for_update().get(key=key)
         if row.window_start < now - datetime.timedelta(seconds=window_seconds):
             row.window_start, row.count = now, 0
         row.count += amount

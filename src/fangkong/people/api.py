@@ -10,8 +10,10 @@ from ninja import File, Form, Router, Status
 from ninja.files import UploadedFile
 
 from fangkong.core.api import error_body, lookup, paginated
+from fangkong.core.converters import Id
 from fangkong.core.errors import DomainError
 from fangkong.people import queries, services
+from fangkong.people.models import Residency, Tag
 from fangkong.people.schemas import (DuplicateGroupOut, LedgerReportOut, MergeIn, PersonIn, PersonOut, PersonPatch,
                                      PersonRevealed)
 from fangkong.places.queries import get_community_for, get_household_for
@@ -26,10 +28,10 @@ _CONTENT_TYPES = {
 
 @router.get("/persons", response=list[PersonOut], summary="人员列表与搜索(证件号、电话脱敏)")
 @paginated
-def person_list(request, q: str = "", tag: str = "", residency: str = "", grid: int | None = None,
-                household: int | None = None):
+def person_list(request, q: str = "", tag: Tag | None = None, residency: Residency | None = None,
+                grid: Id | None = None, household: Id | None = None):
     """q: 姓名、拼音首字母(zs)、证件号或电话后四位、手机号、地址简写 3-2-301;按完整证件号查询有频率限制。"""
-    return services.person_search(actor=request.auth, text=q, tag=tag, residency=residency, grid_id=grid,
+    return services.person_search(actor=request.auth, text=q, tag=tag or "", residency=residency or "", grid_id=grid,
                                   household_id=household)
 
 
@@ -39,12 +41,12 @@ def person_duplicates(request):
 
 
 @router.get("/persons/{person_id}", response=PersonOut, summary="人员详情(脱敏)")
-def person_detail(request, person_id: int):
+def person_detail(request, person_id: Id):
     return queries.get_person_for(request.auth, person_id)
 
 
 @router.post("/persons/{person_id}/reveal", response=PersonRevealed, summary="查看完整证件号和手机号(记入审计日志)")
-def person_reveal(request, person_id: int):
+def person_reveal(request, person_id: Id):
     person = queries.get_person_for(request.auth, person_id)
     return services.person_reveal(actor=request.auth, person=person)
 
@@ -63,7 +65,7 @@ def person_create(request, payload: PersonIn):
 
 
 @router.patch("/persons/{person_id}", response=PersonOut, summary="修改人员(只传要改的字段)")
-def person_update(request, person_id: int, payload: PersonPatch):
+def person_update(request, person_id: Id, payload: PersonPatch):
     actor = request.auth
     person = queries.get_person_for(actor, person_id)
     changes = payload.dict(exclude_unset=True)
@@ -74,13 +76,13 @@ def person_update(request, person_id: int, payload: PersonPatch):
 
 
 @router.delete("/persons/{person_id}", response={204: None}, summary="删除人员")
-def person_delete(request, person_id: int):
+def person_delete(request, person_id: Id):
     services.person_delete(actor=request.auth, person=queries.get_person_for(request.auth, person_id))
     return Status(204, None)
 
 
 @router.post("/persons/{person_id}/merge", response=PersonOut, summary="合并重复人员(重复记录的一切移到当前人员)")
-def person_merge(request, person_id: int, payload: MergeIn):
+def person_merge(request, person_id: Id, payload: MergeIn):
     actor = request.auth
     keep = queries.get_person_for(actor, person_id)
     duplicate = lookup(queries.get_person_for, actor, payload.duplicate, "duplicate")
@@ -90,7 +92,7 @@ def person_merge(request, person_id: int, payload: MergeIn):
 
 @router.post("/communities/{community_id}/ledger/import", response={200: LedgerReportOut, 400: dict},
              summary="导入人口台账(.xlsx/.csv;dry_run=true 只预览)")
-def ledger_import(request, community_id: int, file: File[UploadedFile], dry_run: Form[bool] = False):
+def ledger_import(request, community_id: Id, file: File[UploadedFile], dry_run: Form[bool] = False):
     """Any bad row rejects the whole file (nothing written) and lists every problem with its line."""
     community = get_community_for(request.auth, community_id)
     if file.size > settings.LEDGER_MAX_BYTES:
@@ -106,7 +108,7 @@ def ledger_import(request, community_id: int, file: File[UploadedFile], dry_run:
 
 
 @router.get("/communities/{community_id}/ledger/export", summary="导出人口台账(无权限者证件号、电话脱敏)")
-def ledger_export(request, community_id: int, file_format: Literal["xlsx", "csv"] = "xlsx"):
+def ledger_export(request, community_id: Id, file_format: Literal["xlsx", "csv"] = "xlsx"):
     community = get_community_for(request.auth, community_id)
     data, filename = services.ledger_export(actor=request.auth, community=community, file_format=file_format)
     response = HttpResponse(data, content_type=_CONTENT_TYPES[file_format])

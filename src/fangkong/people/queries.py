@@ -84,23 +84,32 @@ def search_persons(actor, text: str = "", *, tag: str = "", residency: str = "",
 
 
 def duplicate_suspects(actor) -> list[dict]:
-    """Groups of records that may be one person: same name and phone, or same name and birth date."""
+    """Groups of records that may be one person: same name and phone, or same name and birth date.
+
+    Two queries per rule, whatever the number of groups: the keys shared by several records,
+    then every record carrying one of those keys.
+    """
     persons = persons_for(actor)
-    groups = []
-    for fields, reason in ((("name", "phone"), _("姓名和手机号相同")), (("name", "birth_date"), _("姓名和出生日期相同"))):
-        keys = (persons.exclude(**{f"{fields[1]}__in": ["", None]}) if fields[1] == "phone"
-                else persons.exclude(birth_date=None))
-        keys = keys.values(*fields).annotate(n=Count("id")).filter(n__gt=1).order_by(*fields)[:200]
+    groups, seen = [], set()
+    rules = ((("name", "phone"), persons.exclude(phone=""), _("姓名和手机号相同")),
+             (("name", "birth_date"), persons.exclude(birth_date=None), _("姓名和出生日期相同")))
+    for fields, candidates, reason in rules:
+        shared = candidates.values_list(*fields).annotate(n=Count("id")).filter(n__gt=1).order_by(*fields)[:200]
+        keys = [(name, other) for name, other, _count in shared]
+        if not keys:
+            continue
+        members: dict[tuple, list] = {}
+        wanted = set(keys)
+        for person in candidates.filter(name__in={name for name, _other in keys}).with_address().order_by("id"):
+            key = tuple(getattr(person, field) for field in fields)
+            if key in wanted:
+                members.setdefault(key, []).append(person)
         for key in keys:
-            members = list(persons.filter(**{f: key[f] for f in fields}).with_address().order_by("id"))
-            groups.append({"reason": reason, "persons": members})
-    seen, unique = set(), []
-    for group in groups:
-        ids = tuple(p.id for p in group["persons"])
-        if ids not in seen:
-            seen.add(ids)
-            unique.append(group)
-    return unique
+            ids = tuple(p.id for p in members[key])
+            if ids not in seen:
+                seen.add(ids)
+                groups.append({"reason": reason, "persons": members[key]})
+    return groups
 
 
 def scope_counts(actor) -> dict:

@@ -8,6 +8,7 @@ import datetime
 
 from ninja import Field, Schema
 
+from fangkong.core.converters import Id
 from fangkong.people.models import IdType, Residency
 
 
@@ -58,8 +59,8 @@ class PersonRevealed(PersonOut):
 
 
 class PersonIn(Schema):
-    community_id: int | None = Field(None, description="所属社区;给出 household_id 时可省略")
-    household_id: int | None = Field(None, description="所属户")
+    community_id: Id | None = Field(None, description="所属社区;给出 household_id 时可省略")
+    household_id: Id | None = Field(None, description="所属户")
     name: str = Field(description="姓名")
     id_type: str = Field(IdType.RESIDENT_ID, description="证件类型,默认居民身份证")
     id_number: str = Field(description="证件号码;身份证校验位按 GB 11643 检查,小写 x 自动转为 X")
@@ -73,7 +74,7 @@ class PersonIn(Schema):
 
 
 class PersonPatch(Schema):
-    household_id: int | None = Field(None, description="所属户;null 表示移出")
+    household_id: Id | None = Field(None, description="所属户;null 表示移出")
     name: str | None = None
     id_type: str | None = None
     id_number: str | None = None
@@ -87,7 +88,7 @@ class PersonPatch(Schema):
 
 
 class MergeIn(Schema):
-    duplicate: int = Field(description="要并入当前人员并删除的重复记录")
+    duplicate: Id = Field(description="要并入当前人员并删除的重复记录")
 
 
 class DuplicateGroupOut(Schema):

@@ -284,6 +284,9 @@ def person_merge(*, actor, keep: Person, duplicate: Person) -> Person:
     keep = Person.objects.select_for_update().get(pk=keep.pk)
     ensure_in_scope(actor, keep)
     ensure_in_scope(actor, duplicate)
+    if keep.community_id != duplicate.community_id:
+        message = _("两条记录属于不同社区,不能合并;请先由社区核实此人住在哪里")
+        raise DomainError(message, code="different_communities", fields={"duplicate": message})
     filled = []
     for field in ("phone", "phone_last4", "household_id", "relationship", "notes", "sex", "birth_date"):
         if not getattr(keep, field) and getattr(duplicate, field):
@@ -294,6 +297,8 @@ def person_merge(*, actor, keep: Person, duplicate: Person) -> Person:
     _set_tags(keep, tags)
     audit.record(actor=actor, action=audit.Action.MERGE, obj=keep,
                  object_repr=f"{keep} ← {duplicate} (#{duplicate.pk})", fields=[*filled, *moved, "tags"])
+    audit.record(actor=actor, action=audit.Action.DELETE, obj=duplicate,
+                 object_repr=_("%(p)s(合并到 #%(k)d)") % {"p": duplicate, "k": keep.pk}, fields=list(PERSON_FIELDS))
     duplicate.delete()
     keep.save()
     return keep
@@ -859,6 +864,8 @@ def _ledger_import_job_run(job_id: int, *, actor, community: Community, data: by
     except Exception:
         logger.exception("ledger import job %s failed", job_id)
         outcome = {"status": ImportJob.Status.FAILED, "error": _("导入失败,请联系系统管理员")}
+    if outcome["status"] == ImportJob.Status.FAILED or not outcome["report"]["ok"]:
+        outcome["upload"] = None  # nothing can be committed from it: do not keep personal data
     jobs.update(finished_at=timezone.now(), updated_at=timezone.now(), **outcome)
 
 

@@ -5,10 +5,11 @@ from urllib.parse import quote
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from fangkong.accounts.roles import may_edit_registry, may_reveal_full_values
@@ -17,6 +18,7 @@ from fangkong.core.errors import DomainError, RateLimited
 from fangkong.core.forms import add_domain_error
 from fangkong.people import queries, services
 from fangkong.people.forms import LedgerExportForm, LedgerImportForm, MergeForm, PersonForm, PersonSearchForm
+from fangkong.places.queries import get_household_for
 
 PAGE_SIZE = 50
 
@@ -53,11 +55,13 @@ def _detail(request, person, *, revealed=False, status=200):
     return TemplateResponse(request, template, context, status=status)
 
 
+@never_cache
 @staff_required
 def person_detail(request, pk):
     return _detail(request, queries.get_person_for(request.user, pk))
 
 
+@never_cache
 @require_POST
 @staff_required
 def person_reveal(request, pk):
@@ -70,7 +74,18 @@ def person_reveal(request, pk):
 def _person_initial(person) -> dict:
     initial = {f: getattr(person, f) for f in ("name", "id_type", "id_number", "sex", "birth_date", "phone",
                                                "relationship", "residency", "notes")}
-    return {**initial, "community": person.community_id, "household": person.household_id, "tags": person.tag_codes()}
+    return {**initial, "community": person.community_id, **PersonForm.address_initial(person.household),
+            "tags": person.tag_codes()}
+
+
+def _household_initial(request) -> dict:
+    """"登记人员" for a room: ?household= fills in its community and address when it is in scope."""
+    if "household" not in request.GET:
+        return {}
+    try:
+        return PersonForm.address_initial(get_household_for(request.user, request.GET["household"]))
+    except Http404:
+        return {}
 
 
 def _person_form_page(request, form, title, person=None):
@@ -79,29 +94,33 @@ def _person_form_page(request, form, title, person=None):
 
 @editor_required
 def person_create(request):
-    form = PersonForm(request.POST or None, actor=request.user, initial={"household": request.GET.get("household")})
+    form = PersonForm(request.POST or None, actor=request.user, initial=_household_initial(request))
     if request.method == "POST" and form.is_valid():
         try:
             person = services.person_create(actor=request.user, community=form.cleaned_data["community"],
                                             household=form.cleaned_data["household"], **form.service_values())
         except DomainError as err:
-            add_domain_error(form, err)
+            form.add_domain_error(err)
         else:
             messages.success(request, _("已登记 %(p)s") % {"p": person})
             return redirect("people:detail", pk=person.pk)
     return _person_form_page(request, form, _("登记人员"))
 
 
+@never_cache
 @editor_required
 def person_edit(request, pk):
+    """The form shows the full ID number and phone, so opening it is a reveal: checked and audited."""
     person = queries.get_person_for(request.user, pk)
-    form = PersonForm(request.POST or None, actor=request.user, initial=_person_initial(person))
+    if request.method != "POST":
+        services.person_reveal(actor=request.user, person=person)
+    form = PersonForm(request.POST or None, actor=request.user, person=person, initial=_person_initial(person))
     if request.method == "POST" and form.is_valid():
         try:
             services.person_update(actor=request.user, person=person, household=form.cleaned_data["household"],
                                    **form.service_values())
         except DomainError as err:
-            add_domain_error(form, err)
+            form.add_domain_error(err)
         else:
             messages.success(request, _("已保存"))
             return redirect("people:detail", pk=person.pk)

@@ -3,10 +3,12 @@
 from ninja import Router, Status
 
 from fangkong.core.api import lookup, paginated
+from fangkong.core.converters import Id
 from fangkong.places import queries, services
+from fangkong.places.models import Venue
 from fangkong.places.schemas import (BuildingIn, BuildingOut, BuildingPatch, CommunityOut, CompoundIn, CompoundOut,
                                      CompoundPatch, GenerateIn, GenerateOut, GridIn, GridOut, GridPatch, HouseholdIn,
-                                     HouseholdOut, HouseholdPatch, VenueIn, VenueListOut, VenueOut, VenuePatch)
+                                     HouseholdOut, HouseholdPatch, VenueIn, VenueOut, VenuePatch)
 
 router = Router()
 
@@ -24,18 +26,18 @@ def community_list(request):
 
 
 @router.get("/communities/{community_id}", response=CommunityOut, summary="社区详情")
-def community_detail(request, community_id: int):
+def community_detail(request, community_id: Id):
     return queries.get_community_for(request.auth, community_id)
 
 
 @router.get("/grids", response=list[GridOut], summary="网格列表")
 @paginated
-def grid_list(request, community: int | None = None):
+def grid_list(request, community: Id | None = None):
     return queries.grids_for(request.auth, community=community)
 
 
 @router.get("/grids/{grid_id}", response=GridOut, summary="网格详情")
-def grid_detail(request, grid_id: int):
+def grid_detail(request, grid_id: Id):
     return queries.get_grid_for(request.auth, grid_id)
 
 
@@ -46,19 +48,19 @@ def grid_create(request, payload: GridIn):
 
 
 @router.patch("/grids/{grid_id}", response=GridOut, summary="修改网格(名称)")
-def grid_update(request, grid_id: int, payload: GridPatch):
+def grid_update(request, grid_id: Id, payload: GridPatch):
     grid = queries.get_grid_for(request.auth, grid_id)
     return services.grid_update(actor=request.auth, grid=grid, name=_given(payload, grid, "name"))
 
 
 @router.get("/compounds", response=list[CompoundOut], summary="小区列表")
 @paginated
-def compound_list(request, community: int | None = None):
+def compound_list(request, community: Id | None = None):
     return queries.compounds_for(request.auth, community=community)
 
 
 @router.get("/compounds/{compound_id}", response=CompoundOut, summary="小区详情")
-def compound_detail(request, compound_id: int):
+def compound_detail(request, compound_id: Id):
     return queries.get_compound_for(request.auth, compound_id)
 
 
@@ -71,7 +73,7 @@ def compound_create(request, payload: CompoundIn):
 
 
 @router.patch("/compounds/{compound_id}", response=CompoundOut, summary="修改小区(名称、地址)")
-def compound_update(request, compound_id: int, payload: CompoundPatch):
+def compound_update(request, compound_id: Id, payload: CompoundPatch):
     compound = queries.get_compound_for(request.auth, compound_id)
     return services.compound_update(actor=request.auth, compound=compound, name=_given(payload, compound, "name"),
                                     address=_given(payload, compound, "address"))
@@ -79,12 +81,12 @@ def compound_update(request, compound_id: int, payload: CompoundPatch):
 
 @router.get("/buildings", response=list[BuildingOut], summary="楼栋列表")
 @paginated
-def building_list(request, compound: int | None = None, grid: int | None = None):
+def building_list(request, compound: Id | None = None, grid: Id | None = None):
     return queries.buildings_for(request.auth, compound=compound, grid=grid)
 
 
 @router.get("/buildings/{building_id}", response=BuildingOut, summary="楼栋详情")
-def building_detail(request, building_id: int):
+def building_detail(request, building_id: Id):
     return queries.get_building_for(request.auth, building_id)
 
 
@@ -97,7 +99,7 @@ def building_create(request, payload: BuildingIn):
 
 
 @router.patch("/buildings/{building_id}", response=BuildingOut, summary="修改楼栋(楼号、网格)")
-def building_update(request, building_id: int, payload: BuildingPatch):
+def building_update(request, building_id: Id, payload: BuildingPatch):
     actor = request.auth
     building = queries.get_building_for(actor, building_id)
     grid = lookup(queries.get_grid_for, actor, payload.grid_id, "grid_id") or building.grid
@@ -106,7 +108,7 @@ def building_update(request, building_id: int, payload: BuildingPatch):
 
 
 @router.post("/buildings/{building_id}/generate", response={201: GenerateOut}, summary="按层数×单元×每层户数生成户")
-def building_generate(request, building_id: int, payload: GenerateIn):
+def building_generate(request, building_id: Id, payload: GenerateIn):
     building = queries.get_building_for(request.auth, building_id)
     created = services.building_generate_households(actor=request.auth, building=building, floors=payload.floors,
                                                     units=payload.units, rooms_per_floor=payload.rooms_per_floor)
@@ -115,12 +117,12 @@ def building_generate(request, building_id: int, payload: GenerateIn):
 
 @router.get("/households", response=list[HouseholdOut], summary="户列表")
 @paginated
-def household_list(request, building: int | None = None, unit: int | None = None):
+def household_list(request, building: Id | None = None, unit: Id | None = None):
     return queries.households_for(request.auth, building=building, unit=unit)
 
 
 @router.get("/households/{household_id}", response=HouseholdOut, summary="户详情")
-def household_detail(request, household_id: int):
+def household_detail(request, household_id: Id):
     return queries.get_household_for(request.auth, household_id)
 
 
@@ -133,20 +135,21 @@ def household_create(request, payload: HouseholdIn):
 
 
 @router.patch("/households/{household_id}", response=HouseholdOut, summary="修改户(房号、备注)")
-def household_update(request, household_id: int, payload: HouseholdPatch):
+def household_update(request, household_id: Id, payload: HouseholdPatch):
     household = queries.get_household_for(request.auth, household_id)
     return services.household_update(actor=request.auth, household=household,
                                      room=_given(payload, household, "room"), notes=_given(payload, household, "notes"))
 
 
-@router.get("/venues", response=list[VenueListOut], summary="场所列表(电话脱敏)")
+@router.get("/venues", response=list[VenueOut], summary="场所列表(电话脱敏)")
 @paginated
-def venue_list(request, community: int | None = None, kind: str = "", status: str = ""):
+def venue_list(request, community: Id | None = None, kind: Venue.Kind | None = None,
+               status: Venue.Status | None = None):
     return queries.venues_for(request.auth, community=community, kind=kind, status=status)
 
 
-@router.get("/venues/{venue_id}", response=VenueOut, summary="场所详情")
-def venue_detail(request, venue_id: int):
+@router.get("/venues/{venue_id}", response=VenueOut, summary="场所详情(电话脱敏)")
+def venue_detail(request, venue_id: Id):
     return queries.get_venue_for(request.auth, venue_id)
 
 
@@ -167,7 +170,7 @@ def venue_create(request, payload: VenueIn):
 
 
 @router.patch("/venues/{venue_id}", response=VenueOut, summary="修改场所(如状态:开放/限流/关闭)")
-def venue_update(request, venue_id: int, payload: VenuePatch):
+def venue_update(request, venue_id: Id, payload: VenuePatch):
     actor = request.auth
     venue = queries.get_venue_for(actor, venue_id)
     changes = payload.dict(exclude_unset=True)

@@ -1,8 +1,10 @@
 """Scoped reads of the place tree."""
 
 from django.db.models import Count, Prefetch
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
+from fangkong.core.converters import is_id
 from fangkong.places.models import Building, Community, Compound, Grid, Household, Street, Unit, Venue
 
 
@@ -42,32 +44,39 @@ def venues_for(actor, *, community=None, kind="", status=""):
                      community=community, kind=kind, status=status)
 
 
+def _get(rows, pk):
+    """One row of a scoped list by primary key; an id that cannot exist (0, 'x', 2**64) is 404 like any other."""
+    if not is_id(pk):
+        raise Http404
+    return get_object_or_404(rows, pk=pk)
+
+
 def get_street_for(actor, pk) -> Street:
-    return get_object_or_404(streets_for(actor), pk=pk)
+    return _get(streets_for(actor), pk)
 
 
 def get_community_for(actor, pk) -> Community:
-    return get_object_or_404(communities_for(actor), pk=pk)
+    return _get(communities_for(actor), pk)
 
 
 def get_grid_for(actor, pk) -> Grid:
-    return get_object_or_404(grids_for(actor), pk=pk)
+    return _get(grids_for(actor), pk)
 
 
 def get_compound_for(actor, pk) -> Compound:
-    return get_object_or_404(compounds_for(actor), pk=pk)
+    return _get(compounds_for(actor), pk)
 
 
 def get_building_for(actor, pk) -> Building:
-    return get_object_or_404(buildings_for(actor), pk=pk)
+    return _get(buildings_for(actor), pk)
 
 
 def get_household_for(actor, pk) -> Household:
-    return get_object_or_404(households_for(actor), pk=pk)
+    return _get(households_for(actor), pk)
 
 
 def get_venue_for(actor, pk) -> Venue:
-    return get_object_or_404(venues_for(actor), pk=pk)
+    return _get(venues_for(actor), pk)
 
 
 def get_community_by_name_for(actor, name: str) -> Community:
@@ -85,5 +94,33 @@ def community_tree(actor, community: Community) -> list[Compound]:
                 .prefetch_related(Prefetch("buildings", queryset=buildings)).order_by("name"))
 
 
-def household_rooms(actor, unit: Unit):
-    return Household.objects.in_scope(actor).filter(unit=unit).annotate(person_count=Count("members")).order_by("room")
+def building_rooms(actor, building: Building) -> list[Unit]:
+    """A building's units in scope, each with `rooms`: its households in scope with their person counts.
+
+    Two queries whatever the number of units.
+    """
+    rooms = Household.objects.in_scope(actor).annotate(person_count=Count("members")).order_by("room")
+    return list(Unit.objects.in_scope(actor).filter(building=building)
+                .prefetch_related(Prefetch("households", queryset=rooms, to_attr="rooms")).order_by("number"))
+
+
+def grids_with_building_counts(actor):
+    return grids_for(actor).annotate(building_count=Count("buildings")).order_by("community__name", "name")
+
+
+def find_household_for(actor, community: Community, compound: Compound | None, building_number: str,
+                       unit_number: str, room: str) -> Household | None:
+    """The household at 楼号-单元-房号 in a community (and compound, when given), within the actor's scope.
+
+    The numbers are compared as stored, so callers normalise them first (places.services.normalize_*).
+    None when there is no such household in scope; Household.MultipleObjectsReturned when several
+    compounds of the community have that address and no compound was given.
+    """
+    rows = households_for(actor).filter(community=community, building__number=building_number,
+                                        unit__number=unit_number, room=room)
+    if compound is not None:
+        rows = rows.filter(compound=compound)
+    found = list(rows[:2])
+    if len(found) > 1:
+        raise Household.MultipleObjectsReturned(f"{building_number}-{unit_number}-{room}")
+    return found[0] if found else None

@@ -2,6 +2,7 @@
 
 from ninja import Field, Schema
 
+from fangkong.core.converters import Id
 from fangkong.core.masking import mask_phone
 from fangkong.places.models import Venue
 
@@ -20,7 +21,7 @@ class GridOut(Schema):
 
 
 class GridIn(Schema):
-    community_id: int = Field(description="所属社区")
+    community_id: Id = Field(description="所属社区")
     name: str = Field(description="网格名称")
 
 
@@ -36,7 +37,7 @@ class CompoundOut(Schema):
 
 
 class CompoundIn(Schema):
-    community_id: int = Field(description="所属社区")
+    community_id: Id = Field(description="所属社区")
     name: str = Field(description="小区名称")
     address: str = Field("", description="地址")
 
@@ -55,13 +56,13 @@ class BuildingOut(Schema):
 
 
 class BuildingIn(Schema):
-    compound_id: int = Field(description="所属小区")
-    grid_id: int = Field(description="所属网格(须与小区同一社区)")
+    compound_id: Id = Field(description="所属小区")
+    grid_id: Id = Field(description="所属网格(须与小区同一社区)")
     number: str = Field(description="楼号,如 3 或 3号楼")
 
 
 class BuildingPatch(Schema):
-    grid_id: int | None = Field(None, description="新网格;楼内单元和户随之调整")
+    grid_id: Id | None = Field(None, description="新网格;楼内单元和户随之调整")
     number: str | None = Field(None, description="新楼号")
 
 
@@ -88,7 +89,7 @@ class HouseholdOut(Schema):
 
 
 class HouseholdIn(Schema):
-    building_id: int = Field(description="楼栋")
+    building_id: Id = Field(description="楼栋")
     unit: str = Field(description="单元号,如 2")
     room: str = Field(description="房号,如 301")
     notes: str = Field("", description="备注")
@@ -109,23 +110,21 @@ class VenueOut(Schema):
     compound_id: int | None
     address: str
     contact_name: str
-    contact_phone: str = Field(description="负责人电话(列表中脱敏)")
+    contact_phone: str = Field(description="负责人电话(脱敏,如 139****5678)")
     notes: str
 
-
-class VenueListOut(VenueOut):
     @staticmethod
     def resolve_contact_phone(obj) -> str:
         return mask_phone(obj.contact_phone)
 
 
 class VenueIn(Schema):
-    community_id: int = Field(description="所属社区")
+    community_id: Id = Field(description="所属社区")
     name: str = Field(description="名称")
     kind: str = Field(description="类型,如 shop、hospital_ward、driving_school")
     status: str = Field(Venue.Status.OPEN, description="状态")
-    grid_id: int | None = None
-    compound_id: int | None = None
+    grid_id: Id | None = None
+    compound_id: Id | None = None
     address: str = ""
     contact_name: str = ""
     contact_phone: str = ""
@@ -136,8 +135,8 @@ class VenuePatch(Schema):
     name: str | None = None
     kind: str | None = None
     status: str | None = None
-    grid_id: int | None = None
-    compound_id: int | None = None
+    grid_id: Id | None = None
+    compound_id: Id | None = None
     address: str | None = None
     contact_name: str | None = None
     contact_phone: str | None = None

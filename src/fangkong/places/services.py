@@ -244,8 +244,8 @@ def building_generate_households(*, actor, building: Building, floors: int, unit
                     created.append(Household(community_id=building.community_id, grid_id=building.grid_id,
                                              compound_id=building.compound_id, building=building, unit=unit, room=room))
     Household.objects.bulk_create(created, batch_size=500)
-    audit.record(actor=actor, action=audit.Action.CREATE, obj=building, object_type="household",
-                 object_repr=_("%(b)s 生成 %(n)d 户") % {"b": building, "n": len(created)}, fields=["room"])
+    audit.record(actor=actor, action=audit.Action.UPDATE, obj=building,
+                 object_repr=_("%(b)s 生成 %(n)d 户") % {"b": building, "n": len(created)}, fields=["households"])
     return len(created)
 
 
@@ -280,9 +280,16 @@ def venue_update(*, actor, venue: Venue, **values) -> Venue:
     _require_place_editor(actor)
     ensure_in_scope(actor, venue)
     changed = [k for k, v in values.items() if k in VENUE_FIELDS and getattr(venue, k) != v]
+    if not changed:
+        return venue
+    stored = {field: getattr(venue, field) for field in changed}
     for field in changed:
         setattr(venue, field, values[field])
-    if changed:
+    try:
         _validated_venue(venue).save()
-        audit.record(actor=actor, action=audit.Action.UPDATE, obj=venue, fields=changed)
+    except DomainError:
+        for field, value in stored.items():
+            setattr(venue, field, value)
+        raise
+    audit.record(actor=actor, action=audit.Action.UPDATE, obj=venue, fields=changed)
     return venue

@@ -1,7 +1,7 @@
 """Console pages of the place tree: a community's tree, buildings and their rooms, venues, grids."""
 
 from django.contrib import messages
-from django.db.models import Count
+from django.core.paginator import Paginator
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -14,6 +14,8 @@ from fangkong.core.forms import add_domain_error, id_param
 from fangkong.places import queries, services
 from fangkong.places.forms import (BuildingEditForm, BuildingForm, CompoundForm, GenerateForm, GridForm,
                                    HouseholdEditForm, HouseholdForm, VenueFilterForm, VenueForm)
+
+PAGE_SIZE = 50
 
 edit_required = allowed(may_edit_places)
 
@@ -54,9 +56,8 @@ def tree(request):
 @staff_required
 def building_detail(request, pk):
     building = queries.get_building_for(request.user, pk)
-    units = [(unit, queries.household_rooms(request.user, unit)) for unit in building.units.order_by("number")]
     return TemplateResponse(request, "places/building_detail.html", {
-        "building": building, "units": units, "may_edit": may_edit_places(request.user),
+        "building": building, "units": queries.building_rooms(request.user, building), "may_edit": may_edit_places(request.user),
         "generate_form": GenerateForm(), "household_form": HouseholdForm(),
     })
 
@@ -171,8 +172,8 @@ def building_generate(request, pk):
 
 @staff_required
 def grids(request):
-    rows = queries.grids_for(request.user).annotate(building_count=Count("buildings")).order_by("community__name", "name")
-    return TemplateResponse(request, "places/grids.html", {"grids": rows, "may_edit": may_edit_places(request.user)})
+    page = Paginator(queries.grids_with_building_counts(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    return TemplateResponse(request, "places/grids.html", {"page": page, "may_edit": may_edit_places(request.user)})
 
 
 @edit_required
@@ -208,9 +209,9 @@ def grid_edit(request, pk):
 def venues(request):
     form = VenueFilterForm(request.GET or None)
     filters = {field: form.cleaned_data[field] for field in ("kind", "status")} if form.is_valid() else {}
-    rows = queries.venues_for(request.user, **filters)
+    page = Paginator(queries.venues_for(request.user, **filters), PAGE_SIZE).get_page(request.GET.get("page"))
     return TemplateResponse(request, "places/venues.html",
-                            {"form": form, "venues": rows, "may_edit": may_edit_places(request.user)})
+                            {"form": form, "page": page, "may_edit": may_edit_places(request.user)})
 
 
 @edit_required

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from fangkong.core.commands import command_actor, command_community
 from fangkong.core.errors import DomainError
@@ -23,11 +24,11 @@ class Command(BaseCommand):
         path = Path(options["output"])
         file_format = "csv" if path.suffix.lower() == ".csv" else "xlsx"
         try:
-            content, _name = ledger_export(actor=actor, community=community, file_format=file_format)
+            content = ledger_export(actor=actor, community=community, file_format=file_format)[0]
         except DomainError as err:
             raise CommandError(err.message) from None
         try:
             path.write_bytes(content)
         except OSError as err:
-            raise CommandError(f"无法写入文件 {path}:{err.strerror}") from None
-        self.stdout.write(f"已导出到 {path}")
+            raise CommandError(_("无法写入文件 %(path)s:%(reason)s") % {"path": path, "reason": err.strerror}) from None
+        self.stdout.write(_("已导出到 %(path)s") % {"path": path})

@@ -4,6 +4,7 @@ import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from fangkong.core.commands import command_actor, command_community
 from fangkong.core.errors import DomainError
@@ -26,24 +27,33 @@ class Command(BaseCommand):
         try:
             data = path.read_bytes()
         except OSError as err:
-            raise CommandError(f"无法读取文件 {path}:{err.strerror}") from None
+            raise CommandError(_("无法读取文件 %(path)s:%(reason)s") % {"path": path, "reason": err.strerror}) from None
         try:
             report = ledger_import(actor=actor, community=community, file_name=path.name, data=data,
                                    dry_run=options["dry_run"], progress=self._progress)
         except DomainError as err:
             raise CommandError(err.message) from None
         for column in report.unknown_columns:
-            self.stderr.write(f"未识别的列(已忽略):{column}")
+            self.stderr.write(_("未识别的列(已忽略):%(column)s") % {"column": column})
         if not report.ok:
             for problem in report.problems:
                 self.stderr.write(str(problem))
-            raise CommandError(f"{len({p.line for p in report.problems})} 行有问题,未写入任何数据")
-        verb = "预检通过,将" if report.dry_run else "导入完成:"
-        self.stdout.write(f"{verb}新增 {report.created} 人,更新 {report.updated} 人,未变 {report.unchanged} 人,"
-                          f"新建 {report.households_created} 户(共 {report.rows} 行)")
+            lines = len({p.line for p in report.problems})
+            raise CommandError(_("%(n)d 行有问题,未写入任何数据") % {"n": lines})
+        self.stdout.write(self._summary(report))
+
+    @staticmethod
+    def _summary(report) -> str:
+        counts = {"created": report.created, "updated": report.updated, "unchanged": report.unchanged,
+                  "households": report.households_created, "rows": report.rows}
+        if report.dry_run:
+            return _("预检通过,将新增 %(created)d 人,更新 %(updated)d 人,未变 %(unchanged)d 人,"
+                     "新建 %(households)d 户(共 %(rows)d 行)") % counts
+        return _("导入完成:新增 %(created)d 人,更新 %(updated)d 人,未变 %(unchanged)d 人,"
+                 "新建 %(households)d 户(共 %(rows)d 行)") % counts
 
     def _progress(self, processed: int, total: int) -> None:
         end = "\n" if processed >= total else ""
         if total >= 1000:
-            sys.stderr.write(f"\r已处理 {processed}/{total} 行{end}")
+            sys.stderr.write("\r" + _("已处理 %(done)d/%(total)d 行") % {"done": processed, "total": total} + end)
             sys.stderr.flush()
