@@ -26,7 +26,7 @@ def create_token(*args) -> str:
 
 def test_community_staff_see_their_role_and_community(staff_a, community_a, grid_a):
     body = signed_in(staff_a).get(ME).json()
-    assert (body["username"], body["role"], body["role_label"]) == ("staff_a", "community_staff", "社区工作人员")
+    assert (body["username"], body["role"], body["role_label"]) == ("staff_a", "community_staff", "社区两委/工作人员")
     assert body["scope"]["communities"] == [{"id": community_a.id, "name": "春雨社区"}]
     assert body["scope"]["everything"] is False
     assert body["may_reveal_full_values"] and body["may_export_full_values"]

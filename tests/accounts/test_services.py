@@ -110,3 +110,18 @@ def test_a_malformed_phone_is_a_clear_error(db):
     with pytest.raises(DomainError) as err:
         services.otp_request(phone="12345")
     assert "phone" in err.value.fields
+
+
+def test_user_create_refuses_short_passwords_and_bad_phones(db):
+    with pytest.raises(DomainError) as err:
+        services.user_create(actor=None, username="boss", password="short")
+    assert "password" in err.value.fields
+    with pytest.raises(DomainError) as err:
+        services.user_create(actor=None, username="boss", password="x" * 12, phone="123")
+    assert "phone" in err.value.fields
+
+
+def test_accounts_created_by_the_system_are_audited(db):
+    user = services.user_create(actor=None, username="boss", password="x" * 12, superuser=True)
+    event = AuditEvent.objects.get(action="create", object_type="user")
+    assert (event.object_id, event.actor_label) == (str(user.pk), "system")

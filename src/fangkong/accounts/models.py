@@ -2,26 +2,17 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from fangkong.core.scope import ScopedQuerySet
 
 
 class Role(models.TextChoices):
     STREET_ADMIN = "street_admin", _("街道领导/专班")
-    COMMUNITY_STAFF = "community_staff", _("社区工作人员")
+    COMMUNITY_STAFF = "community_staff", _("社区两委/工作人员")
     GRID_LEADER = "grid_leader", _("网格长")
     GRID_MEMBER = "grid_member", _("网格员")
     MEDIC = "medic", _("医护人员")
     POLICE = "police", _("民警")
-    VOLUNTEER = "volunteer", _("志愿者")
+    VOLUNTEER = "volunteer", _("志愿者/下沉干部")
     RESIDENT = "resident", _("居民")
-
-
-class UserQuerySet(ScopedQuerySet):
-    pass
-
-
-class FangkongUserManager(UserManager.from_queryset(UserQuerySet)):
-    pass
 
 
 class User(AbstractUser):
@@ -35,8 +26,7 @@ class User(AbstractUser):
     scope_grids = models.ManyToManyField("places.Grid", blank=True, related_name="+", verbose_name=_("负责网格"))
     person = models.ForeignKey("people.Person", null=True, blank=True, on_delete=models.SET_NULL, related_name="accounts", verbose_name=_("居民本人"))
 
-    objects = FangkongUserManager()
-    scope_fields = {"community_any": "scope_communities", "grid_any": "scope_grids"}
+    objects = UserManager()
 
     def __str__(self):
         return self.display_name or self.username

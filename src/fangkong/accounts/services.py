@@ -6,6 +6,7 @@ import hmac
 import secrets
 
 from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -40,14 +41,18 @@ def user_create(*, actor, username: str, password: str, role: str = "", display_
         raise DomainError(_("用户名已存在"), code="duplicate", fields={"username": _("用户名已存在")})
     if role and role not in Role.values:
         raise DomainError(_("角色不正确"), fields={"role": _("角色不正确")})
+    phone = _phone(phone) if phone else ""
     user = User(username=username, role=role, display_name=display_name, phone=phone, scope_street=street,
                 person=person, is_superuser=superuser, is_staff=superuser)
+    try:
+        validate_password(password, user)
+    except ValidationError as err:
+        raise from_validation_error(err, "password") from None
     user.set_password(password)
     user.save()
     user.scope_communities.set(communities)
     user.scope_grids.set(grids)
-    if actor is not None:
-        audit.record(actor=actor, action=audit.Action.CREATE, obj=user, fields=["username", "role", "scope"])
+    audit.record(actor=actor, action=audit.Action.CREATE, obj=user, fields=["username", "role", "scope"])
     return user
 
 

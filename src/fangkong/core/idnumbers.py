@@ -94,10 +94,6 @@ def normalize_phone(raw) -> str:
     return phone
 
 
-def looks_like_full_resident_id(text: str) -> bool:
-    return bool(re.fullmatch(r"\d{17}[\dXx]", compact(text)))
-
-
 def compose_resident_id(region: str, birth_date: datetime.date, sequence: int) -> str:
     """Build a valid 18-digit ID: region (6 digits), birth date, 3-digit sequence (odd = man), check char.
 
