@@ -17,7 +17,8 @@ fi
 bin="$(dirname "$pg_ctl_path")"
 
 as_server_user() {
-    if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+    # From /, which the postgres user may enter (it may not enter root's home).
+    if [ "$(id -u)" -eq 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 free_port() {
