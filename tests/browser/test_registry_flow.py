@@ -41,7 +41,8 @@ def test_staff_imports_finds_reveals_and_audits(page, live_server, sign_in, staf
     page.fill("input[name=q]", "zs")
     row = page.locator("#results tbody tr", has_text="张三")
     expect(page.locator("#results tbody tr")).to_have_count(1)
-    # Then 张三 is found with the ID masked
+    # Then 张三 is found with the ID masked, and what was typed stays out of the address bar and history
+    assert page.url == f"{live_server.url}/people/"
     expect(row).to_contain_text(mask_id_number(ZHANG_SAN_ID))
     expect(row).to_contain_text("重症慢病")
     assert ZHANG_SAN_ID not in page.content()
@@ -87,3 +88,16 @@ def test_people_list_fits_a_phone(phone_page, live_server, sign_in, staff_a, per
     page.goto(f"{live_server.url}/people/{person_a.pk}/")
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     page.screenshot(path=tmp_path / "detail-360.png", full_page=True)
+
+
+def test_staff_register_a_person_by_typing_the_address(page, live_server, sign_in, staff_a, household_a):
+    # Given community staff on the new person form
+    sign_in(page, "staff_a")
+    page.goto(f"{live_server.url}/people/new/")
+    # When they fill it in, typing the room as 3-2-301
+    page.fill("input[name=name]", "赵六")
+    page.fill("input[name=id_number]", resident_id(901))
+    page.fill("input[name=address]", "3-2-301")
+    page.get_by_role("button", name="保存").click()
+    # Then the person's page shows that household
+    expect(page.locator("main")).to_contain_text("驰誉小区 3-2-301")

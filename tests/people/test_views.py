@@ -11,6 +11,9 @@ from fangkong.core.models import AuditEvent
 from fangkong.people.models import Person, Tag
 from tests.people.factories import PersonFactory, resident_id
 from tests.people.ledger_files import ledger_xlsx, person_row
+from tests.places.factories import BuildingFactory, CompoundFactory, GridFactory, HouseholdFactory, UnitFactory
+
+HUGE_ID = "99999999999999999999"
 
 pytestmark = pytest.mark.django_db
 
@@ -59,6 +62,27 @@ def test_list_pages_by_fifty(client, staff_a, household_a):
     assert len(client.get(reverse("people:list"), {"page": 2}).context["page"]) == 1
 
 
+def test_live_search_does_not_put_the_search_text_in_the_browser_history(client, staff_a):
+    client.force_login(staff_a)
+    page = client.get(reverse("people:list")).content.decode()
+    assert 'hx-get="/people/"' in page and "hx-push-url" not in page
+
+
+@pytest.mark.parametrize("query, message", [({"grid": "abc"}, "网格:该网格不存在或不在您的管辖范围内"),
+                                            ({"tag": "nope"}, "重点人群:没有“nope”这一重点人群"),
+                                            ({"residency": "x"}, "人员类型:没有“x”这一人员类型"),
+                                            ({"household": HUGE_ID}, "户:户的编号不正确"),
+                                            ({"household": "0"}, "户:户的编号不正确")])
+def test_a_bad_filter_is_a_chinese_message_not_an_empty_list(client, staff_a, person_a, query, message):
+    client.force_login(staff_a)
+    response = client.get(reverse("people:list"), query)
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert message in page and "共 0 人" not in page
+    partial = client.get(reverse("people:list"), query, headers={"HX-Request": "true"}).content.decode()
+    assert message in partial
+
+
 def test_full_id_search_is_rate_limited_with_a_chinese_message(client, staff_a, person_a, settings):
     settings.FULL_ID_SEARCH_LIMIT = 2
     client.force_login(staff_a)
@@ -84,6 +108,24 @@ def test_person_outside_scope_is_404_everywhere(client, request, who, fixture):
     assert client.get(reverse("people:edit", args=[person.pk])).status_code == 404
     assert client.post(reverse("people:delete", args=[person.pk])).status_code == 404
     assert not AuditEvent.objects.filter(action="reveal").exists()
+
+
+@pytest.mark.parametrize("url_name", ["people:detail", "people:edit", "people:delete", "people:import_job"])
+def test_an_id_too_large_for_the_database_is_404(client, staff_a, url_name):
+    client.force_login(staff_a)
+    url = reverse(url_name, args=[1]).replace("/1/", f"/{HUGE_ID}/")
+    assert client.get(url).status_code == 404
+    assert client.post(reverse("people:reveal", args=[1]).replace("/1/", f"/{HUGE_ID}/")).status_code == 404
+
+
+def test_a_merge_naming_ids_too_large_for_the_database_changes_nothing(client, staff_a, person_a):
+    client.force_login(staff_a)
+    response = client.post(reverse("people:merge"), {"keep": HUGE_ID, "duplicates": f"{person_a.pk},{HUGE_ID}"})
+    assert response.status_code == 302
+    response = client.post(reverse("people:merge"), {"keep": person_a.pk, "duplicates": f"{person_a.pk},{HUGE_ID}",
+                                                     "confirm": "on"})
+    assert response.status_code == 302
+    assert Person.objects.filter(pk=person_a.pk).exists()
 
 
 def test_detail_is_masked_until_reveal_which_is_audited(client, staff_a, person_a):
@@ -122,8 +164,8 @@ def test_reveal_is_absent_and_refused_for_roles_that_may_not(client, request, wh
 
 def _person_form(household, **overrides):
     data = {"name": "赵六", "id_type": "resident_id", "id_number": resident_id(900), "phone": "13912345678",
-            "community": household.community_id, "household": household.pk, "relationship": "户主",
-            "residency": "registered", "tags": ["elderly_alone", "hardship"], "notes": ""}
+            "community": household.community_id, "compound": "", "address": household.shorthand,
+            "relationship": "户主", "residency": "registered", "tags": ["elderly_alone", "hardship"], "notes": ""}
     return {**data, **overrides}
 
 
@@ -146,13 +188,73 @@ def test_bad_checksum_is_a_chinese_field_error(client, staff_a, household_a):
     assert not Person.objects.filter(name="赵六").exists()
 
 
-def test_household_picker_offers_only_households_in_scope(client, grid_member_a, household_a, household_b):
-    client.force_login(grid_member_a)
-    form = client.get(reverse("people:create")).context["form"]
-    assert list(form.fields["household"].queryset) == [household_a]
-    response = client.post(reverse("people:create"), _person_form(household_b, community=household_a.community_id))
+def test_the_person_form_asks_for_an_address_not_a_list_of_households(client, street_admin, household_a, household_b):
+    # Given a street admin, whose scope holds every household of the street
+    client.force_login(street_admin)
+    # When they open the new person form
+    page = client.get(reverse("people:create")).content.decode()
+    # Then the household is typed as 楼号-单元-房号, and no household is listed in the page
+    assert 'name="address"' in page and 'placeholder="3-2-301"' in page
+    assert 'name="household"' not in page and "3-2-301</option>" not in page
+
+
+@pytest.mark.parametrize("typed", ["3-2-301", "3号楼-2单元-301室", "３－２－３０１", " 3 - 2 - 301 "])
+def test_the_address_is_found_however_it_is_written(client, staff_a, household_a, typed):
+    client.force_login(staff_a)
+    client.post(reverse("people:create"), _person_form(household_a, address=typed))
+    assert Person.objects.get(name="赵六").household == household_a
+
+
+@pytest.mark.parametrize("typed, message", [("3-2-999", "春雨社区没有 3-2-999 这一户,或不在您的管辖范围内"),
+                                            ("3-2", "请按 楼号-单元-房号 填写,如 3-2-301")])
+def test_an_address_that_names_no_household_is_a_field_error(client, staff_a, household_a, typed, message):
+    client.force_login(staff_a)
+    response = client.post(reverse("people:create"), _person_form(household_a, address=typed))
     assert response.status_code == 200
+    assert response.context["form"].errors["address"] == [message]
     assert not Person.objects.filter(name="赵六").exists()
+
+
+def test_a_grid_member_cannot_place_a_person_in_another_grids_household(client, grid_member_a, household_a):
+    # Given a household of community A in a grid that grid member A does not hold
+    other_grid = GridFactory(community=household_a.community, name="第二网格")
+    building = BuildingFactory(compound=household_a.compound, grid=other_grid, number="9")
+    HouseholdFactory(unit=UnitFactory(building=building, number="1"), room="101")
+    client.force_login(grid_member_a)
+    # When they type its address
+    response = client.post(reverse("people:create"), _person_form(household_a, address="9-1-101"))
+    # Then it is not found for them, and nobody is registered
+    assert "春雨社区没有 9-1-101 这一户,或不在您的管辖范围内" in response.context["form"].errors["address"]
+    assert not Person.objects.filter(name="赵六").exists()
+
+
+def test_a_grid_member_must_give_an_address(client, grid_member_a, household_a):
+    client.force_login(grid_member_a)
+    response = client.post(reverse("people:create"), _person_form(household_a, address=""))
+    assert response.status_code == 200
+    assert response.context["form"].errors["address"] == ["请选择所在的户:网格账号只能登记本网格内有住址的人员"]
+    assert not Person.objects.filter(name="赵六").exists()
+
+
+def test_community_staff_may_register_a_person_without_an_address(client, staff_a, household_a):
+    client.force_login(staff_a)
+    client.post(reverse("people:create"), _person_form(household_a, address=""))
+    person = Person.objects.get(name="赵六")
+    assert (person.community, person.household) == (household_a.community, None)
+
+
+def test_the_same_address_in_two_compounds_needs_the_compound(client, staff_a, household_a):
+    # Given a second compound of community A that also has 3-2-301
+    compound = CompoundFactory(community=household_a.community, name="新华小区")
+    building = BuildingFactory(compound=compound, grid=household_a.grid, number="3")
+    twin = HouseholdFactory(unit=UnitFactory(building=building, number="2"), room="301")
+    client.force_login(staff_a)
+    # When staff type 3-2-301 without a compound, they are asked to choose one
+    response = client.post(reverse("people:create"), _person_form(household_a))
+    assert response.context["form"].errors["compound"] == ["春雨社区有几个小区都有 3-2-301,请选择小区"]
+    # And with the compound chosen, the person lands in that compound's household
+    client.post(reverse("people:create"), _person_form(household_a, compound=compound.pk))
+    assert Person.objects.get(name="赵六").household == twin
 
 
 def test_staff_edits_a_person(client, staff_a, person_a):
@@ -161,6 +263,33 @@ def test_staff_edits_a_person(client, staff_a, person_a):
     client.post(reverse("people:edit", args=[person_a.pk]), form)
     person_a.refresh_from_db()
     assert person_a.name == "张三丰" and person_a.tag_codes() == ["disabled"]
+
+
+def test_opening_the_edit_form_is_an_audited_reveal_never_cached(client, staff_a, person_a):
+    client.force_login(staff_a)
+    # When staff open the edit form, which shows the full ID number and phone
+    response = client.get(reverse("people:edit", args=[person_a.pk]))
+    page = response.content.decode()
+    assert person_a.id_number in page and 'value="3-2-301"' in page
+    # Then an AuditEvent says who saw them, and no cache keeps the page
+    event = AuditEvent.objects.get(action="reveal")
+    assert (event.actor, event.object_id, event.via) == (staff_a, str(person_a.pk), "web")
+    assert "no-store" in response["Cache-Control"] and "no-cache" in response["Cache-Control"]
+
+
+def test_saving_the_edit_form_is_not_counted_as_a_reveal(client, staff_a, person_a):
+    client.force_login(staff_a)
+    form = _person_form(person_a.household, id_number=person_a.id_number)
+    client.post(reverse("people:edit", args=[person_a.pk]), form)
+    assert not AuditEvent.objects.filter(action="reveal").exists()
+
+
+@pytest.mark.parametrize("url_name, method", [("people:detail", "get"), ("people:reveal", "post")])
+def test_detail_and_reveal_pages_are_never_cached(client, staff_a, person_a, url_name, method):
+    client.force_login(staff_a)
+    response = getattr(client, method)(reverse(url_name, args=[person_a.pk]))
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
 
 
 def test_staff_deletes_a_person_after_confirming(client, staff_a, person_a):

@@ -65,6 +65,9 @@ class PersonForm(forms.Form):
         self.actor = actor
         self.fields["community"].queryset = communities_for(actor)
         self.fields["compound"].queryset = compounds_for(actor).order_by("community__name", "name")
+        communities = list(self.fields["community"].queryset[:2])
+        if len(communities) == 1:
+            self.fields["community"].initial = communities[0].pk
         if person is not None:
             self.fields["community"].disabled = True
 
