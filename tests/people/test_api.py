@@ -117,6 +117,39 @@ def test_filters_by_tag_residency_grid_and_household(staff_a, person_a, househol
     assert client.get(f"{API}/persons?household={household_a.id}").json()["count"] == 2
 
 
+@pytest.mark.parametrize("query, field", [("tag=nope", "tag"), ("residency=alien", "residency")])
+def test_an_unknown_tag_or_residency_is_400_naming_it(staff_a, person_a, query, field):
+    response = signed_in(staff_a).get(f"{API}/persons?{query}")
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {field: "取值不正确"}
+
+
+HUGE_ID = "99999999999999999999"
+
+
+@pytest.mark.parametrize("method, url, body, field", [
+    ("get", f"/persons?household={HUGE_ID}", None, "household"),
+    ("get", f"/persons?grid={HUGE_ID}", None, "grid"),
+    ("get", f"/persons/{HUGE_ID}", None, "person_id"),
+    ("post", f"/persons/{HUGE_ID}/reveal", None, "person_id"),
+    ("delete", f"/persons/{HUGE_ID}", None, "person_id"),
+    ("get", f"/communities/{HUGE_ID}/ledger/export", None, "community_id"),
+    ("post", "/persons", {"household_id": int(HUGE_ID), "name": "王五", "id_number": resident_id(5)}, "household_id"),
+])
+def test_an_id_too_large_for_the_database_is_400_naming_it(staff_a, method, url, body, field):
+    response = send(signed_in(staff_a), method, url, body)
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "invalid" and field in error["fields"]
+
+
+def test_merging_with_an_id_too_large_for_the_database_is_400(staff_a, person_a):
+    response = send(signed_in(staff_a), "post", f"/persons/{person_a.id}/merge", {"duplicate": int(HUGE_ID)})
+    assert response.status_code == 400
+    assert "duplicate" in response.json()["error"]["fields"]
+    assert Person.objects.filter(pk=person_a.pk).exists()
+
+
 def test_full_id_searches_beyond_the_limit_get_429(staff_a, person_a, settings):
     # given a limit of 2 full-ID searches per window
     settings.FULL_ID_SEARCH_LIMIT = 2

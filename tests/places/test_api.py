@@ -191,12 +191,29 @@ def test_a_grid_member_may_not_create_households(grid_member_a, building_a):
     assert response.status_code == 403
 
 
-def test_venue_list_masks_the_contact_phone_and_detail_shows_it(staff_a, venue_a):
+def test_venue_list_and_detail_mask_the_contact_phone(staff_a, venue_a):
     client = signed_in(staff_a)
     listed = client.get(f"{API}/venues").json()["items"]
     assert listed[0]["contact_phone"] == "139****5678"
     assert "13912345678" not in client.get(f"{API}/venues").content.decode()
-    assert client.get(f"{API}/venues/{venue_a.id}").json()["contact_phone"] == "13912345678"
+    assert client.get(f"{API}/venues/{venue_a.id}").json()["contact_phone"] == "139****5678"
+
+
+def test_venue_writes_answer_with_the_contact_phone_masked(staff_a, community_a, venue_a):
+    client = signed_in(staff_a)
+    created = post(client, "/venues", {"community_id": community_a.id, "name": "红星驾校", "kind": "driving_school",
+                                       "contact_phone": "13700001111"})
+    assert created.json()["contact_phone"] == "137****1111"
+    assert patch(client, f"/venues/{venue_a.id}", {"notes": "午休"}).json()["contact_phone"] == "139****5678"
+    assert Venue.objects.get(pk=created.json()["id"]).contact_phone == "13700001111"
+
+
+@pytest.mark.parametrize("query, field", [("kind=casino", "kind"), ("status=busy", "status")])
+def test_an_unknown_venue_filter_is_400_naming_it(staff_a, venue_a, query, field):
+    response = signed_in(staff_a).get(f"{API}/venues?{query}")
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert (error["code"], error["fields"]) == ("invalid", {field: "取值不正确"})
 
 
 def test_staff_create_a_venue_and_close_it(staff_a, community_a, grid_a):
@@ -288,3 +305,40 @@ def test_grid_members_may_not_update_places(grid_member_a, side_a, url, body):
     response = patch(signed_in(grid_member_a), url.format(**side_a), body)
     assert response.status_code == 403
     assert not AuditEvent.objects.filter(action="update").exists()
+
+
+HUGE_ID = "99999999999999999999"
+
+
+@pytest.mark.parametrize("url, field", [
+    (f"/buildings?compound={HUGE_ID}", "compound"),
+    (f"/buildings?grid={HUGE_ID}", "grid"),
+    (f"/households?building={HUGE_ID}", "building"),
+    (f"/households?unit={HUGE_ID}", "unit"),
+    (f"/grids?community={HUGE_ID}", "community"),
+    (f"/compounds?community={HUGE_ID}", "community"),
+    (f"/venues?community={HUGE_ID}", "community"),
+    (f"/communities/{HUGE_ID}", "community_id"),
+    (f"/grids/{HUGE_ID}", "grid_id"),
+    (f"/compounds/{HUGE_ID}", "compound_id"),
+    (f"/buildings/{HUGE_ID}", "building_id"),
+    (f"/households/{HUGE_ID}", "household_id"),
+    (f"/venues/{HUGE_ID}", "venue_id"),
+    ("/buildings/0", "building_id"),
+])
+def test_an_id_too_large_for_the_database_is_400_naming_it(staff_a, url, field):
+    response = signed_in(staff_a).get(f"{API}{url}")
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "invalid" and field in error["fields"]
+
+
+@pytest.mark.parametrize("url, body, field", [
+    ("/grids", {"community_id": HUGE_ID, "name": "第九网格"}, "community_id"),
+    ("/households", {"building_id": HUGE_ID, "unit": "1", "room": "101"}, "building_id"),
+    ("/venues", {"community_id": 1, "grid_id": HUGE_ID, "name": "某处", "kind": "shop"}, "grid_id"),
+])
+def test_a_body_naming_an_id_too_large_for_the_database_is_400(staff_a, url, body, field):
+    response = post(signed_in(staff_a), url, {k: int(v) if v == HUGE_ID else v for k, v in body.items()})
+    assert response.status_code == 400
+    assert field in response.json()["error"]["fields"]
