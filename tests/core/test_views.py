@@ -1,10 +1,16 @@
-"""Home page counts and the audit log, as each role sees them."""
+"""Home page counts and the audit log, as each role sees them; what the web server logs."""
+
+from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from django.urls import reverse
+from gunicorn.config import Config
+from gunicorn.glogging import Logger
 
 from fangkong.core import audit
 from fangkong.core.actors import bind_context
+from fangkong.core.management.commands.serve import gunicorn_argv
 from fangkong.people.models import Tag
 from tests.people.factories import PersonFactory
 
@@ -72,3 +78,20 @@ def test_unknown_page_is_a_chinese_404(client, staff_a):
     response = client.get("/no-such-page/")
     assert response.status_code == 404
     assert "页面不存在" in response.content.decode()
+
+
+def test_the_access_log_keeps_the_path_but_not_the_query_string():
+    # Given the gunicorn command line `fangkong serve` builds, read by gunicorn's own parser
+    config = Config()
+    options = config.parser().parse_args(gunicorn_argv("127.0.0.1:8123", 2)[3:])
+    config.set("access_log_format", options.access_log_format)
+    # When a search for a whole ID number is logged
+    environ = {"REQUEST_METHOD": "GET", "RAW_URI": "/people/?q=110101199003071234", "PATH_INFO": "/people/",
+               "QUERY_STRING": "q=110101199003071234", "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "10.0.0.7"}
+    response = SimpleNamespace(status="200 OK", sent=512, headers=[])
+    logger = Logger(config)
+    atoms = logger.atoms_wrapper_class(logger.atoms(response, [], environ, timedelta(seconds=1)))
+    line = config.access_log_format % atoms
+    # Then the line names the path and the status, and not the number searched for
+    assert '"GET /people/" 200 512' in line and line.startswith("10.0.0.7 ")
+    assert "110101199003071234" not in line and "q=" not in line

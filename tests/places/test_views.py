@@ -1,13 +1,17 @@
 """Place pages: the tree, buildings and rooms, the generator, venues and grids, each within scope."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from fangkong.core.models import AuditEvent
 from fangkong.places.models import Building, Compound, Grid, Household, Venue
-from tests.places.factories import GridFactory, VenueFactory
+from tests.places.factories import GridFactory, HouseholdFactory, UnitFactory, VenueFactory
 
 pytestmark = pytest.mark.django_db
+
+HUGE_ID = "99999999999999999999"
 
 
 def test_community_tree_shows_compounds_buildings_and_unit_counts(client, staff_a, person_a):
@@ -42,7 +46,43 @@ def test_building_detail_lists_rooms_with_person_counts(client, grid_member_a, b
 def test_building_outside_scope_is_404(client, request, who, building_a):
     client.force_login(request.getfixturevalue(who))
     assert client.get(reverse("places:building", args=[building_a.pk])).status_code == 404
-    assert client.get(reverse("places:building_edit", args=[building_a.pk])).status_code in {403, 404}
+
+
+def test_editing_a_building_outside_scope_is_404(client, staff_b, building_a):
+    client.force_login(staff_b)
+    assert client.get(reverse("places:building_edit", args=[building_a.pk])).status_code == 404
+
+
+@pytest.mark.parametrize("who", ["grid_member_a", "grid_member_b"])
+def test_grid_members_may_not_edit_buildings_wherever_they_are(client, request, who, building_a):
+    # A role that may not edit places is refused before any lookup: 403 in scope and out of it
+    client.force_login(request.getfixturevalue(who))
+    assert client.get(reverse("places:building_edit", args=[building_a.pk])).status_code == 403
+
+
+def test_building_rooms_take_the_same_queries_for_one_unit_or_five(client, staff_a, building_a, household_a):
+    client.force_login(staff_a)
+    url = reverse("places:building", args=[building_a.pk])
+    with CaptureQueriesContext(connection) as one_unit:
+        client.get(url)
+    for number in range(3, 7):
+        HouseholdFactory(unit=UnitFactory(building=building_a, number=str(number)), room="101")
+    with CaptureQueriesContext(connection) as five_units:
+        page = client.get(url).content.decode()
+    assert page.count("单元</h2>") == 5
+    assert len(five_units) == len(one_unit)
+
+
+@pytest.mark.parametrize("url", [f"/places/buildings/{HUGE_ID}/", f"/places/buildings/{HUGE_ID}/edit/",
+                                 f"/places/households/{HUGE_ID}/edit/", f"/places/grids/{HUGE_ID}/edit/",
+                                 f"/places/venues/{HUGE_ID}/edit/", f"/places/compounds/{HUGE_ID}/edit/",
+                                 f"/places/?community={HUGE_ID}", f"/places/compounds/new/?community={HUGE_ID}",
+                                 f"/places/buildings/new/?community={HUGE_ID}", "/places/buildings/0/"])
+def test_an_id_too_large_for_the_database_is_404(client, staff_a, url):
+    client.force_login(staff_a)
+    response = client.get(url)
+    assert response.status_code == 404
+    assert "页面不存在" in response.content.decode()
 
 
 def test_staff_creates_a_compound_and_a_building(client, staff_a, community_a, grid_a):
@@ -110,7 +150,7 @@ def test_venue_list_filters_by_kind_and_status_within_scope(client, staff_a, com
     VenueFactory(community=community_a, name="便民超市", kind=Venue.Kind.SHOP)
     VenueFactory(community=community_b, name="安国路商铺", kind=Venue.Kind.SHOP)
     client.force_login(staff_a)
-    names = lambda **q: [v.name for v in client.get(reverse("places:venues"), q).context["venues"]]  # noqa: E731
+    names = lambda **q: [v.name for v in client.get(reverse("places:venues"), q).context["page"]]  # noqa: E731
     assert sorted(names()) == ["便民超市", "驰誉驾校"]
     assert names(kind="driving_school") == ["驰誉驾校"]
     assert names(status="open") == ["便民超市"]
@@ -135,8 +175,28 @@ def test_venue_of_another_community_cannot_be_edited(client, staff_b, community_
 
 def test_grids_page_lists_the_grids_in_scope(client, grid_member_a, grid_a, grid_b):
     client.force_login(grid_member_a)
-    grids = list(client.get(reverse("places:grids")).context["grids"])
+    grids = list(client.get(reverse("places:grids")).context["page"])
     assert grids == [grid_a]
+
+
+def test_grids_page_by_fifty(client, staff_a, community_a):
+    GridFactory.create_batch(51, community=community_a)
+    client.force_login(staff_a)
+    first = client.get(reverse("places:grids")).context["page"]
+    assert len(first) == 50 and first.paginator.num_pages == 2
+    second = client.get(reverse("places:grids"), {"page": 2})
+    assert len(second.context["page"]) == 1
+    assert "第 2 / 2 页,共 51 条" in second.content.decode()
+
+
+def test_venues_page_by_fifty_keeping_the_filter(client, staff_a, community_a):
+    VenueFactory.create_batch(51, community=community_a, kind=Venue.Kind.SHOP)
+    VenueFactory(community=community_a, kind=Venue.Kind.MARKET)
+    client.force_login(staff_a)
+    first = client.get(reverse("places:venues"), {"kind": "shop"})
+    assert len(first.context["page"]) == 50 and first.context["page"].paginator.count == 51
+    assert "?kind=shop&amp;page=2" in first.content.decode()
+    assert len(client.get(reverse("places:venues"), {"kind": "shop", "page": 2}).context["page"]) == 1
 
 
 def test_staff_create_a_grid_from_the_grids_page(client, staff_a, community_a):
