@@ -159,3 +159,10 @@ def test_an_unknown_api_path_is_404_in_the_error_shape(db):
     response = Client().get(f"{API}/no/such/thing")
     assert response.status_code == 404
     assert error_of(response)["code"] == "not_found"
+
+
+def test_an_offset_beyond_any_table_is_a_400_not_a_500(client, staff_a):
+    client.force_login(staff_a)
+    response = client.get("/api/v1/persons", {"offset": 99999999999999999999})
+    assert response.status_code == 400
+    assert "offset" in response.json()["error"]["fields"]

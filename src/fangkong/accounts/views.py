@@ -14,7 +14,7 @@ from fangkong.accounts.forms import CodeForm, PhoneForm, SignInForm
 from fangkong.accounts.models import Role
 from fangkong.core.actors import bind_context, client_address_of
 from fangkong.core.errors import DomainError
-from fangkong.people.queries import persons_for
+from fangkong.people.queries import own_household_members
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -91,5 +91,5 @@ def household(request):
     """A resident's own household, masked; staff have the registry instead."""
     if request.user.role != Role.RESIDENT:
         return redirect("core:home")
-    members = persons_for(request.user).with_address().order_by("id")
+    members = own_household_members(request.user)
     return TemplateResponse(request, "accounts/household.html", {"members": members})

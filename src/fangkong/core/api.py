@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
-from ninja import NinjaAPI
+from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.pagination import LimitOffsetPagination, paginate
 from ninja.security import HttpBearer, SessionAuth
@@ -19,6 +19,7 @@ from ninja.security import HttpBearer, SessionAuth
 from fangkong.accounts.roles import is_staff_member
 from fangkong.accounts.services import token_user
 from fangkong.core.actors import bind_context, client_address_of
+from fangkong.core.converters import MAX_ID
 from fangkong.core.errors import DomainError, NotAllowed
 
 logger = logging.getLogger("fangkong.api")
@@ -76,9 +77,17 @@ def any_user_auth() -> list:
     return [BearerAuth(staff_only=False), ConsoleSessionAuth(staff_only=False)]
 
 
+class BoundedLimitOffset(LimitOffsetPagination):
+    """limit 1…500 and an offset a database can take (a larger one would overflow the driver: 500)."""
+
+    class Input(Schema):
+        limit: int = Field(100, ge=1, le=MAX_PAGE_SIZE)
+        offset: int = Field(0, ge=0, le=MAX_ID)
+
+
 def paginated(view):
     """limit/offset query parameters; the answer is `{"items": [...], "count": N}`."""
-    return paginate(LimitOffsetPagination, max_limit=MAX_PAGE_SIZE)(view)
+    return paginate(BoundedLimitOffset, max_limit=MAX_PAGE_SIZE)(view)
 
 
 class NotInScope(DomainError):

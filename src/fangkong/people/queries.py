@@ -23,6 +23,11 @@ def persons_for(actor):
     return Person.objects.in_scope(actor)
 
 
+def own_household_members(actor):
+    """A resident's household as the resident sees it (their scope is that one household)."""
+    return persons_for(actor).with_address().order_by("id")
+
+
 def get_person_for(actor, pk) -> Person:
     return get_object_or_404(persons_for(actor).with_address().with_tags(), pk=pk)
 
