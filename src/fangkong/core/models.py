@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from fangkong.core.scope import ScopedQuerySet
+
 
 class TimeStamped(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
@@ -37,6 +39,9 @@ class AuditEvent(models.Model):
     community = models.ForeignKey("places.Community", null=True, blank=True, on_delete=models.SET_NULL)
     client_address = models.GenericIPAddressField(_("客户端地址"), null=True, blank=True)
     created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_fields = {"community": "community_id"}
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -64,6 +64,10 @@ def community_ids_in_scope(actor) -> frozenset | None:
 
 
 class ScopedQuerySet(models.QuerySet):
+    def narrowed(self, **filters):
+        """Apply only the filters given a value: a list page's empty filter means 'all'."""
+        return self.filter(**{lookup: value for lookup, value in filters.items() if value not in (None, "")})
+
     def in_scope(self, actor):
         scope = scope_of(actor)
         if scope.everything:

@@ -75,15 +75,8 @@ def search_condition(text: str) -> Q:
 
 
 def search_persons(actor, text: str = "", *, tag: str = "", residency: str = "", grid_id=None, household_id=None):
-    persons = persons_for(actor).filter(search_condition(text))
-    if tag:
-        persons = persons.filter(tags__tag=tag)
-    if residency:
-        persons = persons.filter(residency=residency)
-    if grid_id:
-        persons = persons.filter(household__grid_id=grid_id)
-    if household_id:
-        persons = persons.filter(household_id=household_id)
+    persons = (persons_for(actor).filter(search_condition(text))
+               .narrowed(tags__tag=tag, residency=residency, household__grid_id=grid_id, household_id=household_id))
     return persons.with_address().with_tags().order_by("household__building__number", "household__unit__number",
                                                        "household__room", "id")
 

@@ -5,16 +5,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from fangkong.core.converters import is_id
-from fangkong.places.models import Building, Community, Compound, Grid, Household, Street, Unit, Venue
-
-
-def _narrowed(rows, **filters):
-    """Apply only the filters that were given (a list page's empty filter means 'all')."""
-    return rows.filter(**{field: value for field, value in filters.items() if value not in (None, "")})
-
-
-def streets_for(actor):
-    return Street.objects.in_scope(actor)
+from fangkong.places.models import Building, Community, Compound, Grid, Household, Unit, Venue
 
 
 def communities_for(actor):
@@ -22,26 +13,26 @@ def communities_for(actor):
 
 
 def grids_for(actor, *, community=None):
-    return _narrowed(Grid.objects.in_scope(actor).select_related("community"), community=community)
+    return Grid.objects.in_scope(actor).select_related("community").narrowed(community=community)
 
 
 def compounds_for(actor, *, community=None):
-    return _narrowed(Compound.objects.in_scope(actor).select_related("community"), community=community)
+    return Compound.objects.in_scope(actor).select_related("community").narrowed(community=community)
 
 
 def buildings_for(actor, *, compound=None, grid=None):
-    return _narrowed(Building.objects.in_scope(actor).select_related("compound", "grid", "community"),
-                     compound=compound, grid=grid)
+    return (Building.objects.in_scope(actor).select_related("compound", "grid", "community")
+            .narrowed(compound=compound, grid=grid))
 
 
 def households_for(actor, *, building=None, unit=None):
-    return _narrowed(Household.objects.in_scope(actor).select_related("building", "unit", "compound", "community"),
-                     building=building, unit=unit)
+    return (Household.objects.in_scope(actor).select_related("building", "unit", "compound", "community")
+            .narrowed(building=building, unit=unit))
 
 
 def venues_for(actor, *, community=None, kind="", status=""):
-    return _narrowed(Venue.objects.in_scope(actor).select_related("community", "grid", "compound"),
-                     community=community, kind=kind, status=status)
+    return (Venue.objects.in_scope(actor).select_related("community", "grid", "compound")
+            .narrowed(community=community, kind=kind, status=status))
 
 
 def _get(rows, pk):
@@ -49,10 +40,6 @@ def _get(rows, pk):
     if not is_id(pk):
         raise Http404
     return get_object_or_404(rows, pk=pk)
-
-
-def get_street_for(actor, pk) -> Street:
-    return _get(streets_for(actor), pk)
 
 
 def get_community_for(actor, pk) -> Community:
