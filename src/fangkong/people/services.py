@@ -715,18 +715,12 @@ _CREATED_COLUMNS = ("community_id", "household_id", "created_at", "updated_at", 
                     "name_pinyin", "name_initials", "id_last4", "phone_last4")
 
 
-def _created_ids(community: Community, creates) -> dict[tuple, int]:
-    """The ids the database gave the new persons, found again by document number."""
-    by_type: dict[str, list[str]] = {}
-    for entry, _ref in creates:
-        by_type.setdefault(entry.data.id_type, []).append(entry.data.id_number)
-    ids = {}
-    for id_type, numbers in by_type.items():
-        for start in range(0, len(numbers), LEDGER_CHUNK):
-            found = Person.objects.filter(community=community, id_type=id_type,
-                                          id_number__in=numbers[start:start + LEDGER_CHUNK])
-            ids.update(((id_type, number), pk) for pk, number in found.values_list("id", "id_number"))
-    return ids
+def _created_ids(community: Community, created_at) -> dict[tuple, int]:
+    """The ids the database gave the new persons: every row of one import carries the same
+    created_at, so one query finds them, keyed by document (a row of another import with the very
+    same timestamp would only add keys nobody asks for)."""
+    rows = Person.objects.filter(community=community, created_at=created_at).values_list("id", "id_type", "id_number")
+    return {(id_type, number): pk for pk, id_type, number in rows.iterator(chunk_size=10000)}
 
 
 def _create_ledger_persons(actor, community: Community, plan: _LedgerPlan, household_id) -> None:
@@ -738,7 +732,7 @@ def _create_ledger_persons(actor, community: Community, plan: _LedgerPlan, house
         values.update(community_id=community.id, household_id=household_id(ref), created_at=now, updated_at=now)
         rows.append(tuple(values[column] for column in _CREATED_COLUMNS))
     insert_rows(Person, _CREATED_COLUMNS, rows)
-    ids = _created_ids(community, plan.creates)
+    ids = _created_ids(community, now)
     keys = [(entry.data.id_type, entry.data.id_number) for entry, _ref in plan.creates]
     _set_ledger_tags([(ids[key], entry.data.tags) for key, (entry, _ref) in zip(keys, plan.creates) if entry.data.tags],
                      replace=False)

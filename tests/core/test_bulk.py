@@ -1,0 +1,30 @@
+import datetime
+
+from django.utils import timezone
+
+from fangkong.core.bulk import insert_rows
+from fangkong.core.models import AuditEvent
+from fangkong.people.models import Person, PersonTag
+
+
+def test_rows_are_stored_exactly_as_given_timestamps_and_json_included(community_a):
+    stamp = timezone.now() - datetime.timedelta(days=3)
+    columns = ("actor_label", "via", "action", "object_type", "object_id", "object_repr", "fields", "community_id",
+               "created_at")
+    insert_rows(AuditEvent, columns, [("甲", "cli", "create", "person", str(n), f"人{n}", ["name", "phone"],
+                                       community_a.pk, stamp) for n in range(3)])
+    events = AuditEvent.objects.order_by("object_id")
+    assert [e.object_repr for e in events] == ["人0", "人1", "人2"]
+    assert {e.created_at for e in events} == {stamp} and events[0].fields == ["name", "phone"]
+
+
+def test_rows_get_ids_from_the_database(household_a):
+    now = timezone.now()
+    values = {"community_id": household_a.community_id, "household_id": household_a.pk, "name": "甲",
+              "name_pinyin": "jia", "name_initials": "j", "id_type": "passport", "id_number": "E1234567",
+              "id_last4": "4567", "sex": "", "birth_date": None, "phone": "", "phone_last4": "", "relationship": "",
+              "residency": "resident", "notes": "", "created_at": now, "updated_at": now}
+    insert_rows(Person, tuple(values), [tuple(values.values())])
+    person = Person.objects.get(id_number="E1234567")
+    insert_rows(PersonTag, ("person_id", "tag"), [(person.pk, "pregnant")])
+    assert person.tag_codes() == ["pregnant"] and person.created_at == now
