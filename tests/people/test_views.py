@@ -8,7 +8,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from fangkong.core.models import AuditEvent
-from fangkong.people.models import Person, Tag
+from fangkong.people.models import ImportJob, Person, Tag
 from tests.people.factories import PersonFactory, resident_id
 from tests.people.ledger_files import ledger_xlsx, person_row
 from tests.places.factories import BuildingFactory, CompoundFactory, GridFactory, HouseholdFactory, UnitFactory
@@ -425,3 +425,11 @@ def test_committing_another_communitys_preview_is_404(client, staff_a, staff_b, 
     commit_url = reverse("people:import_job_commit", args=[preview_url.rstrip("/").rsplit("/", 1)[-1]])
     assert client.post(commit_url).status_code == 404
     assert not Person.objects.filter(name__startswith="居民").exists()
+
+
+def test_a_job_past_validation_says_it_is_writing(client, staff_a, community_a):
+    job = ImportJob.objects.create(community=community_a, actor=staff_a, file_name="a.xlsx", status="running",
+                                   total=1200, processed=1200)
+    client.force_login(staff_a)
+    page = client.get(reverse("people:import_job", args=[job.pk])).content.decode()
+    assert "1200 行已校验,正在写入数据库" in page and "every 1s" in page
