@@ -2,6 +2,8 @@
 
 from fangkong.people.models import Person
 from fangkong.places.models import Building, Community, Compound, Household
+from tests.people.factories import PersonFactory
+from tests.places.factories import BuildingFactory, GridFactory, HouseholdFactory, UnitFactory
 
 
 def test_grid_member_sees_only_their_grid(grid_member_a, person_a, person_b):
@@ -38,3 +40,17 @@ def test_anonymous_and_unscoped_users_see_nothing(django_user_model, person_a):
 
 def test_system_administrator_sees_everything(admin, person_a, person_b):
     assert Person.objects.in_scope(admin).count() == 2
+
+
+def test_a_grid_member_does_not_see_the_next_grid_of_the_same_community(client, grid_member_a, person_a, compound_a):
+    # Given grid A2 beside grid A in the same community, with a neighbour living there
+    grid_a2 = GridFactory(community=compound_a.community, name="第二网格")
+    building = BuildingFactory(compound=compound_a, grid=grid_a2, community=compound_a.community, number="4")
+    neighbour = PersonFactory(household=HouseholdFactory(unit=UnitFactory(building=building)), name="邻网格居民")
+    # Then grid A's member sees only grid A, in the registry, the console and the API
+    assert list(Person.objects.in_scope(grid_member_a)) == [person_a]
+    client.force_login(grid_member_a)
+    assert client.get(f"/people/{neighbour.pk}/").status_code == 404
+    assert client.get(f"/api/v1/persons/{neighbour.pk}").status_code == 404
+    assert client.get(f"/places/buildings/{building.pk}/").status_code == 404
+    assert neighbour.name not in client.get("/people/", {"q": "邻网格"}).content.decode()
