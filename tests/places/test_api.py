@@ -5,7 +5,7 @@ from django.test import Client
 
 from fangkong.core.models import AuditEvent
 from fangkong.places.models import Household, Venue
-from tests.places.factories import VenueFactory
+from tests.places.factories import HouseholdFactory, UnitFactory, VenueFactory
 
 API = "/api/v1"
 
@@ -92,12 +92,9 @@ def test_lists_of_community_a_staff_hold_its_rows_with_a_count(staff_a, side_a, 
 
 def test_lists_page_with_limit_and_offset(staff_a, building_a):
     # given a building with 12 rooms
-    Household.objects.bulk_create([Household(community=building_a.community, grid=building_a.grid,
-                                             compound=building_a.compound, building=building_a,
-                                             unit=building_a.units.get_or_create(
-                                                 number="1", defaults={"community": building_a.community,
-                                                                       "grid": building_a.grid})[0],
-                                             room=str(101 + n)) for n in range(12)])
+    unit = UnitFactory(building=building_a, number="1")
+    for n in range(12):
+        HouseholdFactory(unit=unit, room=str(101 + n))
     # when the second page of 5 is asked for
     body = signed_in(staff_a).get(f"{API}/households?building={building_a.id}&limit=5&offset=5").json()
     # then 5 rows and the full count

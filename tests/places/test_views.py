@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from fangkong.core.models import AuditEvent
 from fangkong.places.models import Building, Compound, Grid, Household, Venue
-from tests.places.factories import GridFactory, HouseholdFactory, UnitFactory, VenueFactory
+from tests.places.factories import CompoundFactory, GridFactory, HouseholdFactory, UnitFactory, VenueFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -271,7 +271,7 @@ def test_staff_edit_a_compound_from_the_tree(client, staff_a, compound_a, commun
 
 
 def test_a_duplicate_compound_name_is_a_form_error(client, staff_a, compound_a, community_a):
-    other = Compound.objects.create(community=community_a, name="新华小区")
+    other = CompoundFactory(community=community_a, name="新华小区")
     client.force_login(staff_a)
     response = client.post(reverse("places:compound_edit", args=[other.pk]), {"name": "驰誉小区"})
     assert response.status_code == 200
@@ -299,8 +299,7 @@ def test_staff_renumber_a_household_from_the_building_page(client, staff_a, hous
 
 
 def test_a_room_taken_in_the_same_unit_is_a_form_error(client, staff_a, household_a, unit_a):
-    other = Household.objects.create(community=unit_a.community, grid=unit_a.grid, compound=household_a.compound,
-                                     building=unit_a.building, unit=unit_a, room="302")
+    other = HouseholdFactory(unit=unit_a, room="302")
     client.force_login(staff_a)
     response = client.post(reverse("places:household_edit", args=[other.pk]), {"room": "301"})
     assert response.status_code == 200

@@ -1,6 +1,6 @@
 """`fangkong serve`: collect static files, then replace this process with gunicorn.
 
-Static files are served by the app itself (whitenoise), since these networks often have no CDN.
+Static files are served by the app itself (whitenoise): these networks are often closed to the outside.
 """
 
 import os
