@@ -9,8 +9,10 @@ from ninja import NinjaAPI, Router, Swagger
 
 from fangkong.accounts.api import router as accounts_router
 from fangkong.core.api import install_error_handlers, staff_auth
+from fangkong.health.api import router as health_router
 from fangkong.people.api import router as people_router
 from fangkong.places.api import router as places_router
+from fangkong.screening.api import router as screening_router
 
 api = NinjaAPI(
     title="fangkong",
@@ -24,6 +26,8 @@ install_error_handlers(api)
 api.add_router("", accounts_router, tags=["账号"])
 api.add_router("", places_router, tags=["地点"])
 api.add_router("", people_router, tags=["人员"])
+api.add_router("", screening_router, tags=["排查与跟踪"])
+api.add_router("", health_router, tags=["健康监测"])
 
 unknown_paths = Router()
 

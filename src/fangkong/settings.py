@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "fangkong.accounts",
     "fangkong.places",
     "fangkong.people",
+    "fangkong.screening",
+    "fangkong.health",
 ]
 
 MIDDLEWARE = [

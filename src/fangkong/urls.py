@@ -9,5 +9,7 @@ urlpatterns = [
     path("accounts/", include("fangkong.accounts.urls")),
     path("places/", include("fangkong.places.urls")),
     path("people/", include("fangkong.people.urls")),
+    path("screening/", include("fangkong.screening.urls")),
+    path("health/", include("fangkong.health.urls")),
     path("", include("fangkong.core.urls")),
 ]

@@ -1,0 +1,5 @@
+"""Health endpoints: observations, health checks, alerts."""
+
+from ninja import Router
+
+router = Router()

@@ -1,0 +1,208 @@
+"""Observation of people at home or in central quarantine, and their twice-daily health checks."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from fangkong.core.models import TimeStamped
+from fangkong.core.scope import ScopedQuerySet
+
+
+class ObservationKind(models.TextChoices):
+    HOME_QUARANTINE = "home_quarantine", _("居家隔离")
+    HOME_MONITORING = "home_monitoring", _("居家健康监测")
+    CENTRAL_QUARANTINE = "central_quarantine", _("集中隔离")
+
+
+class ObservationReason(models.TextChoices):
+    ARRIVAL = "arrival", _("外地返回")
+    CLOSE_CONTACT = "close_contact", _("密切接触者")
+    SECONDARY_CONTACT = "secondary_contact", _("次密切接触者")
+    OTHER = "other", _("其他")
+
+
+class ObservationPolicy(TimeStamped):
+    """How many days an observation of a kind lasts, from a date on (policies change mid-emergency)."""
+
+    street = models.ForeignKey("places.Street", on_delete=models.CASCADE, related_name="observation_policies", verbose_name=_("街道"))
+    kind = models.CharField(_("类型"), max_length=20, choices=ObservationKind.choices)
+    days = models.PositiveSmallIntegerField(_("天数"))
+    effective_from = models.DateField(_("生效日期"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+", verbose_name=_("登记人"))
+
+    objects = ScopedQuerySet.as_manager()
+    scope_fields = {"street": "street_id", "community_any": "street__communities", "grid_any": "street__communities__grids"}
+
+    class Meta:
+        ordering = ["kind", "-effective_from"]
+        verbose_name = _("隔离政策")
+        constraints = [models.UniqueConstraint(fields=["street", "kind", "effective_from"], name="observation_policy_once_a_day"),
+                       models.CheckConstraint(condition=models.Q(days__gte=1, days__lte=60), name="observation_policy_days_range")]
+
+
+class ObservationQuerySet(ScopedQuerySet):
+    def active(self):
+        return self.filter(status=Observation.Status.ACTIVE)
+
+
+class Observation(TimeStamped):
+    """One person observed at home or in central quarantine (居家隔离/居家健康监测/集中隔离).
+
+    The team is the seeds' 五个一: a cadre, a medic, a police officer and a volunteer for each
+    person, plus a family contact.
+    """
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("进行中")
+        RELEASED = "released", _("已解除")
+        ENDED_EARLY = "ended_early", _("提前结束")
+        TRANSFERRED = "transferred", _("已转集中隔离")
+
+    community = models.ForeignKey("places.Community", on_delete=models.PROTECT, related_name="observations", verbose_name=_("社区"))
+    person = models.ForeignKey("people.Person", on_delete=models.CASCADE, related_name="observations", verbose_name=_("人员"))
+    household = models.ForeignKey("places.Household", null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="observations", verbose_name=_("隔离地点"))
+    kind = models.CharField(_("类型"), max_length=20, choices=ObservationKind.choices)
+    reason = models.CharField(_("原因"), max_length=20, choices=ObservationReason.choices)
+    reason_note = models.CharField(_("原因说明"), max_length=200, blank=True)
+    arrival = models.ForeignKey("screening.Arrival", null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="observations", verbose_name=_("返乡登记"))
+    starts_on = models.DateField(_("开始日期"))
+    planned_end_on = models.DateField(_("计划解除日期"))
+    status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.ACTIVE)
+    ended_on = models.DateField(_("结束日期"), null=True, blank=True)
+    end_reason = models.CharField(_("结束原因"), max_length=200, blank=True)
+    site = models.CharField(_("集中隔离点"), max_length=100, blank=True)
+    transferred_to = models.OneToOneField("self", null=True, blank=True, on_delete=models.SET_NULL,
+                                          related_name="transferred_from", verbose_name=_("转入的集中隔离"))
+    cadre = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+", verbose_name=_("包保干部"))
+    medic = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+", verbose_name=_("医护人员"))
+    police = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="+", verbose_name=_("民警"))
+    volunteer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="+", verbose_name=_("志愿者"))
+    family_contact_name = models.CharField(_("家属联系人"), max_length=50, blank=True)
+    family_contact_phone = models.CharField(_("家属电话"), max_length=20, blank=True)
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+", verbose_name=_("登记人"))
+
+    objects = ObservationQuerySet.as_manager()
+    scope_fields = {"community": "community_id", "grid": "household__grid_id", "household": "household_id"}
+
+    class Meta:
+        ordering = ["planned_end_on", "id"]
+        verbose_name = _("隔离观察")
+        constraints = [
+            models.UniqueConstraint(fields=["person"], condition=models.Q(status="active"), name="observation_one_active_per_person"),
+            models.CheckConstraint(condition=models.Q(planned_end_on__gte=models.F("starts_on")), name="observation_end_after_start"),
+        ]
+        indexes = [models.Index(fields=["community", "status"])]
+
+    def __str__(self):
+        return f"{self.person} {self.get_kind_display()}"
+
+
+class ObservationChange(models.Model):
+    """The observation's life: start, extension, policy change, release, early end, transfer."""
+
+    class Kind(models.TextChoices):
+        START = "start", _("开始")
+        EXTEND = "extend", _("延长")
+        RELEASE = "release", _("解除")
+        END_EARLY = "end_early", _("提前结束")
+        TRANSFER = "transfer", _("转集中隔离")
+        TEAM = "team", _("调整责任人")
+
+    observation = models.ForeignKey(Observation, on_delete=models.CASCADE, related_name="changes")
+    community = models.ForeignKey("places.Community", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(_("变更"), max_length=12, choices=Kind.choices)
+    planned_end_on = models.DateField(_("计划解除日期"), null=True, blank=True)
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+", verbose_name=_("操作人"))
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_fields = {"community": "community_id", "grid": "observation__household__grid_id",
+                    "household": "observation__household_id"}
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+
+class Symptom(models.TextChoices):
+    FEVER = "fever", _("发热")
+    COUGH = "cough", _("咳嗽")
+    SORE_THROAT = "sore_throat", _("咽痛")
+    FATIGUE = "fatigue", _("乏力")
+    SHORT_BREATH = "short_breath", _("呼吸困难")
+    LOSS_OF_SMELL = "loss_of_smell", _("嗅觉味觉减退")
+    DIARRHOEA = "diarrhoea", _("腹泻")
+    MUSCLE_PAIN = "muscle_pain", _("肌肉酸痛")
+
+
+class CheckWindow(models.TextChoices):
+    MORNING = "morning", _("上午")
+    AFTERNOON = "afternoon", _("下午")
+
+
+class Reporter(models.TextChoices):
+    SELF = "self", _("本人/家属申报")
+    STAFF_DOOR = "staff_door", _("工作人员上门")
+    STAFF_PHONE = "staff_phone", _("工作人员电话")
+
+
+class HealthCheck(models.Model):
+    """One temperature and symptom check of one observed person (体温/症状记录).
+
+    `client_id` makes a phone's retry on a bad network land once.
+    """
+
+    observation = models.ForeignKey(Observation, on_delete=models.CASCADE, related_name="checks")
+    person = models.ForeignKey("people.Person", on_delete=models.CASCADE, related_name="health_checks")
+    community = models.ForeignKey("places.Community", on_delete=models.CASCADE, related_name="+")
+    household = models.ForeignKey("places.Household", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    taken_at = models.DateTimeField(_("测量时间"))
+    day = models.DateField(_("日期"))
+    window = models.CharField(_("时段"), max_length=10, choices=CheckWindow.choices)
+    temperature = models.DecimalField(_("体温(℃)"), max_digits=3, decimal_places=1)
+    symptoms = models.JSONField(_("症状"), default=list, blank=True)
+    reporter = models.CharField(_("填报方式"), max_length=12, choices=Reporter.choices)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+", verbose_name=_("填报人"))
+    client_id = models.UUIDField(null=True, blank=True, unique=True)
+    abnormal = models.BooleanField(_("异常"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_fields = {"community": "community_id", "grid": "household__grid_id", "household": "household_id"}
+
+    class Meta:
+        ordering = ["-taken_at", "-id"]
+        verbose_name = _("体温/症状记录")
+        indexes = [models.Index(fields=["observation", "day", "window"]), models.Index(fields=["community", "day", "window"])]
+
+
+class HealthAlert(models.Model):
+    """A check at or above 37.3 °C or with symptoms, raised to the observation's team until handled."""
+
+    check_record = models.OneToOneField(HealthCheck, on_delete=models.CASCADE, related_name="alert")
+    observation = models.ForeignKey(Observation, on_delete=models.CASCADE, related_name="alerts")
+    community = models.ForeignKey("places.Community", on_delete=models.CASCADE, related_name="+")
+    household = models.ForeignKey("places.Household", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    reason = models.CharField(_("异常情况"), max_length=200)
+    handled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+", verbose_name=_("处理人"))
+    handled_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+    handling_note = models.CharField(_("处理情况"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_fields = {"community": "community_id", "grid": "household__grid_id", "household": "household_id"}
+
+    class Meta:
+        ordering = ["handled_at", "-created_at"]
+        verbose_name = _("健康异常提醒")

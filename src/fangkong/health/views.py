@@ -1,0 +1,1 @@
+"""Console and resident pages for observations and health checks."""
