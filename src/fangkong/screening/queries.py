@@ -1,11 +1,17 @@
 """Scoped reads for following people."""
 
+from dataclasses import dataclass
+
+from django.db.models import Count, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce, Length
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from fangkong.core.converters import is_id
+from fangkong.places.models import Grid, Household
 from fangkong.screening.models import (Arrival, FollowUp, HouseholdVisit, RiskArea, ScreeningRound, VerificationBatch,
                                        VerificationItem)
+from fangkong.screening.models import Anomaly, HouseholdVisit, ScreeningRound, VisitMethod
 
 
 def _get(rows, pk):
@@ -24,3 +30,113 @@ def _get(rows, pk):
 
 
 # Screening rounds
+
+HOUSEHOLD_STATUSES = ("done", "not_reached", "pending")
+_REACHED = (VisitMethod.DOOR, VisitMethod.PHONE)
+
+
+def rounds_for(actor):
+    return ScreeningRound.objects.in_scope(actor).select_related("community", "started_by")
+
+
+def get_round_for(actor, pk) -> ScreeningRound:
+    return _get(rounds_for(actor), pk)
+
+
+def _latest_visit(round: ScreeningRound, field: str):
+    visits = HouseholdVisit.objects.filter(round=round, household=OuterRef("pk")).order_by("-visited_at", "-id")
+    return Subquery(visits.values(field)[:1])
+
+
+def _households_in_round(actor, round: ScreeningRound):
+    """The round's households that the actor sees, each with its latest visit's method ('' when none)."""
+    rows = Household.objects.in_scope(actor).filter(community_id=round.community_id)
+    grid_ids = list(round.grids.values_list("id", flat=True))
+    if grid_ids:
+        rows = rows.filter(grid_id__in=grid_ids)
+    return rows.annotate(latest_method=Coalesce(_latest_visit(round, "method"), Value("")))
+
+
+@dataclass
+class GridProgress:
+    grid: Grid | None
+    total: int = 0
+    done: int = 0
+    not_reached: int = 0
+
+    @property
+    def pending(self) -> int:
+        return self.total - self.done - self.not_reached
+
+    def percent(self, count: int) -> int:
+        return round(100 * count / self.total) if self.total else 0
+
+    @property
+    def done_percent(self) -> int:
+        return self.percent(self.done)
+
+    @property
+    def not_reached_percent(self) -> int:
+        return self.percent(self.not_reached)
+
+
+def round_progress(actor, round: ScreeningRound) -> tuple[list[GridProgress], GridProgress]:
+    """Per grid: households in the round, done (latest visit door or phone), not reached, pending.
+
+    Two queries whatever the number of households: one grouped count by grid and latest
+    method, one for the grids' names.
+    """
+    counts = (_households_in_round(actor, round).order_by().values("grid_id", "latest_method")
+              .annotate(n=Count("id")))
+    rows: dict[int, GridProgress] = {}
+    for entry in counts:
+        row = rows.setdefault(entry["grid_id"], GridProgress(grid=None))
+        row.total += entry["n"]
+        if entry["latest_method"] in _REACHED:
+            row.done += entry["n"]
+        elif entry["latest_method"] == VisitMethod.NOT_REACHED:
+            row.not_reached += entry["n"]
+    for grid in Grid.objects.filter(pk__in=rows).order_by("name", "id"):
+        rows[grid.pk].grid = grid
+    ordered = sorted(rows.values(), key=lambda row: (row.grid.name, row.grid.pk))
+    total = GridProgress(grid=None, total=sum(r.total for r in ordered), done=sum(r.done for r in ordered),
+                         not_reached=sum(r.not_reached for r in ordered))
+    return ordered, total
+
+
+def _status_filter(status: str) -> Q:
+    return {"done": Q(latest_method__in=_REACHED), "not_reached": Q(latest_method=VisitMethod.NOT_REACHED),
+            "pending": Q(latest_method="")}[status]
+
+
+def round_households(actor, round: ScreeningRound, *, status: str = "", grid=None, building=None):
+    """The round's households for the lists, ordered by building, unit and room as one walks them.
+
+    status: "" (all), "done", "not_reached" (the next pass's list) or "pending". Each row carries
+    its member count and its latest visit (method, pass number, when, by whom).
+    """
+    rows = _households_in_round(actor, round).narrowed(grid=grid, building=building)
+    if status:
+        rows = rows.filter(_status_filter(status))
+    return (rows.select_related("building", "unit", "compound", "grid")
+            .annotate(member_count=Count("members", distinct=True),
+                      latest_pass=_latest_visit(round, "pass_number"),
+                      latest_at=_latest_visit(round, "visited_at"),
+                      latest_by=_latest_visit(round, "visited_by__username"))
+            .order_by("compound__name", Length("building__number"), "building__number", Length("unit__number"),
+                      "unit__number", Length("room"), "room", "id"))
+
+
+def get_round_household_for(actor, round: ScreeningRound, pk):
+    """One household of the round with the same annotations as the list; 404 outside the round or scope."""
+    return _get(round_households(actor, round), pk)
+
+
+def round_anomalies(actor, round: ScreeningRound) -> list[HouseholdVisit]:
+    """Visits that found something (fever, symptoms, an unregistered or risk-area arrival), newest first."""
+    visits = list(HouseholdVisit.objects.in_scope(actor).filter(round=round).exclude(anomalies=[])
+                  .select_related("household__building", "household__unit", "grid", "visited_by"))
+    labels = dict(Anomaly.choices)
+    for visit in visits:
+        visit.anomaly_labels = [labels[code] for code in visit.anomalies if code in labels]
+    return visits
