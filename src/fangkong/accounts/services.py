@@ -85,6 +85,29 @@ def otp_request(*, phone: str) -> None:
         get_sender().send_code(phone, code)
 
 
+def registration_code_request(*, phone: str) -> str:
+    """Send a code to any phone, account or not: a resident registering an arrival from the poster.
+
+    Same sender and same per-phone limit as the sign-in code. Returns the normalised phone.
+    """
+    phone = _phone(phone)
+    if throttle.hit(f"otp-send:{phone}", 3600) > 5:
+        raise RateLimited(_("验证码发送过于频繁,请一小时后再试"))
+    code = f"{secrets.randbelow(10**6):06d}"
+    OneTimeCode.objects.create(phone=phone, digest=_digest(code),
+                               expires_at=timezone.now() + datetime.timedelta(seconds=settings.ONE_TIME_CODE_TTL_SECONDS))
+    get_sender().send_code(phone, code)
+    return phone
+
+
+def registration_code_verify(*, phone: str, code: str) -> str:
+    """The normalised phone when code is its latest live code (used up by this check); else a field error."""
+    phone = _phone(phone)
+    if not _consume_code(phone, code):
+        raise DomainError(_("验证码错误或已过期"), code="bad_code", fields={"code": _("验证码错误或已过期")})
+    return phone
+
+
 def _consume_code(phone: str, code: str) -> bool:
     """Mark the phone's latest live code used when code matches; count a wrong try otherwise."""
     with transaction.atomic():

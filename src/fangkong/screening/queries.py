@@ -12,6 +12,8 @@ from fangkong.places.models import Grid, Household
 from fangkong.screening.models import (Arrival, FollowUp, HouseholdVisit, RiskArea, ScreeningRound, VerificationBatch,
                                        VerificationItem)
 from fangkong.screening.models import Anomaly, HouseholdVisit, ScreeningRound, VisitMethod
+from django.core import signing
+from fangkong.places.models import Community, Household
 
 
 def _get(rows, pk):
@@ -24,6 +26,62 @@ def _get(rows, pk):
 
 
 # Risk areas and arrivals
+
+def risk_areas_for(actor, *, current_on=None):
+    """The street's risk areas; `current_on` keeps those in force on that day."""
+    rows = RiskArea.objects.in_scope(actor).select_related("street", "created_by")
+    if current_on is not None:
+        rows = rows.filter(valid_from__lte=current_on).filter(Q(valid_to=None) | Q(valid_to__gte=current_on))
+    return rows
+
+
+def get_risk_area_for(actor, pk) -> RiskArea:
+    return _get(risk_areas_for(actor), pk)
+
+
+def arrivals_for(actor, *, community=None, exposed=None, since=None):
+    return (Arrival.objects.in_scope(actor)
+            .select_related("person", "community", "household__building", "household__unit", "household__compound",
+                            "companion_of__person", "reported_by")
+            .narrowed(community=community, exposed=exposed, arrived_on__gte=since))
+
+
+def get_arrival_for(actor, pk) -> Arrival:
+    return _get(arrivals_for(actor), pk)
+
+
+def arrivals_of_person(actor, person):
+    return arrivals_for(actor).filter(person=person)
+
+
+def companions_of(actor, arrival):
+    return arrivals_for(actor).filter(companion_of=arrival).order_by("id")
+
+
+POSTER_SALT = "arrival-poster"
+
+
+def poster_token(community) -> str:
+    """What a community's arrival poster encodes: its id, signed, so the public page cannot be pointed elsewhere."""
+    return signing.dumps({"c": community.pk}, salt=POSTER_SALT)
+
+
+def community_of_poster(token: str) -> Community:
+    """The community a poster's signed token names, or 404 for a forged or damaged token."""
+    try:
+        community_id = signing.loads(token, salt=POSTER_SALT)["c"]
+    except (signing.BadSignature, KeyError, TypeError):
+        raise Http404 from None
+    return _get(Community.objects.select_related("street"), community_id)
+
+
+def household_at(community, building_number: str, unit_number: str, room: str):
+    """The community's household at 楼号-单元-房号 (numbers already normalised), for the resident's own form.
+
+    An address is not personal data, so this read is not limited by an actor; it stays inside one community.
+    """
+    return (Household.objects.filter(community=community, building__number=building_number, unit__number=unit_number,
+                                     room=room).select_related("building", "unit").first())
 
 
 # Verification lists

@@ -22,6 +22,16 @@ from fangkong.places.models import Community, Household
 from fangkong.screening.colors import REVISIT_DAYS, ColorFacts, risk_color
 from fangkong.screening.models import Arrival, Color, ColorChange, ContactOutcome, FollowUp, FollowUpContact
 from fangkong.screening.models import Anomaly, HouseholdVisit, ScreeningRound, VisitMethod
+import re
+import secrets
+from django.db.models import Q
+from fangkong.accounts.models import User
+from fangkong.accounts.roles import may_edit_registry
+from fangkong.core.idnumbers import compact
+from fangkong.people import ledger
+from fangkong.people.services import PERSON_FIELDS, _check_household, apply_person_data
+from fangkong.screening.divisions import Division, covers, division, enclosing_codes
+from fangkong.screening.models import ArrivalSource, RiskArea, RiskLevel, TravelMode
 
 # Follow-ups and the four colours
 
@@ -201,6 +211,422 @@ def follow_up_close(*, actor, follow_up: FollowUp, reason: str) -> FollowUp:
 
 
 # Risk areas and arrivals
+
+_LEVEL_WORDS = {"高": RiskLevel.HIGH, "高风险": RiskLevel.HIGH, "中": RiskLevel.MEDIUM, "中风险": RiskLevel.MEDIUM,
+                "低": RiskLevel.LOW, "低风险": RiskLevel.LOW, **{level: level for level in RiskLevel.values}}
+_RISK_AREA_HEADERS = {"地区代码": "division_code", "行政区划代码": "division_code", "区划代码": "division_code",
+                      "风险等级": "level", "等级": "level", "起始日期": "valid_from", "开始日期": "valid_from",
+                      "截止日期": "valid_to", "结束日期": "valid_to", "解除日期": "valid_to", "备注": "note"}
+_DAY = re.compile(r"^(\d{4})\D?(\d{1,2})\D?(\d{1,2})\D?$")
+
+
+def _require_risk_area_writer(actor, street) -> None:
+    """Risk areas are declared for the whole street: only its street staff and the administrator keep them."""
+    if not (actor.is_superuser or (actor.role == Role.STREET_ADMIN and actor.scope_street_id == street.pk)):
+        raise NotAllowed(_("只有街道工作人员可以维护风险地区"))
+
+
+def _division_of(code, field: str) -> Division:
+    code = compact(code or "")
+    found = division(code)
+    if found is None:
+        message = _("行政区划代码 %(code)s 不存在") % {"code": code or "—"}
+        raise DomainError(message, code="unknown_division", fields={field: message})
+    return found
+
+
+def _risk_window(valid_from, valid_to) -> None:
+    if valid_from is None:
+        raise DomainError(_("请填写起始日期"), fields={"valid_from": _("必填")})
+    if valid_to is not None and valid_to < valid_from:
+        message = _("截止日期不能早于起始日期")
+        raise DomainError(message, code="bad_window", fields={"valid_to": message})
+
+
+def _fill_risk_area(area: RiskArea, *, division_code, level, valid_from, valid_to, note) -> None:
+    found = _division_of(division_code, "division_code")
+    if level not in RiskLevel.values:
+        raise DomainError(_("风险等级只能是高、中、低"), fields={"level": _("风险等级不正确")})
+    _risk_window(valid_from, valid_to)
+    area.division_code, area.division_name = found.code, found.full_name
+    area.level, area.valid_from, area.valid_to = level, valid_from, valid_to
+    area.note = normalize_text(note)[:200]
+
+
+def _covers_on(area: RiskArea, origin_code: str, day: datetime.date) -> bool:
+    return (covers(area.division_code, origin_code) and area.valid_from <= day
+            and (area.valid_to is None or day <= area.valid_to))
+
+
+def arrival_is_exposed(street, origin_code: str, day: datetime.date) -> bool:
+    """Whether an arrival from origin_code on day came from one of the street's risk areas during its window."""
+    return (RiskArea.objects.filter(street=street, division_code__in=enclosing_codes(origin_code), valid_from__lte=day)
+            .filter(Q(valid_to=None) | Q(valid_to__gte=day)).exists())
+
+
+def _origins_under(codes) -> Q:
+    """Arrivals whose origin lies inside any of the division codes."""
+    condition = Q(pk__in=[])
+    for code in codes:
+        prefix = code[:2] if code.endswith("0000") else code[:4] if code.endswith("00") else code
+        condition |= Q(origin_code__startswith=prefix)
+    return condition
+
+
+def _recompute_exposure(*, actor, street, codes, reason: str) -> int:
+    """Re-decide `exposed` for the street's arrivals from inside the codes; recolour the people whose exposure moved."""
+    areas = list(RiskArea.objects.filter(street=street))
+    arrivals = list(Arrival.objects.filter(community__street=street).filter(_origins_under(set(codes)))
+                    .select_related("person"))
+    changed = []
+    for arrival in arrivals:
+        exposed = any(_covers_on(area, arrival.origin_code, arrival.arrived_on) for area in areas)
+        if exposed != arrival.exposed:
+            arrival.exposed = exposed
+            changed.append(arrival)
+    Arrival.objects.bulk_update(changed, ["exposed"])
+    for person in {arrival.person_id: arrival.person for arrival in changed}.values():
+        follow_up_refresh(actor=actor, person=person, reason=reason)
+    return len(changed)
+
+
+@transaction.atomic
+def risk_area_create(*, actor, street, division_code, level, valid_from, valid_to=None, note="") -> RiskArea:
+    _require_risk_area_writer(actor, street)
+    area = RiskArea(street=street, created_by=actor)
+    _fill_risk_area(area, division_code=division_code, level=level, valid_from=valid_from, valid_to=valid_to,
+                    note=note)
+    area.save()
+    audit.record(actor=actor, action=audit.Action.CREATE, obj=area,
+                 fields=["division_code", "level", "valid_from", "valid_to"])
+    _recompute_exposure(actor=actor, street=street, codes=[area.division_code],
+                        reason=_("新增风险地区:%(a)s") % {"a": area.division_name})
+    return area
+
+
+@transaction.atomic
+def risk_area_update(*, actor, risk_area: RiskArea, division_code, level, valid_from, valid_to=None,
+                     note="") -> RiskArea:
+    """Correct a risk area; arrivals from its old and its new division are re-decided."""
+    _require_risk_area_writer(actor, risk_area.street)
+    area = RiskArea.objects.select_for_update().get(pk=risk_area.pk)
+    before = {name: getattr(area, name) for name in ("division_code", "level", "valid_from", "valid_to", "note")}
+    _fill_risk_area(area, division_code=division_code, level=level, valid_from=valid_from, valid_to=valid_to,
+                    note=note)
+    changed = [name for name, value in before.items() if getattr(area, name) != value]
+    if changed:
+        area.save()
+        audit.record(actor=actor, action=audit.Action.UPDATE, obj=area, fields=changed)
+        _recompute_exposure(actor=actor, street=area.street, codes={before["division_code"], area.division_code},
+                            reason=_("风险地区变更:%(a)s") % {"a": area.division_name})
+    return area
+
+
+@transaction.atomic
+def risk_area_end(*, actor, risk_area: RiskArea, valid_to: datetime.date) -> RiskArea:
+    """Lift a risk area from a day on; arrivals after that day no longer count as exposed."""
+    _require_risk_area_writer(actor, risk_area.street)
+    area = RiskArea.objects.select_for_update().get(pk=risk_area.pk)
+    if valid_to is None:
+        raise DomainError(_("请填写截止日期"), fields={"valid_to": _("必填")})
+    _risk_window(area.valid_from, valid_to)
+    area.valid_to = valid_to
+    area.save(update_fields=["valid_to", "updated_at"])
+    audit.record(actor=actor, action=audit.Action.UPDATE, obj=area, fields=["valid_to"])
+    _recompute_exposure(actor=actor, street=area.street, codes=[area.division_code],
+                        reason=_("风险地区解除:%(a)s") % {"a": area.division_name})
+    return area
+
+
+def _risk_area_grid(file_name: str, data: bytes) -> list[list]:
+    """The first sheet of an .xlsx/.csv as rows of cells, read as the ledger reader reads them."""
+    suffix = file_name.rsplit(".", 1)[-1].lower() if "." in file_name else ""
+    if not data.strip():
+        raise DomainError(_("文件是空的"), code="empty", fields={"file": _("文件是空的")})
+    if suffix in {"xlsx", "xlsm"}:
+        return ledger._read_workbook(data, suffix)[0]
+    if suffix == "csv":
+        return ledger._read_csv(data)
+    raise DomainError(_("只支持 .xlsx 和 .csv 格式"), code="format", fields={"file": _("格式不支持")})
+
+
+def _risk_area_header(grid: list[list]) -> tuple[int, dict[str, int]]:
+    for index, cells in enumerate(grid[:ledger.HEADER_SEARCH_ROWS]):
+        columns = {}
+        for position, value in enumerate(cells):
+            code = _RISK_AREA_HEADERS.get(compact(ledger.cell_text(value)))
+            if code and code not in columns:
+                columns[code] = position
+        if "division_code" in columns:
+            missing = [label for code, label in (("level", "风险等级"), ("valid_from", "起始日期")) if code not in columns]
+            if missing:
+                raise DomainError(_("缺少必需的列“%(c)s”") % {"c": "、".join(missing)}, code="missing_column",
+                                  fields={"file": "、".join(missing)})
+            return index, columns
+    raise DomainError(_("找不到表头:须有“地区代码”或“行政区划代码”列"), code="no_header", fields={"file": _("找不到表头")})
+
+
+def _import_day(text: str) -> datetime.date | None:
+    match = _DAY.match(text)
+    if not match:
+        raise ValueError(text)
+    return datetime.date(*map(int, match.groups()))
+
+
+def _risk_area_row(cells: list, columns: dict[str, int]) -> tuple[dict, list[tuple[str, str]]]:
+    """The values of one row, and its problems as (column, reason)."""
+    texts = {code: ledger.cell_text(cells[position]) if position < len(cells) else ""
+             for code, position in columns.items()}
+    values, problems = {"note": texts.get("note", "")}, []
+    found = division(compact(texts["division_code"]))
+    if found is None:
+        problems.append(("行政区划代码", _("行政区划代码 %(code)s 不存在") % {"code": texts["division_code"] or "—"}))
+    values["division_code"] = found.code if found else ""
+    values["level"] = _LEVEL_WORDS.get(compact(texts["level"]).lower(), "")
+    if not values["level"]:
+        problems.append(("风险等级", _("应为 高、中 或 低")))
+    for code, label in (("valid_from", "起始日期"), ("valid_to", "截止日期")):
+        text = compact(texts.get(code, ""))
+        try:
+            values[code] = _import_day(text) if text else None
+        except ValueError:
+            problems.append((label, _("日期格式应为 2022-04-01")))
+            values[code] = None
+    if values["valid_from"] is None and not any(label == "起始日期" for label, _reason in problems):
+        problems.append(("起始日期", _("必填")))
+    if values["valid_from"] and values["valid_to"] and values["valid_to"] < values["valid_from"]:
+        problems.append(("截止日期", _("截止日期不能早于起始日期")))
+    return values, problems
+
+
+@transaction.atomic
+def risk_areas_import(*, actor, street, file) -> list[RiskArea]:
+    """Import a list of risk areas (.xlsx/.csv). All or nothing: any bad row rejects the file, naming every problem."""
+    _require_risk_area_writer(actor, street)
+    grid = _risk_area_grid(getattr(file, "name", "") or "", file.read())
+    header, columns = _risk_area_header(grid)
+    rows, problems = [], []
+    for index in range(header + 1, len(grid)):
+        if not any(ledger.cell_text(value) for value in grid[index]):
+            continue
+        values, row_problems = _risk_area_row(grid[index], columns)
+        problems += [_("第 %(n)d 行:%(c)s:%(r)s") % {"n": index + 1, "c": column, "r": reason}
+                     for column, reason in row_problems]
+        rows.append(values)
+    if not rows and not problems:
+        raise DomainError(_("表中没有数据行"), code="empty", fields={"file": _("没有数据行")})
+    if problems:
+        message = _("风险地区表有 %(n)d 处错误,未导入任何数据:%(p)s") % {"n": len(problems), "p": ";".join(problems)}
+        raise DomainError(message, code="import_invalid", fields={"file": "\n".join(problems)})
+    areas = [risk_area_create(actor=actor, street=street, **values) for values in rows]
+    audit.record(actor=actor, action=audit.Action.IMPORT, object_type="riskarea",
+                 object_repr=_("导入风险地区 %(n)d 条") % {"n": len(areas)}, fields=["division_code", "level"])
+    return areas
+
+
+def _require_arrival_recorder(actor) -> None:
+    if not may_edit_registry(actor):
+        raise NotAllowed(_("您的角色不能登记返乡人员"))
+
+
+def _arrival_place(actor, community, household) -> None:
+    """A staff entry stays inside the actor's scope: the household must be in scope and in the community (else 404)."""
+    if household is not None:
+        ensure_in_scope(actor, household)
+        if household.community_id != community.pk:
+            raise Http404
+    _check_household(actor, community, household)
+
+
+def _find_or_create_person(*, actor, community, household, values: dict, field_prefix: str = "") -> Person:
+    """The registered person with this ID document, or a new one in the community (and household).
+
+    Someone registered in another community is not moved: the community that holds them decides.
+    """
+    try:
+        data = clean_person_data(**values)
+    except DomainError as err:
+        raise _prefixed(err, field_prefix) from None
+    person = Person.objects.filter(id_type=data.id_type, id_number=data.id_number).first()
+    if person is not None:
+        if person.community_id != community.pk:
+            message = _("该证件号码已在其他社区登记,请联系街道核实")
+            raise _prefixed(DomainError(message, code="other_community", fields={"id_number": message}), field_prefix)
+        if household is not None and person.household_id is None:
+            person.household = household
+            person.save(update_fields=["household", "updated_at"])
+            audit.record(actor=actor, action=audit.Action.UPDATE, obj=person, fields=["household"])
+        return person
+    person = Person(community=community, household=household)
+    apply_person_data(person, data)
+    person.save()
+    audit.record(actor=actor, action=audit.Action.CREATE, obj=person, fields=[*PERSON_FIELDS])
+    return person
+
+
+def _prefixed(err: DomainError, prefix: str) -> DomainError:
+    """A companion's error names the row: fields 'companions.0.id_number', message '同行人 1:…'."""
+    if not prefix:
+        return err
+    number = int(prefix.split(".")[1]) + 1
+    return DomainError(_("同行人 %(n)d:%(m)s") % {"n": number, "m": err.message}, code=err.code,
+                       fields={f"{prefix}{field}": message for field, message in err.fields.items()})
+
+
+def _arrival_trip(*, origin_code, arrived_on, travel_mode, travel_number, plate) -> dict:
+    found = _division_of(origin_code, "origin_code")
+    if arrived_on is None:
+        raise DomainError(_("请填写抵达日期"), fields={"arrived_on": _("必填")})
+    if arrived_on > timezone.localdate():
+        message = _("抵达日期不能晚于今天")
+        raise DomainError(message, code="future_date", fields={"arrived_on": message})
+    if travel_mode not in TravelMode.values:
+        raise DomainError(_("交通方式不正确"), fields={"travel_mode": _("交通方式不正确")})
+    return {"origin_code": found.code, "origin_name": found.full_name, "arrived_on": arrived_on,
+            "travel_mode": travel_mode, "travel_number": compact(travel_number).upper()[:30],
+            "plate": compact(plate).upper()[:20]}
+
+
+def _save_arrival(*, actor, community, person, household, trip: dict, source: str, companion_of, stamps: dict,
+                  note: str) -> tuple[Arrival, bool]:
+    """The arrival of person on that trip; the one already stored when the same report comes twice."""
+    existing = Arrival.objects.filter(person=person, origin_code=trip["origin_code"],
+                                      arrived_on=trip["arrived_on"]).first()
+    if existing is not None:
+        return existing, False
+    exposed = arrival_is_exposed(community.street_id, trip["origin_code"], trip["arrived_on"])
+    arrival = Arrival.objects.create(community=community, person=person, household=household or person.household,
+                                     source=source, companion_of=companion_of, exposed=exposed,
+                                     reported_by=actor if actor is not None and actor.pk else None,
+                                     note=normalize_text(note)[:200], **trip, **stamps)
+    audit.record(actor=actor, action=audit.Action.CREATE, obj=arrival,
+                 fields=["person", "origin_code", "arrived_on", "travel_mode", *stamps])
+    return arrival, True
+
+
+def _record_arrivals(*, actor, community, person, household, companions, trip: dict, source: str, stamps: dict,
+                     note: str) -> Arrival:
+    lead, _created = _save_arrival(actor=actor, community=community, person=person, household=household, trip=trip,
+                                   source=source, companion_of=None, stamps=stamps, note=note)
+    followed = [person]
+    for index, values in enumerate(companions):
+        values = dict(values)
+        companion = _find_or_create_person(actor=actor, community=community, household=household, values=values,
+                                           field_prefix=f"companions.{index}.")
+        _save_arrival(actor=actor, community=community, person=companion, household=household, trip=trip,
+                      source=source, companion_of=lead, stamps=stamps, note="")
+        followed.append(companion)
+    reason = _("外地返回:%(o)s") % {"o": trip["origin_name"]}
+    for someone in followed:
+        follow_up_open(actor=actor, person=someone, reason=reason)
+    return lead
+
+
+def _stamps(notice_acknowledged: bool, commitment_signed: bool) -> dict:
+    now = timezone.now()
+    stamps = {}
+    if notice_acknowledged:
+        stamps["notice_acknowledged_at"] = now
+    if commitment_signed:
+        stamps["commitment_signed_at"] = now
+    return stamps
+
+
+_COMPANION_KEYS = {"name", "id_type", "id_number", "phone", "relationship", "sex", "birth_date"}
+
+
+def _companion_values(companions) -> list[dict]:
+    """Companions as person dicts, keeping only what a person record holds."""
+    return [{key: value for key, value in dict(c).items() if key in _COMPANION_KEYS} for c in companions]
+
+
+@transaction.atomic
+def arrival_record(*, actor, community, origin_code, arrived_on, travel_mode, person_data: dict | None = None,
+                   person: Person | None = None, travel_number="", plate="", household=None, companions=(),
+                   notice_acknowledged=False, commitment_signed=False, source=ArrivalSource.STAFF,
+                   note="") -> Arrival:
+    """Register someone arriving (and the companions who came with them) and start following each of them.
+
+    The person is given, or found by their ID document, or registered. The same person, origin and
+    day sent twice is stored once: the arrival already stored is returned.
+    """
+    _require_arrival_recorder(actor)
+    ensure_in_scope(actor, community)
+    _arrival_place(actor, community, household)
+    if source not in ArrivalSource.values:
+        raise DomainError(_("登记来源不正确"), fields={"source": _("登记来源不正确")})
+    trip = _arrival_trip(origin_code=origin_code, arrived_on=arrived_on, travel_mode=travel_mode,
+                         travel_number=travel_number, plate=plate)
+    if person is not None:
+        ensure_in_scope(actor, person)
+    elif person_data is not None:
+        person = _find_or_create_person(actor=actor, community=community, household=household, values=dict(person_data))
+    else:
+        raise DomainError(_("请填写返乡人员"), fields={"name": _("必填")})
+    return _record_arrivals(actor=actor, community=community, person=person, household=household,
+                            companions=_companion_values(companions), trip=trip, source=source,
+                            stamps=_stamps(notice_acknowledged, commitment_signed), note=note)
+
+
+@transaction.atomic
+def arrival_self_report(*, phone: str, community, household, person_data: dict, origin_code, arrived_on,
+                        travel_mode, travel_number="", plate="", companions=(), notice_acknowledged=False,
+                        commitment_signed=False) -> tuple[Arrival, User]:
+    """A resident's own report from the community poster, after their phone passed a one-time code.
+
+    Both the notice and the commitment must be signed. The resident account of that phone is
+    created when there is none, linked to the person, so the same phone reports health checks later.
+    """
+    missing = {name: _("请阅读并勾选") for name, signed in (("notice_acknowledged", notice_acknowledged),
+                                                         ("commitment_signed", commitment_signed)) if not signed}
+    if missing:
+        raise DomainError(_("请阅读并签署告知书和承诺书"), code="unsigned", fields=missing)
+    if household is None or household.community_id != community.pk:
+        raise DomainError(_("请填写在本社区的住址"), fields={"household": _("必填")})
+    trip = _arrival_trip(origin_code=origin_code, arrived_on=arrived_on, travel_mode=travel_mode,
+                         travel_number=travel_number, plate=plate)
+    account = User.objects.filter(phone=phone, role=Role.RESIDENT, is_active=True).first()
+    values = {**dict(person_data), "phone": phone}
+    person = _find_or_create_person(actor=account, community=community, household=household, values=values)
+    if account is None:
+        account = _resident_account(phone=phone, person=person)
+    elif account.person_id is None:
+        account.person = person
+        account.save(update_fields=["person"])
+    arrival = _record_arrivals(actor=account, community=community, person=person, household=household,
+                               companions=_companion_values(companions), trip=trip,
+                               source=ArrivalSource.SELF_REPORT, stamps=_stamps(True, True), note="")
+    return arrival, account
+
+
+def _resident_account(*, phone: str, person: Person) -> User:
+    """The resident account a self-report creates: signed in by one-time code, so no usable password."""
+    account = User(username=f"resident-{phone}-{secrets.token_hex(3)}", role=Role.RESIDENT, phone=phone,
+                   display_name=person.name, person=person)
+    account.set_unusable_password()
+    account.save()
+    audit.record(actor=None, action=audit.Action.CREATE, obj=account, fields=["username", "role", "phone"],
+                 community_id=person.community_id)
+    return account
+
+
+@transaction.atomic
+def arrival_acknowledge(*, actor, arrival: Arrival, notice: bool = True, commitment: bool = True) -> Arrival:
+    """Stamp a notice or commitment signed after the arrival was registered (a visit with the paper form)."""
+    _require_arrival_recorder(actor)
+    ensure_in_scope(actor, arrival)
+    arrival = Arrival.objects.select_for_update().get(pk=arrival.pk)
+    now, stamped = timezone.now(), []
+    if notice and arrival.notice_acknowledged_at is None:
+        arrival.notice_acknowledged_at = now
+        stamped.append("notice_acknowledged_at")
+    if commitment and arrival.commitment_signed_at is None:
+        arrival.commitment_signed_at = now
+        stamped.append("commitment_signed_at")
+    if stamped:
+        arrival.save(update_fields=[*stamped, "updated_at"])
+        audit.record(actor=actor, action=audit.Action.UPDATE, obj=arrival, fields=stamped)
+    return arrival
 
 
 # Verification lists
