@@ -2,18 +2,24 @@
 
 from dataclasses import dataclass
 
+from django.db.models import Case, Count, IntegerField, Q, When
 from django.db.models import Count, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce, Length
+from django.core import signing
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
+from django.utils import timezone
+
+from fangkong.accounts.models import Role, User
 from fangkong.core.converters import is_id
+from fangkong.places.models import Community, Household
 from fangkong.places.models import Grid, Household
-from fangkong.screening.models import (Arrival, FollowUp, HouseholdVisit, RiskArea, ScreeningRound, VerificationBatch,
+from fangkong.places.models import Grid
+from fangkong.screening.colors import COLOR_ROLES
+from fangkong.screening.models import (Arrival, Color, ColorChange, FollowUp, FollowUpContact, HouseholdVisit, RiskArea, ScreeningRound, VerificationBatch,
                                        VerificationItem)
 from fangkong.screening.models import Anomaly, HouseholdVisit, ScreeningRound, VisitMethod
-from django.core import signing
-from fangkong.places.models import Community, Household
 
 
 def _get(rows, pk):
@@ -23,6 +29,75 @@ def _get(rows, pk):
 
 
 # Follow-ups and the four colours
+def follow_ups_for(actor, *, color="", grid=None, responsible=None, include_closed=False):
+    rows = FollowUp.objects.in_scope(actor).select_related(
+        "person__household__building", "person__household__unit", "person__household__grid", "responsible")
+    if not include_closed:
+        rows = rows.active()
+    return rows.narrowed(risk_color=color, person__household__grid=grid, responsible=responsible)
+
+
+def get_follow_up_for(actor, pk) -> FollowUp:
+    return _get(follow_ups_for(actor, include_closed=True), pk)
+
+
+def follow_up_of_person(actor, person) -> FollowUp | None:
+    return follow_ups_for(actor, include_closed=True).filter(person=person).first()
+
+
+def my_follow_ups(actor):
+    """Whom this staff member should call or visit: the ones named to them, and unassigned ones of
+    the colours their role handles; overdue revisits first, then today's, red before yellow."""
+    handled = [color for color, roles in COLOR_ROLES.items() if actor.is_superuser or actor.role in roles]
+    today = timezone.localdate()
+    rows = follow_ups_for(actor).filter(Q(responsible=actor) | Q(responsible=None, risk_color__in=handled))
+    color_rank = Case(*[When(risk_color=color, then=rank) for rank, color in enumerate(Color.values)],
+                      output_field=IntegerField())
+    due_rank = Case(When(next_visit_on__lt=today, then=0), When(next_visit_on=today, then=1), default=2,
+                    output_field=IntegerField())
+    return rows.annotate(due_rank=due_rank, color_rank=color_rank).order_by("due_rank", "color_rank",
+                                                                            "next_visit_on", "id")
+
+
+def color_board(actor, *, community=None):
+    """Active follow-ups counted by grid and colour: rows of {"grid", "cells": [(colour, n)], "total"}, and totals."""
+    counts = (follow_ups_for(actor).narrowed(community=community)
+              .values("person__household__grid", "risk_color").annotate(n=Count("id")))
+    grids = {g.pk: g for g in Grid.objects.in_scope(actor).narrowed(community=community).select_related("community")}
+    tallies = {grid_id: dict.fromkeys(Color.values, 0) for grid_id in grids}
+    for entry in counts:
+        tallies.setdefault(entry["person__household__grid"], dict.fromkeys(Color.values, 0))[entry["risk_color"]] += entry["n"]
+
+    def row(grid_id, tally):
+        return {"grid": grids.get(grid_id), "cells": [(Color(c), tally[c]) for c in Color.values],
+                "total": sum(tally.values())}
+
+    rows = sorted((row(grid_id, tally) for grid_id, tally in tallies.items()),
+                  key=lambda r: (r["grid"] is None, r["grid"].community_id if r["grid"] else 0,
+                                 r["grid"].name if r["grid"] else ""))
+    column_sums = {c: sum(t[c] for t in tallies.values()) for c in Color.values}
+    return rows, row(None, column_sums)
+
+
+def color_history(actor, follow_up):
+    return ColorChange.objects.in_scope(actor).filter(follow_up=follow_up).select_related("changed_by")
+
+
+def contacts_of(actor, follow_up):
+    return FollowUpContact.objects.in_scope(actor).filter(follow_up=follow_up).select_related("made_by")
+
+
+def responsible_candidates(actor, follow_up):
+    """Staff whose scope covers the followed person's community, for the 'responsible' picker."""
+    community_id = follow_up.community_id
+    return (User.objects.filter(is_active=True).exclude(role__in=["", Role.RESIDENT])
+            .filter(Q(scope_communities=community_id) | Q(scope_street__communities=community_id)
+                    | Q(scope_grids__community=community_id)).distinct().order_by("role", "username"))
+
+
+def get_responsible_candidate_for(actor, pk, *, follow_up):
+    return _get(responsible_candidates(actor, follow_up), pk)
+
 
 
 # Risk areas and arrivals
@@ -85,6 +160,42 @@ def household_at(community, building_number: str, unit_number: str, room: str):
 
 
 # Verification lists
+
+def batches_for(actor):
+    """The lists the actor works on, each counting only the rows in the actor's scope.
+
+    A list belongs to a street or a community, but a street's list reaches a community worker
+    or a grid member through its rows, so rows in scope make their list visible too.
+    """
+    items = VerificationItem.objects.in_scope(actor)
+    rows = items.filter(batch=OuterRef("pk")).order_by().values("batch")
+    total = rows.annotate(n=Count("pk")).values("n")
+    answered = rows.exclude(answer="").annotate(n=Count("pk")).values("n")
+    visible = Q(pk__in=VerificationBatch.objects.in_scope(actor).values("pk")) | Q(pk__in=items.values("batch_id"))
+    return (VerificationBatch.objects.filter(visible).select_related("community")
+            .annotate(total=Coalesce(Subquery(total), 0), answered=Coalesce(Subquery(answered), 0)))
+
+
+def get_batch_for(actor, pk) -> VerificationBatch:
+    return _get(batches_for(actor), pk)
+
+
+def items_for(actor, batch: VerificationBatch, *, mine: bool = False, queue: bool = False, unanswered: bool = False):
+    """The rows of a list the actor sees (a grid member: their grid's), by line; filters narrow them."""
+    rows = (VerificationItem.objects.in_scope(actor).filter(batch=batch)
+            .select_related("grid", "community", "answered_by"))
+    if mine:
+        rows = rows.filter(grid__in=actor.scope_grids.all())
+    if queue:
+        rows = rows.filter(grid=None)
+    if unanswered:
+        rows = rows.filter(answer="")
+    return rows.order_by("line")
+
+
+def get_item_for(actor, pk) -> VerificationItem:
+    return _get(VerificationItem.objects.in_scope(actor).select_related("batch", "grid", "community", "answered_by"), pk)
+
 
 
 # Screening rounds
