@@ -1,7 +1,10 @@
 """Observation of people at home or in central quarantine, and their twice-daily health checks."""
 
+import datetime
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from fangkong.core.models import TimeStamped
@@ -147,6 +150,14 @@ class Symptom(models.TextChoices):
 class CheckWindow(models.TextChoices):
     MORNING = "morning", _("上午")
     AFTERNOON = "afternoon", _("下午")
+
+
+AFTERNOON_FROM = datetime.time(12)
+
+
+def check_window(taken_at) -> str:
+    """The window of a check: morning before 12:00 local time, afternoon from 12:00 on."""
+    return CheckWindow.MORNING if timezone.localtime(taken_at).time() < AFTERNOON_FROM else CheckWindow.AFTERNOON
 
 
 class Reporter(models.TextChoices):

@@ -1,0 +1,461 @@
+"""Every write about observation and health checks: policies, the observation's life, checks and alerts.
+
+Each change of an observation is an ObservationChange and an AuditEvent, and then the person's
+follow-up colour is recomputed (blue needs an active observation).
+"""
+
+import datetime
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from fangkong.accounts.models import Role
+from fangkong.accounts.roles import is_staff_member
+from fangkong.core import audit
+from fangkong.core.errors import Conflict, DomainError, NotAllowed
+from fangkong.core.idnumbers import normalize_phone, normalize_text
+from fangkong.core.scope import ensure_in_scope
+from fangkong.health.models import (HealthAlert, HealthCheck, Observation, ObservationChange,
+                                    ObservationKind, ObservationPolicy, ObservationReason, Reporter, Symptom,
+                                    check_window)
+from fangkong.people.models import Person
+from fangkong.places.models import Household, Street
+from fangkong.screening.services import follow_up_refresh
+
+DEFAULT_DAYS = {ObservationKind.HOME_QUARANTINE: 14, ObservationKind.CENTRAL_QUARANTINE: 14,
+                ObservationKind.HOME_MONITORING: 7}
+MIN_DAYS, MAX_DAYS = 1, 60
+MIN_TEMPERATURE, MAX_TEMPERATURE = Decimal("34.0"), Decimal("42.0")
+FEVER_FROM = Decimal("37.3")
+STAFF_REPORTERS = (Reporter.STAFF_DOOR, Reporter.STAFF_PHONE)
+TEAM_ROLES = ("cadre", "medic", "police", "volunteer")
+
+
+@dataclass
+class Team:
+    """The 五个一 around one observed person: four staff members and a family contact."""
+
+    cadre: object = None
+    medic: object = None
+    police: object = None
+    volunteer: object = None
+    family_contact_name: str = ""
+    family_contact_phone: str = ""
+
+
+# Policies
+
+def observation_days(street: Street, kind: str, on: datetime.date) -> int:
+    """The days an observation of `kind` starting `on` lasts: the street's policy then in effect, else the default."""
+    policy = (ObservationPolicy.objects.filter(street=street, kind=kind, effective_from__lte=on)
+              .order_by("-effective_from").first())
+    return policy.days if policy else DEFAULT_DAYS[ObservationKind(kind)]
+
+
+def _may_set_policy(actor, street: Street) -> bool:
+    return actor.is_superuser or (actor.role == Role.STREET_ADMIN and actor.scope_street_id == street.pk)
+
+
+@transaction.atomic
+def observation_policy_set(*, actor, street: Street, kind: str, days: int, effective_from: datetime.date) -> ObservationPolicy:
+    """Set the days of a kind from a date on, and move the planned end of active observations that started since.
+
+    Each affected observation moves by the difference between the new and the old policy days, so a
+    manual extension is kept.
+    """
+    if not actor.is_authenticated or not _may_set_policy(actor, street):
+        raise NotAllowed(_("只有街道领导/专班可以设置隔离政策"))
+    if kind not in ObservationKind.values:
+        raise DomainError(_("隔离类型不正确"), fields={"kind": _("取值不正确")})
+    if not MIN_DAYS <= int(days) <= MAX_DAYS:
+        message = _("天数应在 %(a)s–%(b)s 天之间") % {"a": MIN_DAYS, "b": MAX_DAYS}
+        raise DomainError(message, fields={"days": message})
+    affected = list(Observation.objects.active().select_for_update()
+                    .filter(community__street=street, kind=kind, starts_on__gte=effective_from))
+    old_days = {obs.pk: observation_days(street, kind, obs.starts_on) for obs in affected}
+    policy, _created = ObservationPolicy.objects.update_or_create(
+        street=street, kind=kind, effective_from=effective_from, defaults={"days": int(days), "created_by": actor})
+    audit.record(actor=actor, action=audit.Action.UPDATE, obj=policy, fields=["days", "effective_from"],
+                 community_id=None)
+    for observation in affected:
+        shift = observation_days(street, kind, observation.starts_on) - old_days[observation.pk]
+        if shift:
+            _move_end(actor=actor, observation=observation,
+                      planned_end_on=max(observation.starts_on, observation.planned_end_on + datetime.timedelta(days=shift)),
+                      note=_("政策调整"))
+    return policy
+
+
+def _move_end(*, actor, observation: Observation, planned_end_on: datetime.date, note: str) -> None:
+    observation.planned_end_on = planned_end_on
+    observation.save(update_fields=["planned_end_on", "updated_at"])
+    _log_change(actor=actor, observation=observation, kind=ObservationChange.Kind.EXTEND, note=note,
+                planned_end_on=planned_end_on)
+    audit.record(actor=actor, action=audit.Action.UPDATE, obj=observation, fields=["planned_end_on"])
+
+
+# The observation's life
+
+def _require_staff(actor) -> None:
+    if not is_staff_member(actor):
+        raise NotAllowed(_("只有工作人员可以管理隔离观察"))
+
+
+def _log_change(*, actor, observation: Observation, kind: str, note: str = "", planned_end_on=None) -> None:
+    ObservationChange.objects.create(observation=observation, community_id=observation.community_id, kind=kind,
+                                     note=note[:200], planned_end_on=planned_end_on or observation.planned_end_on,
+                                     changed_by=actor if actor is not None and actor.pk else None)
+
+
+def _refresh_color(*, actor, observation: Observation, reason: str) -> None:
+    follow_up_refresh(actor=actor, person=observation.person, reason=reason)
+
+
+def _clean_team(team: Team | dict | None, person: Person) -> Team:
+    """Team members must be staff whose scope covers the person; the family phone a mobile number."""
+    if team is None:
+        return Team()
+    if isinstance(team, dict):
+        team = Team(**team)
+    for role in TEAM_ROLES:
+        member = getattr(team, role)
+        if member is None:
+            continue
+        if not is_staff_member(member) or not Person.objects.in_scope(member).filter(pk=person.pk).exists():
+            message = _("%(user)s 不是负责该人员的工作人员") % {"user": member}
+            raise DomainError(message, fields={role: message})
+    team.family_contact_name = normalize_text(team.family_contact_name)[:50]
+    if team.family_contact_phone:
+        try:
+            team.family_contact_phone = normalize_phone(team.family_contact_phone)
+        except ValidationError as err:
+            raise DomainError(err.messages[0], fields={"family_contact_phone": err.messages[0]}) from None
+    return team
+
+
+def _apply_team(observation: Observation, team: Team) -> None:
+    for name in (*TEAM_ROLES, "family_contact_name", "family_contact_phone"):
+        setattr(observation, name, getattr(team, name))
+
+
+def _already_observed(person: Person) -> Conflict:
+    existing = Observation.objects.active().filter(person=person).first()
+    if existing is None:
+        return Conflict(_("该人员已在隔离观察中"), code="already_observed")
+    message = _("该人员已在隔离观察中:%(kind)s,%(start)s 起,计划 %(end)s 解除(编号 %(id)s)") % {
+        "kind": existing.get_kind_display(), "start": existing.starts_on, "end": existing.planned_end_on,
+        "id": existing.pk}
+    return Conflict(message, code="already_observed", fields={"person": message})
+
+
+def _check_dates(starts_on: datetime.date, planned_end_on: datetime.date | None) -> None:
+    if starts_on > timezone.localdate() + datetime.timedelta(days=1):
+        message = _("开始日期不能晚于明天")
+        raise DomainError(message, fields={"starts_on": message})
+    if planned_end_on is not None and planned_end_on < starts_on:
+        message = _("计划解除日期不能早于开始日期")
+        raise DomainError(message, fields={"planned_end_on": message})
+
+
+def _check_choices(kind: str, reason: str) -> None:
+    if kind not in ObservationKind.values:
+        raise DomainError(_("隔离类型不正确"), fields={"kind": _("取值不正确")})
+    if reason not in ObservationReason.values:
+        raise DomainError(_("隔离原因不正确"), fields={"reason": _("取值不正确")})
+
+
+def observation_start(*, actor, person: Person, kind: str, reason: str, starts_on: datetime.date | None = None,
+                      planned_end_on: datetime.date | None = None, household: Household | None = None,
+                      arrival=None, reason_note: str = "", team: Team | dict | None = None,
+                      site: str = "") -> Observation:
+    """Start observing a person; only one observation per person is active at a time."""
+    _require_staff(actor)
+    ensure_in_scope(actor, person)
+    _check_choices(kind, reason)
+    starts_on = starts_on or timezone.localdate()
+    _check_dates(starts_on, planned_end_on)
+    household = household or person.household
+    if household is not None:
+        ensure_in_scope(actor, household)
+    team = _clean_team(team, person)
+    try:
+        with transaction.atomic():
+            observation = _create_observation(
+                actor=actor, person=person, kind=kind, reason=reason, starts_on=starts_on,
+                planned_end_on=planned_end_on, household=household, arrival=arrival,
+                reason_note=normalize_text(reason_note)[:200], team=team, site=normalize_text(site)[:100])
+    except IntegrityError:
+        raise _already_observed(person) from None
+    return observation
+
+
+def _create_observation(*, actor, person: Person, kind: str, reason: str, starts_on, planned_end_on, household,
+                        arrival, reason_note: str, team: Team, site: str) -> Observation:
+    Person.objects.select_for_update().filter(pk=person.pk).first()
+    if Observation.objects.active().filter(person=person).exists():
+        raise _already_observed(person)
+    street = person.community.street
+    if planned_end_on is None:
+        planned_end_on = starts_on + datetime.timedelta(days=observation_days(street, kind, starts_on))
+    observation = Observation(community_id=person.community_id, person=person, household=household, kind=kind,
+                              reason=reason, reason_note=reason_note, arrival=arrival, starts_on=starts_on,
+                              planned_end_on=planned_end_on, site=site, started_by=actor)
+    _apply_team(observation, team)
+    observation.save()
+    _log_change(actor=actor, observation=observation, kind=ObservationChange.Kind.START, note=reason_note)
+    audit.record(actor=actor, action=audit.Action.CREATE, obj=observation,
+                 fields=["kind", "reason", "starts_on", "planned_end_on"])
+    _refresh_color(actor=actor, observation=observation, reason=_("开始%(kind)s") % {"kind": observation.get_kind_display()})
+    return observation
+
+
+def _locked_active(actor, observation: Observation) -> Observation:
+    _require_staff(actor)
+    ensure_in_scope(actor, observation)
+    locked = Observation.objects.select_for_update().select_related("person").get(pk=observation.pk)
+    if locked.status != Observation.Status.ACTIVE:
+        raise Conflict(_("该隔离观察已结束(%(status)s)") % {"status": locked.get_status_display()}, code="not_active")
+    return locked
+
+
+def _required_reason(reason: str) -> str:
+    reason = normalize_text(reason)
+    if not reason:
+        message = _("请填写原因")
+        raise DomainError(message, fields={"reason": message})
+    return reason[:200]
+
+
+@transaction.atomic
+def observation_extend(*, actor, observation: Observation, reason: str, days: int | None = None,
+                       until: datetime.date | None = None) -> Observation:
+    """Move the planned end later, by `days` or to `until`."""
+    observation = _locked_active(actor, observation)
+    reason = _required_reason(reason)
+    if days is not None:
+        if not MIN_DAYS <= int(days) <= MAX_DAYS:
+            message = _("延长天数应在 %(a)s–%(b)s 天之间") % {"a": MIN_DAYS, "b": MAX_DAYS}
+            raise DomainError(message, fields={"days": message})
+        until = observation.planned_end_on + datetime.timedelta(days=int(days))
+    if until is None or until <= observation.planned_end_on:
+        message = _("新的解除日期应晚于 %(d)s") % {"d": observation.planned_end_on}
+        raise DomainError(message, fields={"until": message})
+    _move_end(actor=actor, observation=observation, planned_end_on=until, note=reason)
+    _refresh_color(actor=actor, observation=observation, reason=_("延长隔离观察"))
+    return observation
+
+
+def _close(*, actor, observation: Observation, status: str, on: datetime.date, reason: str, change: str) -> None:
+    observation.status = status
+    observation.ended_on = on
+    observation.end_reason = reason
+    observation.save(update_fields=["status", "ended_on", "end_reason", "updated_at"])
+    _log_change(actor=actor, observation=observation, kind=change, note=reason)
+    audit.record(actor=actor, action=audit.Action.UPDATE, obj=observation, fields=["status", "ended_on", "end_reason"])
+
+
+@transaction.atomic
+def observation_release(*, actor, observation: Observation, on: datetime.date | None = None, early: bool = False,
+                        reason: str = "") -> Observation:
+    """Release at or after the planned end; before it only with `early=True` and a reason (then: ended early)."""
+    observation = _locked_active(actor, observation)
+    on = on or timezone.localdate()
+    if on < observation.starts_on:
+        message = _("解除日期不能早于开始日期 %(d)s") % {"d": observation.starts_on}
+        raise DomainError(message, fields={"on": message})
+    if on > timezone.localdate():
+        message = _("解除日期不能晚于今天")
+        raise DomainError(message, fields={"on": message})
+    if on < observation.planned_end_on and not early:
+        message = _("未到计划解除日期 %(d)s;如需提前结束,请填写原因") % {"d": observation.planned_end_on}
+        raise DomainError(message, code="too_early", fields={"on": message})
+    if on < observation.planned_end_on:
+        _close(actor=actor, observation=observation, status=Observation.Status.ENDED_EARLY, on=on,
+               reason=_required_reason(reason), change=ObservationChange.Kind.END_EARLY)
+    else:
+        _close(actor=actor, observation=observation, status=Observation.Status.RELEASED, on=on,
+               reason=normalize_text(reason)[:200] or _("期满解除"), change=ObservationChange.Kind.RELEASE)
+    _refresh_color(actor=actor, observation=observation, reason=observation.get_status_display())
+    return observation
+
+
+def observation_end_early(*, actor, observation: Observation, reason: str) -> Observation:
+    return observation_release(actor=actor, observation=observation, early=True, reason=reason)
+
+
+@transaction.atomic
+def observation_transfer(*, actor, observation: Observation, site: str) -> Observation:
+    """Close this observation as transferred and start central quarantine at `site` with the remaining days."""
+    observation = _locked_active(actor, observation)
+    site = normalize_text(site)[:100]
+    if not site:
+        message = _("请填写集中隔离点")
+        raise DomainError(message, fields={"site": message})
+    today = timezone.localdate()
+    note = _("转至集中隔离点:%(site)s") % {"site": site}
+    _close(actor=actor, observation=observation, status=Observation.Status.TRANSFERRED, on=today, reason=note,
+           change=ObservationChange.Kind.TRANSFER)
+    team = Team(**{name: getattr(observation, name) for name in (*TEAM_ROLES, "family_contact_name",
+                                                                  "family_contact_phone")})
+    central = _create_observation(
+        actor=actor, person=observation.person, kind=ObservationKind.CENTRAL_QUARANTINE, reason=observation.reason,
+        starts_on=today, planned_end_on=max(today, observation.planned_end_on), household=observation.household,
+        arrival=observation.arrival, reason_note=observation.reason_note, team=team, site=site)
+    observation.transferred_to = central
+    observation.save(update_fields=["transferred_to", "updated_at"])
+    return central
+
+
+@transaction.atomic
+def observation_team_set(*, actor, observation: Observation, team: Team | dict) -> Observation:
+    observation = _locked_active(actor, observation)
+    team = _clean_team(team, observation.person)
+    _apply_team(observation, team)
+    observation.save()
+    _log_change(actor=actor, observation=observation, kind=ObservationChange.Kind.TEAM)
+    audit.record(actor=actor, action=audit.Action.UPDATE, obj=observation,
+                 fields=[*TEAM_ROLES, "family_contact_name", "family_contact_phone"])
+    return observation
+
+
+# Health checks and alerts
+
+def _clean_temperature(value) -> Decimal:
+    try:
+        temperature = Decimal(str(normalize_text(str(value)))).quantize(Decimal("0.1"))
+    except (InvalidOperation, ValueError):
+        message = _("体温应为数字,如 36.5")
+        raise DomainError(message, fields={"temperature": message}) from None
+    if not MIN_TEMPERATURE <= temperature <= MAX_TEMPERATURE:
+        message = _("体温 %(t)s℃ 不在合理范围(34–42℃)") % {"t": temperature}
+        raise DomainError(message, fields={"temperature": message})
+    return temperature
+
+
+def _clean_symptoms(symptoms) -> list[str]:
+    cleaned = []
+    for symptom in symptoms or ():
+        if symptom not in Symptom.values:
+            message = _("未知症状:%(s)s") % {"s": symptom}
+            raise DomainError(message, fields={"symptoms": message})
+        if symptom not in cleaned:
+            cleaned.append(symptom)
+    return cleaned
+
+
+def _clean_reporter(actor, reporter: str) -> str:
+    """Residents report for themselves and their household; staff record a door visit or a phone call."""
+    if actor.role == Role.RESIDENT and not actor.is_superuser:
+        return Reporter.SELF
+    if reporter not in STAFF_REPORTERS:
+        message = _("工作人员登记时请选择上门或电话")
+        raise DomainError(message, fields={"reporter": message})
+    return reporter
+
+
+def _observation_to_check(actor, observation: Observation | None, person: Person | None) -> Observation:
+    if observation is None:
+        if person is None:
+            raise DomainError(_("请指定人员"), fields={"person": _("必填")})
+        ensure_in_scope(actor, person)
+        observation = Observation.objects.active().filter(person=person).first()
+        if observation is None:
+            message = _("该人员当前没有进行中的隔离观察")
+            raise DomainError(message, code="not_active", fields={"person": message})
+    ensure_in_scope(actor, observation)
+    if observation.status != Observation.Status.ACTIVE:
+        message = _("该隔离观察已结束,不再接收体温记录")
+        raise DomainError(message, code="not_active", fields={"observation": message})
+    return observation
+
+
+def _check_taken_at(taken_at: datetime.datetime | None, observation: Observation) -> datetime.datetime:
+    now = timezone.now()
+    taken_at = taken_at or now
+    if taken_at > now + datetime.timedelta(minutes=10):
+        message = _("测量时间不能晚于现在")
+        raise DomainError(message, fields={"taken_at": message})
+    if timezone.localdate(taken_at) < observation.starts_on:
+        message = _("测量时间不能早于隔离开始日期 %(d)s") % {"d": observation.starts_on}
+        raise DomainError(message, fields={"taken_at": message})
+    return taken_at
+
+
+def alert_reason(temperature: Decimal, symptoms: list[str]) -> str:
+    """'体温 37.8℃,咳嗽': what made a check abnormal, as the team reads it."""
+    labels = [str(Symptom(symptom).label) for symptom in symptoms]
+    return ",".join([_("体温 %(t)s℃") % {"t": temperature}, *labels])[:200]
+
+
+def health_check_record(*, actor, temperature, reporter: str = Reporter.SELF, observation: Observation | None = None,
+                        person: Person | None = None, symptoms=(), taken_at: datetime.datetime | None = None,
+                        client_id: uuid.UUID | str | None = None) -> HealthCheck:
+    """Record one check of an observed person; the same client_id twice stores once and returns the first."""
+    if not actor.is_authenticated:
+        raise NotAllowed(_("请先登录"))
+    if client_id:
+        client_id = _clean_client_id(client_id)
+        existing = HealthCheck.objects.filter(client_id=client_id).first()
+        if existing is not None:
+            ensure_in_scope(actor, existing)
+            return existing
+    observation = _observation_to_check(actor, observation, person)
+    values = {"temperature": _clean_temperature(temperature), "symptoms": _clean_symptoms(symptoms),
+              "reporter": _clean_reporter(actor, reporter), "taken_at": _check_taken_at(taken_at, observation)}
+    try:
+        with transaction.atomic():
+            return _store_check(actor=actor, observation=observation, client_id=client_id or None, **values)
+    except IntegrityError:
+        existing = HealthCheck.objects.filter(client_id=client_id).first() if client_id else None
+        if existing is None:
+            raise
+        return existing
+
+
+def _clean_client_id(client_id) -> uuid.UUID:
+    try:
+        return client_id if isinstance(client_id, uuid.UUID) else uuid.UUID(str(client_id))
+    except ValueError:
+        message = _("client_id 应为 UUID")
+        raise DomainError(message, fields={"client_id": message}) from None
+
+
+def _store_check(*, actor, observation: Observation, temperature: Decimal, symptoms: list[str], reporter: str,
+                 taken_at: datetime.datetime, client_id) -> HealthCheck:
+    abnormal = temperature >= FEVER_FROM or bool(symptoms)
+    check = HealthCheck.objects.create(
+        observation=observation, person_id=observation.person_id, community_id=observation.community_id,
+        household_id=observation.household_id, taken_at=taken_at, day=timezone.localdate(taken_at),
+        window=check_window(taken_at), temperature=temperature, symptoms=symptoms, reporter=reporter,
+        recorded_by=actor, client_id=client_id, abnormal=abnormal)
+    audit.record(actor=actor, action=audit.Action.CREATE, obj=check, object_repr=str(observation),
+                 fields=["temperature", "symptoms"])
+    if abnormal:
+        HealthAlert.objects.create(check_record=check, observation=observation, community_id=observation.community_id,
+                                   household_id=observation.household_id, reason=alert_reason(temperature, symptoms))
+    return check
+
+
+@transaction.atomic
+def health_alert_handle(*, actor, alert: HealthAlert, note: str) -> HealthAlert:
+    """Record how the team handled an abnormal check (called, visited, sent to the fever clinic...)."""
+    _require_staff(actor)
+    ensure_in_scope(actor, alert)
+    alert = HealthAlert.objects.select_for_update().get(pk=alert.pk)
+    if alert.handled_at is not None:
+        raise Conflict(_("该提醒已由 %(who)s 处理") % {"who": alert.handled_by or "-"}, code="already_handled")
+    note = normalize_text(note)[:300]
+    if not note:
+        message = _("请填写处理情况")
+        raise DomainError(message, fields={"note": message})
+    alert.handled_by = actor
+    alert.handled_at = timezone.now()
+    alert.handling_note = note
+    alert.save(update_fields=["handled_by", "handled_at", "handling_note"])
+    audit.record(actor=actor, action=audit.Action.UPDATE, obj=alert, object_repr=alert.reason, fields=["handling_note"])
+    return alert

@@ -1,0 +1,39 @@
+import datetime
+
+import factory
+from django.utils import timezone
+
+from fangkong.health.models import HealthCheck, Observation, ObservationKind, ObservationReason, Reporter, check_window
+from tests.people.factories import PersonFactory
+
+
+class ObservationFactory(factory.django.DjangoModelFactory):
+    """An active 14-day home quarantine of an arrival that started today."""
+
+    class Meta:
+        model = Observation
+
+    person = factory.SubFactory(PersonFactory)
+    community = factory.SelfAttribute("person.community")
+    household = factory.SelfAttribute("person.household")
+    kind = ObservationKind.HOME_QUARANTINE
+    reason = ObservationReason.ARRIVAL
+    starts_on = factory.LazyFunction(timezone.localdate)
+    planned_end_on = factory.LazyAttribute(lambda o: o.starts_on + datetime.timedelta(days=14))
+
+
+class HealthCheckFactory(factory.django.DjangoModelFactory):
+    """A normal self-reported check taken now."""
+
+    class Meta:
+        model = HealthCheck
+
+    observation = factory.SubFactory(ObservationFactory)
+    person = factory.SelfAttribute("observation.person")
+    community = factory.SelfAttribute("observation.community")
+    household = factory.SelfAttribute("observation.household")
+    taken_at = factory.LazyFunction(timezone.now)
+    day = factory.LazyAttribute(lambda o: timezone.localdate(o.taken_at))
+    window = factory.LazyAttribute(lambda o: check_window(o.taken_at))
+    temperature = "36.5"
+    reporter = Reporter.SELF
