@@ -1,0 +1,121 @@
+"""Recording arrivals: who arrived, with whom, from where; each is followed from the first minute."""
+
+import datetime
+
+import pytest
+from django.http import Http404
+from django.utils import timezone
+
+from fangkong.core.errors import DomainError, NotAllowed
+from fangkong.core.models import AuditEvent
+from fangkong.people.models import Person
+from fangkong.screening import queries, services
+from fangkong.screening.models import Arrival, Color, FollowUp
+from tests.people.factories import resident_id
+from tests.screening.factories import RiskAreaFactory
+
+TODAY = timezone.localdate()
+YESTERDAY = TODAY - datetime.timedelta(days=1)
+
+
+def _record(actor, community, **changes):
+    values = dict(community=community, person_data={"name": "王芳", "id_number": resident_id(41), "phone": "13900001111"},
+                  origin_code="420106", arrived_on=YESTERDAY, travel_mode="train", travel_number="g 1234")
+    values.update(changes)
+    return services.arrival_record(actor=actor, **values)
+
+
+def test_staff_registers_a_new_person_arriving_and_starts_following_her(staff_a, community_a, household_a):
+    arrival = _record(staff_a, community_a, household=household_a, notice_acknowledged=True)
+    person = Person.objects.get(id_number=resident_id(41))
+    assert (arrival.person, arrival.household, person.household) == (person, household_a, household_a)
+    assert arrival.origin_name == "湖北省武汉市武昌区" and arrival.travel_number == "G1234"
+    assert arrival.notice_acknowledged_at is not None and arrival.commitment_signed_at is None
+    follow_up = FollowUp.objects.get(person=person)
+    assert follow_up.reason == "外地返回:湖北省武汉市武昌区"
+    assert AuditEvent.objects.filter(object_type="arrival", action="create", actor=staff_a).exists()
+
+
+def test_arrival_from_a_risk_area_is_exposed_and_red(staff_a, street, community_a, household_a):
+    RiskAreaFactory(street=street, division_code="420100")
+    arrival = _record(staff_a, community_a, household=household_a)
+    assert arrival.exposed
+    assert FollowUp.objects.get(person=arrival.person).risk_color == Color.RED
+
+
+def test_existing_person_is_found_by_id_number(staff_a, community_a, person_a):
+    arrival = _record(staff_a, community_a, person_data={"name": "张三", "id_number": person_a.id_number})
+    assert arrival.person == person_a
+    assert Person.objects.count() == 1
+
+
+def test_companions_are_registered_in_the_same_submission(staff_a, community_a, household_a):
+    companions = [{"name": "王小明", "id_number": resident_id(42), "relationship": "子女"},
+                  {"name": "李强", "id_number": resident_id(43), "relationship": "配偶"}]
+    lead = _record(staff_a, community_a, household=household_a, companions=companions)
+    others = list(queries.companions_of(staff_a, lead))
+    assert [a.person.name for a in others] == ["王小明", "李强"]
+    assert all(a.origin_code == "420106" and a.household == household_a for a in others)
+    assert FollowUp.objects.filter(person__in=[a.person for a in others]).count() == 2
+
+
+def test_a_bad_companion_lands_nothing(staff_a, community_a, household_a):
+    companions = [{"name": "王小明", "id_number": "420106199001011234"}]
+    with pytest.raises(DomainError) as err:
+        _record(staff_a, community_a, household=household_a, companions=companions)
+    assert err.value.message.startswith("同行人 1:")
+    assert "companions.0.id_number" in err.value.fields
+    assert not Arrival.objects.exists() and not Person.objects.exists()
+
+
+def test_the_same_report_twice_is_stored_once(staff_a, community_a, household_a):
+    first = _record(staff_a, community_a, household=household_a)
+    second = _record(staff_a, community_a, household=household_a)
+    assert first.pk == second.pk and Arrival.objects.count() == 1
+
+
+@pytest.mark.parametrize("changes, field, message", [
+    ({"arrived_on": TODAY + datetime.timedelta(days=1)}, "arrived_on", "抵达日期不能晚于今天"),
+    ({"origin_code": "999999"}, "origin_code", "行政区划代码 999999 不存在"),
+    ({"person_data": {"name": "王芳", "id_number": "110101199003071234"}}, "id_number", None),
+    ({"travel_mode": "rocket"}, "travel_mode", None),
+])
+def test_bad_input_names_the_field(staff_a, community_a, household_a, changes, field, message):
+    with pytest.raises(DomainError) as err:
+        _record(staff_a, community_a, household=household_a, **changes)
+    assert field in err.value.fields
+    if message:
+        assert err.value.message == message
+    assert not Arrival.objects.exists()
+
+
+def test_household_of_another_community_is_404(staff_a, community_a, household_b):
+    with pytest.raises(Http404):
+        _record(staff_a, community_a, household=household_b)
+
+
+def test_staff_of_another_community_cannot_record_here(staff_b, community_a):
+    with pytest.raises(Http404):
+        _record(staff_b, community_a)
+
+
+def test_medic_may_not_record_arrivals(medic, community_a, household_a):
+    with pytest.raises(NotAllowed):
+        _record(medic, community_a, household=household_a)
+
+
+def test_notice_signed_later_is_stamped(staff_a, community_a, household_a):
+    arrival = _record(staff_a, community_a, household=household_a)
+    arrival = services.arrival_acknowledge(actor=staff_a, arrival=arrival)
+    assert arrival.notice_acknowledged_at and arrival.commitment_signed_at
+
+
+def test_lists_stay_in_scope(staff_a, staff_b, grid_member_a, grid_member_b, community_a, household_a):
+    arrival = _record(staff_a, community_a, household=household_a)
+    assert list(queries.arrivals_for(grid_member_a)) == [arrival]
+    assert list(queries.arrivals_for(staff_b)) == [] and list(queries.arrivals_for(grid_member_b)) == []
+    assert list(queries.arrivals_for(staff_a, exposed=True)) == []
+    assert list(queries.arrivals_for(staff_a, since=TODAY)) == []
+    assert list(queries.arrivals_of_person(staff_a, arrival.person)) == [arrival]
+    with pytest.raises(Http404):
+        queries.get_arrival_for(staff_b, arrival.pk)
