@@ -96,6 +96,100 @@ class BoardRowOut(Schema):
 
 # Risk areas and arrivals
 
+class RiskAreaOut(Schema):
+    id: int
+    street_id: int
+    division_code: str = Field(description="行政区划代码(GB/T 2260)")
+    division_name: str = Field(description="地区全称")
+    level: str = Field(description="风险等级:high 高 / medium 中 / low 低")
+    valid_from: datetime.date = Field(description="起始日期")
+    valid_to: datetime.date | None = Field(description="截止日期;null 表示尚未解除")
+    note: str
+
+
+class RiskAreaIn(Schema):
+    street_id: Id | None = Field(None, description="街道;街道账号可省略")
+    division_code: str = Field(description="行政区划代码,如 420106")
+    level: str = Field("high", description="high / medium / low")
+    valid_from: datetime.date
+    valid_to: datetime.date | None = None
+    note: str = ""
+
+
+class RiskAreaEndIn(Schema):
+    valid_to: datetime.date = Field(description="解除日期(含当天)")
+
+
+class CompanionIn(Schema):
+    name: str = Field(description="姓名")
+    id_type: str = Field("resident_id", description="证件类型,默认居民身份证")
+    id_number: str = Field(description="证件号码")
+    relationship: str = Field("", description="与本人关系")
+    phone: str = ""
+
+
+class ArrivalIn(Schema):
+    community_id: Id | None = Field(None, description="社区;给出 household_id 或 person_id 时可省略")
+    household_id: Id | None = Field(None, description="居住的户")
+    person_id: Id | None = Field(None, description="已登记的人员;不给则按证件号查找或新建")
+    name: str = Field("", description="姓名(新登记时必填)")
+    id_type: str = Field("resident_id", description="证件类型")
+    id_number: str = Field("", description="证件号码")
+    phone: str = ""
+    origin_code: str = Field(description="来源地行政区划代码")
+    arrived_on: datetime.date = Field(description="抵达日期,不能晚于今天")
+    travel_mode: str = Field("car", description="train / flight / car / bus / other")
+    travel_number: str = Field("", description="车次或航班号")
+    plate: str = Field("", description="车牌号")
+    companions: list[CompanionIn] = Field(default_factory=list, description="同行人,一次登记")
+    notice_acknowledged: bool = Field(False, description="已签收告知书")
+    commitment_signed: bool = Field(False, description="已签署承诺书")
+    note: str = ""
+
+
+class ArrivalOut(Schema):
+    id: int
+    community_id: int
+    person_id: int
+    person_name: str
+    id_number: str = Field(description="证件号码(脱敏)")
+    phone: str = Field(description="联系电话(脱敏)")
+    household_id: int | None
+    address: str = Field(description="地址简写 楼-单元-房号")
+    origin_code: str
+    origin_name: str
+    arrived_on: datetime.date
+    travel_mode: str
+    travel_number: str
+    plate: str
+    source: str = Field(description="self_report 本人申报 / staff 工作人员 / verification_list / screening")
+    companion_of_id: int | None = Field(description="同行的主登记")
+    exposed: bool = Field(description="来自风险地区(按抵达日期)")
+    notice_acknowledged_at: datetime.datetime | None
+    commitment_signed_at: datetime.datetime | None
+
+    @staticmethod
+    def resolve_person_name(obj) -> str:
+        return obj.person.name
+
+    @staticmethod
+    def resolve_id_number(obj) -> str:
+        return obj.person.masked_id_number
+
+    @staticmethod
+    def resolve_phone(obj) -> str:
+        return obj.person.masked_phone
+
+    @staticmethod
+    def resolve_address(obj) -> str:
+        return obj.household.shorthand if obj.household_id else ""
+
+
+class DivisionOut(Schema):
+    code: str
+    name: str
+    full_name: str
+
 
 # Verification lists
 
