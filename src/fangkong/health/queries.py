@@ -66,13 +66,13 @@ def elapsed_windows(observation: Observation, now: datetime.datetime | None = No
     if observation.ended_on is not None:
         last_day = min(last_day, observation.ended_on - datetime.timedelta(days=1))
     registered = observation.created_at or now
-    registered_day = timezone.localdate(registered)
+    registered_same_day = timezone.localdate(registered) == observation.starts_on
     windows = []
     day = observation.starts_on
     while day <= last_day:
         for window in CheckWindow.values:
             closes = _window_closes_at(day, window)
-            if closes <= now and not (day == registered_day and closes <= registered):
+            if closes <= now and not (registered_same_day and day == observation.starts_on and closes <= registered):
                 windows.append((day, window))
         day += datetime.timedelta(days=1)
     return windows

@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -367,7 +368,7 @@ def _observation_to_check(actor, observation: Observation | None, person: Person
         if observation is None:
             message = _("该人员当前没有进行中的隔离观察")
             raise DomainError(message, code="not_active", fields={"person": message})
-    ensure_in_scope(actor, observation)
+    observation = get_object_or_404(Observation.objects.in_scope(actor), pk=observation.pk)
     if observation.status != Observation.Status.ACTIVE:
         message = _("该隔离观察已结束,不再接收体温记录")
         raise DomainError(message, code="not_active", fields={"observation": message})
