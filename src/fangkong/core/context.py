@@ -9,7 +9,12 @@ _NAV = [
     ("core:home", _("首页"), is_staff_member),
     ("places:tree", _("地点"), is_staff_member),
     ("people:list", _("人员台账"), is_staff_member),
-    ("people:duplicates", _("疑似重复"), is_staff_member),
+    ("screening:my_follow_ups", _("我的跟踪"), is_staff_member),
+    ("screening:arrivals", _("返乡登记"), is_staff_member),
+    ("screening:lists", _("核查名单"), is_staff_member),
+    ("screening:rounds", _("入户排查"), is_staff_member),
+    ("health:observations", _("隔离观察"), is_staff_member),
+    ("health:checks_pending", _("体温待报"), is_staff_member),
     ("core:audit", _("审计日志"), may_browse_audit),
 ]
 
