@@ -1,20 +1,33 @@
 """Screening endpoints: risk areas, arrivals, follow-ups and colours, verification lists, screening rounds."""
 
+import datetime
 from functools import partial
+from typing import Literal
 
-from ninja import Router
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import Router, Status
+from django.conf import settings
+from django.http import HttpResponse
+from django.utils.http import content_disposition_header
+from ninja import File, Form
+from ninja.files import UploadedFile
+
+from fangkong.core.errors import NotAllowed
+from fangkong.screening import lists
+from fangkong.screening.schemas import VerificationAnswerIn, VerificationBatchOut, VerificationItemOut
 
 from fangkong.core.api import lookup, paginated
 from fangkong.core.converters import Id
 from fangkong.places.queries import get_community_for
+from fangkong.places.queries import get_grid_for
 from fangkong.screening.models import Color
 from fangkong.screening.schemas import (BoardRowOut, FollowUpAssignIn, FollowUpContactIn, FollowUpDetailOut,
                                         FollowUpOut, FollowUpOverrideIn)
+from fangkong.screening.schemas import (RoundDetailOut, RoundHouseholdOut, RoundIn, RoundOut, VisitIn,
+                                        VisitOut)
 
 from fangkong.screening import queries, services
-import datetime
-from django.utils.translation import gettext as _
-from ninja import Router, Status
 from fangkong.core.errors import DomainError
 from fangkong.people.queries import get_person_for
 from fangkong.places.queries import get_household_for
@@ -134,5 +147,129 @@ def division_search(request, q: str = ""):
 
 # Verification lists
 
+def _list_worker(request):
+    if not services.may_work_lists(request.auth):
+        raise NotAllowed(_("您的角色不能处理核查名单"))
+    return request.auth
+
+
+@router.post("/verification-batches", response={201: VerificationBatchOut},
+             summary="导入大数据核查名单(.xlsx/.csv,列顺序不限;hours 或 deadline 给出反馈时限)")
+def verification_batch_import(request, file: File[UploadedFile], title: Form[str], hours: Form[int | None] = None,
+                              deadline: Form[datetime.datetime | None] = None, issued_by: Form[str] = "",
+                              community_id: Form[Id | None] = None):
+    """A bad row rejects the whole list (nothing written); the same file twice is 409."""
+    actor = request.auth
+    community = lookup(get_community_for, actor, community_id, "community_id")
+    if file.size > settings.LEDGER_MAX_BYTES:
+        raise DomainError(_("文件过大:名单文件不能超过 %(mb)d MB") % {"mb": settings.LEDGER_MAX_BYTES // (1024 * 1024)},
+                          code="too_large", fields={"file": _("文件过大")})
+    batch = services.verification_batch_import(actor=actor, file_name=file.name, data=file.read(), title=title,
+                                               deadline=deadline, hours=hours, issued_by=issued_by, community=community)
+    return Status(201, queries.get_batch_for(actor, batch.pk))
+
+
+@router.get("/verification-batches", response=list[VerificationBatchOut], summary="核查名单(含反馈进度)")
+@paginated
+def verification_batch_list(request):
+    return queries.batches_for(_list_worker(request)).order_by("-received_at", "-id")
+
+
+@router.get("/verification-batches/{batch_id}", response=VerificationBatchOut, summary="核查名单详情")
+def verification_batch_detail(request, batch_id: Id):
+    return queries.get_batch_for(_list_worker(request), batch_id)
+
+
+@router.get("/verification-batches/{batch_id}/items", response=list[VerificationItemOut],
+            summary="核查名单各行(证件号、电话脱敏;网格员只见本网格)")
+@paginated
+def verification_batch_items(request, batch_id: Id, mine: bool = False, queue: bool = False, unanswered: bool = False):
+    actor = _list_worker(request)
+    batch = queries.get_batch_for(actor, batch_id)
+    return queries.items_for(actor, batch, mine=mine, queue=queue, unanswered=unanswered)
+
+
+@router.post("/verification-items/{item_id}/answer", response=VerificationItemOut, summary="反馈一行的核查结果")
+def verification_item_answer(request, item_id: Id, payload: VerificationAnswerIn):
+    actor = request.auth
+    item = queries.get_item_for(actor, item_id)
+    services.verification_item_answer(actor=actor, item=item, answer=payload.answer, note=payload.note)
+    return queries.get_item_for(actor, item.pk)
+
+
+@router.get("/verification-batches/{batch_id}/export", summary="导出反馈表(原表列顺序 + 核查结果列,记入审计日志)")
+def verification_batch_export(request, batch_id: Id, fmt: Literal["xlsx", "csv"] = "xlsx"):
+    actor = _list_worker(request)
+    batch = queries.get_batch_for(actor, batch_id)
+    content = services.verification_batch_export(actor=actor, batch=batch, fmt=fmt)
+    response = HttpResponse(content, content_type=_LIST_CONTENT_TYPES[fmt])
+    response["Content-Disposition"] = content_disposition_header(True, lists.export_file_name(batch, fmt))
+    return response
+
+
+_LIST_CONTENT_TYPES = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv; charset=utf-8",
+}
+
+
 
 # Screening rounds
+
+@router.get("/screening-rounds", response=list[RoundOut], summary="排查轮次列表")
+@paginated
+def round_list(request):
+    return queries.rounds_for(request.auth)
+
+
+@router.post("/screening-rounds", response={201: RoundOut}, summary="发起排查轮次(社区工作人员、街道)")
+def round_start(request, payload: RoundIn):
+    """grid_ids 为空表示全社区。"""
+    actor = request.auth
+    community = lookup(get_community_for, actor, payload.community_id, "community_id")
+    grids = [lookup(get_grid_for, actor, pk, "grid_ids") for pk in payload.grid_ids]
+    round = services.screening_round_start(actor=actor, community=community, name=payload.name, grids=grids)
+    return Status(201, queries.get_round_for(actor, round.pk))
+
+
+@router.get("/screening-rounds/{round_id}", response=RoundDetailOut, summary="排查轮次详情与各网格进度")
+def round_detail(request, round_id: Id):
+    round = queries.get_round_for(request.auth, round_id)
+    round.progress, round.totals = queries.round_progress(request.auth, round)
+    return round
+
+
+@router.post("/screening-rounds/{round_id}/visits", response={201: VisitOut}, summary="登记一次入户/电话排查")
+def round_visit(request, round_id: Id, payload: VisitIn):
+    """同一人一分钟内重复提交同一户同一方式只记一次;新发现人员登记到该户。"""
+    actor = request.auth
+    round = queries.get_round_for(actor, round_id)
+    household = lookup(partial(_round_household, round), actor, payload.household_id, "household_id")
+    visited_at = payload.visited_at
+    if visited_at is not None and timezone.is_naive(visited_at):
+        visited_at = timezone.make_aware(visited_at)
+    visit = services.household_visit_record(
+        actor=actor, round=round, household=household, method=payload.method, people_present=payload.people_present,
+        anomalies=payload.anomalies, note=payload.note, new_persons=[row.dict() for row in payload.new_persons],
+        visited_at=visited_at)
+    return Status(201, visit)
+
+
+def _round_household(round, actor, pk):
+    return queries.get_round_household_for(actor, round, pk)
+
+
+@router.get("/screening-rounds/{round_id}/households", response=list[RoundHouseholdOut],
+            summary="本轮各户及排查状态(status=not_reached 即下一遍的名单)")
+@paginated
+def round_household_list(request, round_id: Id, status: Literal["done", "not_reached", "pending"] | None = None,
+                         grid: Id | None = None, building: Id | None = None):
+    round = queries.get_round_for(request.auth, round_id)
+    return queries.round_households(request.auth, round, status=status or "", grid=grid, building=building)
+
+
+@router.post("/screening-rounds/{round_id}/close", response=RoundOut, summary="结束排查轮次")
+def round_close(request, round_id: Id):
+    round = queries.get_round_for(request.auth, round_id)
+    services.screening_round_close(actor=request.auth, round=round)
+    return queries.get_round_for(request.auth, round.pk)

@@ -6,6 +6,7 @@ from django.db.models import Case, Count, IntegerField, Q, When
 from django.db.models import Count, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce, Length
 from django.core import signing
+from django.utils.translation import gettext as _
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -14,15 +15,14 @@ from django.utils import timezone
 from fangkong.accounts.models import Role, User
 from fangkong.core.converters import is_id
 from fangkong.places.models import Community, Household
+from fangkong.core.errors import DomainError
+from fangkong.places.models import Street
 from fangkong.places.models import Grid, Household
 from fangkong.places.models import Grid
 from fangkong.screening.colors import COLOR_ROLES
 from fangkong.screening.models import (Arrival, Color, ColorChange, FollowUp, FollowUpContact, HouseholdVisit, RiskArea, ScreeningRound, VerificationBatch,
                                        VerificationItem)
 from fangkong.screening.models import Anomaly, HouseholdVisit, ScreeningRound, VisitMethod
-from django.utils.translation import gettext as _
-from fangkong.core.errors import DomainError
-from fangkong.places.models import Street
 
 
 def _get(rows, pk):
@@ -140,14 +140,15 @@ POSTER_SALT = "arrival-poster"
 
 
 def poster_token(community) -> str:
-    """What a community's arrival poster encodes: its id, signed, so the public page cannot be pointed elsewhere."""
-    return signing.dumps({"c": community.pk}, salt=POSTER_SALT)
+    """What a community's arrival poster encodes: its id, signed (the same every time, never expiring),
+    so the public page cannot be pointed at another community."""
+    return signing.Signer(salt=POSTER_SALT).sign_object({"c": community.pk})
 
 
 def community_of_poster(token: str) -> Community:
     """The community a poster's signed token names, or 404 for a forged or damaged token."""
     try:
-        community_id = signing.loads(token, salt=POSTER_SALT)["c"]
+        community_id = signing.Signer(salt=POSTER_SALT).unsign_object(token)["c"]
     except (signing.BadSignature, KeyError, TypeError):
         raise Http404 from None
     return _get(Community.objects.select_related("street"), community_id)
@@ -225,7 +226,7 @@ _REACHED = (VisitMethod.DOOR, VisitMethod.PHONE)
 
 
 def rounds_for(actor):
-    return ScreeningRound.objects.in_scope(actor).select_related("community", "started_by")
+    return ScreeningRound.objects.in_scope(actor).select_related("community", "started_by").prefetch_related("grids")
 
 
 def get_round_for(actor, pk) -> ScreeningRound:

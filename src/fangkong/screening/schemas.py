@@ -4,7 +4,14 @@ import datetime
 
 from ninja import Field, Schema
 
+from django.utils import timezone
+
+from fangkong.core.masking import mask_id_number, mask_phone
+from fangkong.screening.lists import match_label
+
 from fangkong.core.converters import Id
+from fangkong.people.models import IdType, Residency
+from fangkong.screening.models import Anomaly, VisitMethod
 
 
 # Follow-ups and the four colours
@@ -193,5 +200,171 @@ class DivisionOut(Schema):
 
 # Verification lists
 
+class VerificationBatchOut(Schema):
+    """A list; `total` and `answered` count the rows in the caller's scope."""
+
+    id: int
+    title: str
+    issued_by: str
+    street_id: int
+    community_id: int | None
+    file_name: str
+    columns: list[str]
+    received_at: datetime.datetime
+    deadline: datetime.datetime
+    row_count: int
+    total: int
+    answered: int
+    overdue: bool
+
+    @staticmethod
+    def resolve_overdue(obj) -> bool:
+        return obj.deadline < timezone.now() and obj.answered < obj.total
+
+
+class VerificationItemOut(Schema):
+    """One row; its ID number and phone masked (the received cells go out only in the audited export)."""
+
+    id: int
+    batch_id: int
+    line: int
+    name: str
+    id_number: str
+    phone: str
+    origin: str
+    reason: str
+    person_id: int | None
+    match_kind: str
+    match_label: str
+    community_id: int | None
+    grid_id: int | None
+    answer: str
+    answer_note: str
+    answered_by: str
+    answered_at: datetime.datetime | None
+
+    @staticmethod
+    def resolve_id_number(obj) -> str:
+        return mask_id_number(obj.id_number)
+
+    @staticmethod
+    def resolve_phone(obj) -> str:
+        return mask_phone(obj.phone)
+
+    @staticmethod
+    def resolve_match_label(obj) -> str:
+        return match_label(obj)
+
+    @staticmethod
+    def resolve_answered_by(obj) -> str:
+        return str(obj.answered_by) if obj.answered_by_id else ""
+
+
+class VerificationAnswerIn(Schema):
+    answer: str = Field(description="present_verified 在本辖区已核实 / left 已离开 / not_found 查无此人 / controlled 已落实管控")
+    note: str = Field("", max_length=300)
+
+
 
 # Screening rounds
+
+class RoundIn(Schema):
+    community_id: Id
+    name: str = Field("", max_length=100)
+    grid_ids: list[Id] = []
+
+
+class RoundOut(Schema):
+    id: int
+    community_id: int
+    name: str
+    number: int
+    started_at: datetime.datetime
+    closed_at: datetime.datetime | None
+    grid_ids: list[int]
+
+    @staticmethod
+    def resolve_grid_ids(obj):
+        return [grid.pk for grid in obj.grids.all()]
+
+
+class GridProgressOut(Schema):
+    grid_id: int | None
+    grid_name: str
+    total: int
+    done: int
+    not_reached: int
+    pending: int
+
+    @staticmethod
+    def resolve_grid_id(obj):
+        return obj.grid.pk if obj.grid else None
+
+    @staticmethod
+    def resolve_grid_name(obj):
+        return obj.grid.name if obj.grid else ""
+
+
+class RoundDetailOut(RoundOut):
+    progress: list[GridProgressOut]
+    totals: GridProgressOut
+
+
+class NewPersonIn(Schema):
+    name: str = Field(max_length=50)
+    id_type: IdType = IdType.RESIDENT_ID
+    id_number: str = Field(max_length=30)
+    phone: str = Field("", max_length=20)
+    relationship: str = Field("", max_length=20)
+    residency: Residency = Residency.RESIDENT
+
+
+class VisitIn(Schema):
+    household_id: Id
+    method: VisitMethod
+    people_present: int | None = Field(None, ge=0, le=99)
+    anomalies: list[Anomaly] = []
+    note: str = Field("", max_length=300)
+    new_persons: list[NewPersonIn] = Field([], max_length=20)
+    visited_at: datetime.datetime | None = None
+
+
+class VisitOut(Schema):
+    id: int
+    round_id: int
+    household_id: int
+    method: str
+    pass_number: int
+    people_present: int | None
+    anomalies: list[str]
+    note: str
+    visited_at: datetime.datetime
+    visited_by: str | None
+
+    @staticmethod
+    def resolve_visited_by(obj):
+        return obj.visited_by.username if obj.visited_by_id else None
+
+
+class RoundHouseholdOut(Schema):
+    id: int
+    address: str
+    compound: str
+    grid_id: int
+    member_count: int
+    status: str
+    latest_method: str
+    latest_pass: int | None
+    latest_at: datetime.datetime | None
+
+    @staticmethod
+    def resolve_address(obj):
+        return obj.shorthand
+
+    @staticmethod
+    def resolve_compound(obj):
+        return obj.compound.name
+
+    @staticmethod
+    def resolve_status(obj):
+        return {"door": "done", "phone": "done", "not_reached": "not_reached"}.get(obj.latest_method, "pending")
