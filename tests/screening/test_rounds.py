@@ -4,13 +4,15 @@ import datetime
 
 import pytest
 from django.http import Http404
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from fangkong.core.errors import Conflict, DomainError, NotAllowed
 from fangkong.core.models import AuditEvent
 from fangkong.people.models import Person
 from fangkong.screening import queries, services
-from fangkong.screening.models import FollowUp, HouseholdVisit
+from fangkong.screening.models import FollowUp, HouseholdVisit, ScreeningRound
 from tests.people.factories import resident_id
 from tests.places.factories import BuildingFactory, CompoundFactory, GridFactory, HouseholdFactory, UnitFactory
 
@@ -225,3 +227,88 @@ def test_visits_are_audited(grid_member_a, round_a, household_a):
     event = AuditEvent.objects.get(object_type="householdvisit")
     assert event.actor == grid_member_a
     assert event.community_id == household_a.community_id
+
+
+# The console pages
+
+
+def _client(user):
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_staff_start_a_round_from_the_console(staff_a, community_a, grid_a, household_a):
+    client = _client(staff_a)
+    answer = client.post(reverse("screening:rounds"), {"community": community_a.pk, "name": ""})
+    round = ScreeningRound.objects.get(community=community_a)
+    assert answer.status_code == 302 and answer.url == reverse("screening:round_detail", args=[round.pk])
+    page = client.get(answer.url)
+    assert "第1轮排查" in page.content.decode()
+    assert 'hx-trigger="every 10s"' in page.content.decode()
+    assert round.name in client.get(reverse("screening:rounds")).content.decode()
+
+
+def test_progress_partial_for_polling(staff_a, round_a, household_a):
+    _visit(staff_a, round_a, household_a, "phone")
+    answer = _client(staff_a).get(reverse("screening:round_detail", args=[round_a.pk]), HTTP_HX_REQUEST="true")
+    html = answer.content.decode()
+    assert html.lstrip().startswith('<div id="progress"')
+    assert "1 / 1" in html
+
+
+def test_grid_member_records_a_visit_inline(grid_member_a, round_a, household_a):
+    client = _client(grid_member_a)
+    url = reverse("screening:round_households", args=[round_a.pk])
+    assert "3-2-301" in client.get(url, {"status": "pending"}).content.decode()
+    prefix = f"h{household_a.pk}"
+    answer = client.post(reverse("screening:round_visit", args=[round_a.pk, household_a.pk]),
+                         {f"{prefix}-method": "door", f"{prefix}-people_present": "2",
+                          f"{prefix}-anomalies": ["fever"], f"{prefix}-new_name_0": "王五",
+                          f"{prefix}-new_id_number_0": resident_id(501)}, HTTP_HX_REQUEST="true")
+    html = answer.content.decode()
+    assert html.lstrip().startswith(f'<article class="card household" id="household-{household_a.pk}"')
+    assert "已入户" in html
+    assert Person.objects.filter(name="王五", household=household_a).exists()
+    assert HouseholdVisit.objects.get().anomalies == ["fever"]
+
+
+def test_inline_visit_with_a_bad_id_shows_the_error_and_writes_nothing(grid_member_a, round_a, household_a):
+    prefix = f"h{household_a.pk}"
+    answer = _client(grid_member_a).post(
+        reverse("screening:round_visit", args=[round_a.pk, household_a.pk]),
+        {f"{prefix}-method": "door", f"{prefix}-new_name_0": "王五", f"{prefix}-new_id_number_0": "12345"},
+        HTTP_HX_REQUEST="true")
+    assert "新发现人员第1行" in answer.content.decode()
+    assert not HouseholdVisit.objects.exists()
+
+
+def test_console_visit_of_another_grid_is_404(grid_member_b, round_a, household_a):
+    prefix = f"h{household_a.pk}"
+    answer = _client(grid_member_b).post(reverse("screening:round_visit", args=[round_a.pk, household_a.pk]),
+                                         {f"{prefix}-method": "door"})
+    assert answer.status_code == 404
+    assert not HouseholdVisit.objects.exists()
+
+
+def test_console_round_of_another_community_is_404(staff_b, round_a):
+    client = _client(staff_b)
+    for name in ("screening:round_detail", "screening:round_households"):
+        assert client.get(reverse(name, args=[round_a.pk])).status_code == 404
+    assert client.post(reverse("screening:round_close", args=[round_a.pk])).status_code == 404
+    assert round_a.name not in client.get(reverse("screening:rounds")).content.decode()
+
+
+def test_printable_not_reached_list(staff_a, round_a, rooms):
+    _visit(staff_a, round_a, rooms["302"], "not_reached")
+    html = _client(staff_a).get(reverse("screening:round_households", args=[round_a.pk]),
+                                {"status": "not_reached", "print": "1"}).content.decode()
+    assert "未联系上名单" in html and "3-2-302" in html
+    assert "3-2-301" not in html
+    assert "<form method=\"post\" action=\"/screening/rounds/" not in html
+
+
+def test_grid_member_sees_no_start_form(grid_member_a, community_a, round_a):
+    client = _client(grid_member_a)
+    assert "发起排查</h2>" not in client.get(reverse("screening:rounds")).content.decode()
+    assert client.post(reverse("screening:rounds"), {"community": community_a.pk}).status_code == 403
