@@ -119,3 +119,53 @@ def test_lists_stay_in_scope(staff_a, staff_b, grid_member_a, grid_member_b, com
     assert list(queries.arrivals_of_person(staff_a, arrival.person)) == [arrival]
     with pytest.raises(Http404):
         queries.get_arrival_for(staff_b, arrival.pk)
+
+
+def _client(user):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_console_entry_lists_masked_and_shows_the_detail(staff_a, community_a, household_a):
+    from django.urls import reverse
+
+    client = _client(staff_a)
+    response = client.post(reverse("screening:arrival_create"), {
+        "community": community_a.pk, "name": "王芳", "id_type": "resident_id", "id_number": resident_id(41),
+        "phone": "13900001111", "address": "3-2-301", "origin": "420106", "arrived_on": YESTERDAY.isoformat(),
+        "travel_mode": "car", "plate": "鄂A12345", "companion_name": ["王小明"],
+        "companion_id_number": [resident_id(42)], "companion_relationship": ["子女"]})
+    arrival = Arrival.objects.get(companion_of=None)
+    assert response.status_code == 302 and response["Location"] == reverse("screening:arrival_detail", args=[arrival.pk])
+    page = client.get(reverse("screening:arrivals")).content.decode()
+    assert "139****1111" in page and "13900001111" not in page and "王小明" in page
+    detail = client.get(reverse("screening:arrival_detail", args=[arrival.pk])).content.decode()
+    assert "湖北省武汉市武昌区" in detail and "鄂A12345" in detail
+
+
+def test_console_entry_shows_field_errors(staff_a, community_a):
+    from django.urls import reverse
+
+    page = _client(staff_a).post(reverse("screening:arrival_create"), {
+        "community": community_a.pk, "name": "王芳", "id_type": "resident_id", "id_number": resident_id(41),
+        "origin": "999999", "arrived_on": YESTERDAY.isoformat(), "travel_mode": "car"}).content.decode()
+    assert "行政区划代码 999999 不存在" in page and not Arrival.objects.exists()
+
+
+def test_risk_area_page_lets_street_staff_add_and_end(street_admin, staff_a, street):
+    from django.urls import reverse
+
+    url = reverse("screening:risk_areas")
+    client = _client(street_admin)
+    client.post(url, {"action": "create", "division": "湖北省武汉市武昌区 420106", "level": "high",
+                      "valid_from": YESTERDAY.isoformat()})
+    area = queries.risk_areas_for(street_admin).get()
+    client.post(url, {"action": "end", "risk_area": area.pk, "valid_to": TODAY.isoformat()})
+    area.refresh_from_db()
+    assert area.valid_to == TODAY
+    assert _client(staff_a).post(url, {"action": "create", "division": "420106", "level": "high",
+                                       "valid_from": YESTERDAY.isoformat()}).status_code == 403
+    assert "湖北省武汉市武昌区" in _client(staff_a).get(url).content.decode()
