@@ -1,5 +1,148 @@
-"""Health endpoints: observations, health checks, alerts."""
+"""Health endpoints: observations, health checks, alerts and policies.
 
-from ninja import Router
+Residents may POST checks for the members of their own household (session or token); every
+other endpoint is for staff, and a row outside the actor's scope is 404.
+"""
+
+from django.utils.translation import gettext as _
+from ninja import Router, Status
+
+from fangkong.core.api import any_user_auth, lookup, paginated
+from fangkong.core.converters import Id
+from fangkong.core.errors import DomainError
+from fangkong.health import queries, services
+from fangkong.health.models import CheckWindow, Observation, ObservationKind
+from fangkong.health.schemas import (AlertHandleIn, AlertOut, CheckIn, CheckOut, EndEarlyIn, ExtendIn,
+                                     ObservationDetailOut, ObservationIn, ObservationOut, PendingOut, PolicyIn,
+                                     PolicyOut, ReleaseIn, TeamIn, TransferIn)
+from fangkong.people.queries import get_person_for
+from fangkong.places.queries import get_grid_for
 
 router = Router()
+
+
+def _team(actor, payload: TeamIn) -> dict:
+    """Team members by id; the service checks that each is staff covering the person."""
+    team = {role: lookup(queries.get_staff_member_for, actor, getattr(payload, f"{role}_id"), f"{role}_id")
+            for role in services.TEAM_ROLES}
+    return {**team, "family_contact_name": payload.family_contact_name,
+            "family_contact_phone": payload.family_contact_phone}
+
+
+def _detail(actor, pk) -> Observation:
+    return queries.with_check_counts([queries.get_observation_for(actor, pk)])[0]
+
+
+@router.get("/observations", response=list[ObservationOut], summary="隔离观察列表")
+@paginated
+def observation_list(request, status: Observation.Status | None = None, kind: ObservationKind | None = None,
+                     grid: Id | None = None):
+    grid_obj = lookup(get_grid_for, request.auth, grid, "grid")
+    return queries.observations_for(request.auth, status=status or "", kind=kind or "", grid=grid_obj)
+
+
+@router.post("/observations", response={201: ObservationDetailOut}, summary="开始隔离观察")
+def observation_create(request, payload: ObservationIn):
+    actor = request.auth
+    person = lookup(get_person_for, actor, payload.person_id, "person_id")
+    observation = services.observation_start(
+        actor=actor, person=person, kind=payload.kind, reason=payload.reason, reason_note=payload.reason_note,
+        starts_on=payload.starts_on, planned_end_on=payload.planned_end_on, site=payload.site,
+        team=_team(actor, payload))
+    return Status(201, _detail(actor, observation.pk))
+
+
+@router.get("/observations/{observation_id}", response=ObservationDetailOut, summary="隔离观察详情")
+def observation_detail(request, observation_id: Id):
+    return _detail(request.auth, observation_id)
+
+
+@router.post("/observations/{observation_id}/extend", response=ObservationDetailOut, summary="延长")
+def observation_extend(request, observation_id: Id, payload: ExtendIn):
+    observation = queries.get_observation_for(request.auth, observation_id)
+    services.observation_extend(actor=request.auth, observation=observation, days=payload.days, until=payload.until,
+                                reason=payload.reason)
+    return _detail(request.auth, observation_id)
+
+
+@router.post("/observations/{observation_id}/release", response=ObservationDetailOut, summary="解除(提前需 early 和原因)")
+def observation_release(request, observation_id: Id, payload: ReleaseIn):
+    observation = queries.get_observation_for(request.auth, observation_id)
+    services.observation_release(actor=request.auth, observation=observation, on=payload.on, early=payload.early,
+                                 reason=payload.reason)
+    return _detail(request.auth, observation_id)
+
+
+@router.post("/observations/{observation_id}/end-early", response=ObservationDetailOut, summary="提前结束")
+def observation_end_early(request, observation_id: Id, payload: EndEarlyIn):
+    observation = queries.get_observation_for(request.auth, observation_id)
+    services.observation_end_early(actor=request.auth, observation=observation, reason=payload.reason)
+    return _detail(request.auth, observation_id)
+
+
+@router.post("/observations/{observation_id}/transfer", response=ObservationDetailOut,
+             summary="转集中隔离(返回新的集中隔离观察)")
+def observation_transfer(request, observation_id: Id, payload: TransferIn):
+    observation = queries.get_observation_for(request.auth, observation_id)
+    central = services.observation_transfer(actor=request.auth, observation=observation, site=payload.site)
+    return _detail(request.auth, central.pk)
+
+
+@router.post("/observations/{observation_id}/team", response=ObservationDetailOut, summary="调整责任人")
+def observation_team(request, observation_id: Id, payload: TeamIn):
+    observation = queries.get_observation_for(request.auth, observation_id)
+    services.observation_team_set(actor=request.auth, observation=observation, team=_team(request.auth, payload))
+    return _detail(request.auth, observation_id)
+
+
+@router.get("/observations/{observation_id}/checks", response=list[CheckOut], summary="体温记录")
+@paginated
+def check_list(request, observation_id: Id):
+    observation = queries.get_observation_for(request.auth, observation_id)
+    return queries.checks_of_observation(request.auth, observation)
+
+
+@router.post("/observations/{observation_id}/checks", response={201: CheckOut}, auth=any_user_auth(),
+             summary="记录体温(同一 client_id 只记录一次;居民可为本户成员填报)")
+def check_create(request, observation_id: Id, payload: CheckIn):
+    observation = queries.get_observation_for(request.auth, observation_id)
+    check = services.health_check_record(actor=request.auth, observation=observation, temperature=payload.temperature,
+                                         symptoms=[str(s) for s in payload.symptoms], reporter=payload.reporter,
+                                         taken_at=payload.taken_at, client_id=payload.client_id)
+    return Status(201, check)
+
+
+@router.get("/health-checks/pending", response=list[PendingOut], summary="本时段未报体温的人员")
+@paginated
+def checks_pending(request, window: CheckWindow | None = None):
+    day, current = queries.current_window()
+    return queries.not_yet_reported(request.auth, day, window or current)
+
+
+@router.get("/health-alerts", response=list[AlertOut], summary="健康异常提醒(未处理在前)")
+@paginated
+def alert_list(request, handled: bool = False, mine: bool = False):
+    return queries.my_alerts(request.auth) if mine else queries.alerts_for(request.auth, handled=handled)
+
+
+@router.post("/health-alerts/{alert_id}/handle", response=AlertOut, summary="处理异常提醒")
+def alert_handle(request, alert_id: Id, payload: AlertHandleIn):
+    alert = queries.get_alert_for(request.auth, alert_id)
+    return services.health_alert_handle(actor=request.auth, alert=alert, note=payload.note)
+
+
+@router.get("/observation-policies", response=list[PolicyOut], summary="隔离政策")
+def policy_list(request):
+    return queries.policies_for(request.auth)
+
+
+@router.post("/observation-policies", response={201: PolicyOut}, summary="设置隔离政策(街道)")
+def policy_set(request, payload: PolicyIn):
+    actor = request.auth
+    street_id = payload.street_id or actor.scope_street_id
+    if street_id is None:
+        raise DomainError(_("请指定街道"), fields={"street_id": _("必填")})
+    street = lookup(queries.get_street_for, actor, street_id, "street_id")
+    policy = services.observation_policy_set(actor=actor, street=street, kind=payload.kind, days=payload.days,
+                                             effective_from=payload.effective_from)
+    return Status(201, policy)

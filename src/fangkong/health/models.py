@@ -196,6 +196,9 @@ class HealthCheck(models.Model):
         verbose_name = _("体温/症状记录")
         indexes = [models.Index(fields=["observation", "day", "window"]), models.Index(fields=["community", "day", "window"])]
 
+    def symptom_labels(self) -> list[str]:
+        return [str(Symptom(code).label) for code in self.symptoms if code in Symptom.values]
+
 
 class HealthAlert(models.Model):
     """A check at or above 37.3 °C or with symptoms, raised to the observation's team until handled."""

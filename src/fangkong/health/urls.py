@@ -7,4 +7,18 @@ register_id_converter()
 
 app_name = "health"
 urlpatterns = [
+    path("observations/", views.observation_list, name="observations"),
+    path("observations/new/", views.observation_create, name="observation_create"),
+    path("observations/<id:pk>/", views.observation_detail, name="observation_detail"),
+    path("observations/<id:pk>/extend/", views.observation_extend, name="observation_extend"),
+    path("observations/<id:pk>/release/", views.observation_release, name="observation_release"),
+    path("observations/<id:pk>/end-early/", views.observation_end_early, name="observation_end_early"),
+    path("observations/<id:pk>/transfer/", views.observation_transfer, name="observation_transfer"),
+    path("observations/<id:pk>/checks/", views.observation_check, name="observation_check"),
+    path("observations/<id:pk>/quick-check/", views.check_quick, name="check_quick"),
+    path("checks/pending/", views.checks_pending, name="checks_pending"),
+    path("alerts/", views.alerts, name="alerts"),
+    path("alerts/<id:pk>/handle/", views.alert_handle, name="alert_handle"),
+    path("policies/", views.policies, name="policies"),
+    path("me/", views.me, name="me"),
 ]

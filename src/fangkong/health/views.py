@@ -1,1 +1,255 @@
 """Console and resident pages for observations and health checks."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from fangkong.accounts.models import Role
+from fangkong.accounts.roles import is_staff_member
+from fangkong.core.access import staff_required
+from fangkong.core.errors import DomainError
+from fangkong.core.forms import add_domain_error, id_param
+from fangkong.health import queries, services
+from fangkong.health.forms import (AlertHandleForm, CheckForm, EndEarlyForm, ExtendForm, ObservationFilterForm,
+                                   ObservationStartForm, PolicyForm, ReleaseForm, TransferForm)
+from fangkong.health.models import CheckWindow
+from fangkong.people.queries import get_person_for
+from fangkong.places.models import Street
+
+PAGE_SIZE = 50
+
+
+@staff_required
+def observation_list(request):
+    form = ObservationFilterForm(request.GET or None, actor=request.user)
+    filters = form.cleaned_data if form.is_valid() else {}
+    observations = queries.observations_for(request.user, status=filters.get("status", ""),
+                                            kind=filters.get("kind", ""), grid=filters.get("grid"))
+    page = Paginator(observations, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = queries.with_check_counts(page.object_list)
+    return TemplateResponse(request, "health/observation_list.html", {"form": form, "page": page})
+
+
+@staff_required
+def observation_create(request):
+    person = get_person_for(request.user, id_param(request.GET.get("person")))
+    form = ObservationStartForm(request.POST or None, person=person)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            observation = services.observation_start(
+                actor=request.user, person=person, kind=data["kind"], reason=data["reason"],
+                reason_note=data["reason_note"], starts_on=data["starts_on"], planned_end_on=data["planned_end_on"],
+                site=data["site"], team=form.team())
+        except DomainError as err:
+            add_domain_error(form, err)
+        else:
+            messages.success(request, _("已登记 %(o)s") % {"o": observation})
+            return redirect("health:observation_detail", pk=observation.pk)
+    return TemplateResponse(request, "health/observation_form.html", {"form": form, "person": person})
+
+
+def _detail(request, observation, *, forms=None, status=200):
+    forms = {"extend_form": ExtendForm(), "release_form": ReleaseForm(), "end_early_form": EndEarlyForm(),
+             "transfer_form": TransferForm(), "check_form": CheckForm(), **(forms or {})}
+    context = {"observation": queries.with_check_counts([observation])[0],
+               "checks": queries.checks_of_observation(request.user, observation),
+               "changes": queries.changes_of_observation(observation), **forms}
+    return TemplateResponse(request, "health/observation_detail.html", context, status=status)
+
+
+@never_cache
+@staff_required
+def observation_detail(request, pk):
+    return _detail(request, queries.get_observation_for(request.user, pk))
+
+
+def _action(form_class, form_name, call, done):
+    """A POSTed action on the detail page: valid → the service, then back to the page; else the page with errors."""
+
+    @never_cache
+    @require_POST
+    @staff_required
+    def view(request, pk):
+        observation = queries.get_observation_for(request.user, pk)
+        form = form_class(request.POST)
+        if form.is_valid():
+            try:
+                call(request.user, observation, form.cleaned_data)
+            except DomainError as err:
+                add_domain_error(form, err)
+            else:
+                messages.success(request, done)
+                return redirect("health:observation_detail", pk=observation.pk)
+        return _detail(request, observation, forms={form_name: form}, status=400)
+
+    return view
+
+
+observation_extend = _action(
+    ExtendForm, "extend_form",
+    lambda actor, obs, data: services.observation_extend(actor=actor, observation=obs, days=data["days"],
+                                                         until=data["until"], reason=data["reason"]),
+    _("已延长隔离观察"))
+observation_release = _action(
+    ReleaseForm, "release_form",
+    lambda actor, obs, data: services.observation_release(actor=actor, observation=obs, reason=data["reason"]),
+    _("已解除隔离观察"))
+observation_end_early = _action(
+    EndEarlyForm, "end_early_form",
+    lambda actor, obs, data: services.observation_end_early(actor=actor, observation=obs, reason=data["reason"]),
+    _("已提前结束隔离观察"))
+observation_transfer = _action(
+    TransferForm, "transfer_form",
+    lambda actor, obs, data: services.observation_transfer(actor=actor, observation=obs, site=data["site"]),
+    _("已转集中隔离"))
+observation_check = _action(
+    CheckForm, "check_form",
+    lambda actor, obs, data: services.health_check_record(
+        actor=actor, observation=obs, temperature=data["temperature"], symptoms=data["symptoms"],
+        reporter=data["reporter"], client_id=data["client_id"]),
+    _("已记录体温"))
+
+
+def _pending_window(request):
+    day, window = queries.current_window()
+    requested = request.GET.get("window", "")
+    return day, requested if requested in CheckWindow.values else window
+
+
+@staff_required
+def checks_pending(request):
+    """Who has not reported in this window, by building, each with a quick check form."""
+    day, window = _pending_window(request)
+    observations = list(queries.not_yet_reported(request.user, day, window)[:500])
+    rows = [(observation, CheckForm(prefix=f"o{observation.pk}")) for observation in observations]
+    return TemplateResponse(request, "health/checks_pending.html",
+                            {"rows": rows, "day": day, "window": CheckWindow(window), "windows": CheckWindow.choices})
+
+
+@never_cache
+@require_POST
+@staff_required
+def check_quick(request, pk):
+    """The inline form of the pending list: answers the row, recorded or with its error."""
+    observation = queries.get_observation_for(request.user, pk)
+    form = CheckForm(request.POST, prefix=f"o{observation.pk}")
+    check = None
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            check = services.health_check_record(actor=request.user, observation=observation,
+                                                 temperature=data["temperature"], symptoms=data["symptoms"],
+                                                 reporter=data["reporter"], client_id=data["client_id"])
+        except DomainError as err:
+            add_domain_error(form, err)
+    if not request.htmx:
+        if check is not None:
+            messages.success(request, _("已记录 %(p)s 的体温") % {"p": observation.person})
+        return redirect("health:checks_pending")
+    return TemplateResponse(request, "health/checks_pending.html#row",
+                            {"observation": observation, "form": form, "check": check})
+
+
+@staff_required
+def alerts(request):
+    alert_list = queries.alerts_for(request.user, handled=None)
+    page = Paginator(alert_list, PAGE_SIZE).get_page(request.GET.get("page"))
+    return TemplateResponse(request, "health/alerts.html",
+                            {"page": page, "mine": queries.my_alerts(request.user).count(), "form": AlertHandleForm()})
+
+
+@never_cache
+@require_POST
+@staff_required
+def alert_handle(request, pk):
+    alert = queries.get_alert_for(request.user, pk)
+    form = AlertHandleForm(request.POST)
+    if form.is_valid():
+        try:
+            services.health_alert_handle(actor=request.user, alert=alert, note=form.cleaned_data["note"])
+        except DomainError as err:
+            messages.error(request, err.message)
+        else:
+            messages.success(request, _("已处理"))
+    else:
+        messages.error(request, _("请填写处理情况"))
+    return redirect("health:alerts")
+
+
+@staff_required
+def policies(request):
+    form = PolicyForm(request.POST or None)
+    street = _street_of(request.user)
+    if request.method == "POST" and street is not None and form.is_valid():
+        try:
+            services.observation_policy_set(actor=request.user, street=street, **form.cleaned_data)
+        except DomainError as err:
+            add_domain_error(form, err)
+        else:
+            messages.success(request, _("隔离政策已保存"))
+            return redirect("health:policies")
+    return TemplateResponse(request, "health/policies.html",
+                            {"form": form, "policies": queries.policies_for(request.user), "street": street,
+                             "may_set": street is not None})
+
+
+def _street_of(user):
+    """The street whose policy the user may set: a street admin's own street (any street for the administrator)."""
+    if user.is_superuser:
+        return Street.objects.order_by("id").first()
+    return user.scope_street if user.role == Role.STREET_ADMIN else None
+
+
+def _member_forms(request, observations):
+    """One check form per observed household member, prefixed by the observation."""
+    data = request.POST if request.method == "POST" else None
+    return [(observation, CheckForm(data, prefix=f"o{observation.pk}", resident=True)) for observation in observations]
+
+
+def _record_members(request, rows) -> bool:
+    """Record each filled-in form, or only the one whose button was pressed; False when any was refused."""
+    only = request.POST.get("only", "")
+    recorded, refused = 0, False
+    for observation, form in rows:
+        if only and only != str(observation.pk):
+            continue
+        if not form.is_valid():
+            refused = True
+            continue
+        if not form.cleaned_data["temperature"].strip() and not only:
+            continue
+        data = form.cleaned_data
+        try:
+            services.health_check_record(actor=request.user, observation=observation, temperature=data["temperature"],
+                                         symptoms=data["symptoms"], client_id=data["client_id"])
+        except DomainError as err:
+            add_domain_error(form, err)
+            refused = True
+        else:
+            recorded += 1
+    if not recorded and not refused:
+        messages.error(request, _("请至少填写一人的体温"))
+    return recorded > 0 and not refused
+
+
+@never_cache
+@login_required(login_url="accounts:resident_login")
+def me(request):
+    """A resident reports the temperatures of every household member under observation, phone first."""
+    if is_staff_member(request.user):
+        return redirect("health:observations")
+    rows = _member_forms(request, queries.household_observations(request.user))
+    if request.method == "POST" and _record_members(request, rows):
+        messages.success(request, _("已提交,谢谢配合"))
+        return redirect("health:me")
+    today, window = queries.current_window()
+    return TemplateResponse(request, "health/me.html",
+                            {"rows": rows, "window": CheckWindow(window), "today": today},
+                            status=400 if request.method == "POST" else 200)
+

@@ -1,0 +1,149 @@
+"""API shapes of observations, health checks, alerts and policies; phones masked."""
+
+import datetime
+import uuid
+from decimal import Decimal
+
+from ninja import Field, Schema
+
+from fangkong.core.converters import Id
+from fangkong.core.masking import mask_phone
+from fangkong.health.models import CheckWindow, ObservationKind, ObservationReason, Reporter, Symptom
+
+
+class ObservationOut(Schema):
+    id: int
+    person_id: int
+    person_name: str = Field(alias="person.name")
+    community_id: int
+    household_id: int | None
+    kind: str
+    reason: str
+    reason_note: str
+    starts_on: datetime.date
+    planned_end_on: datetime.date
+    status: str
+    ended_on: datetime.date | None
+    end_reason: str
+    site: str
+    transferred_to_id: int | None
+    cadre_id: int | None
+    medic_id: int | None
+    police_id: int | None
+    volunteer_id: int | None
+    family_contact_name: str
+    family_contact_phone: str
+    open_alerts: int = 0
+
+    @staticmethod
+    def resolve_family_contact_phone(obj) -> str:
+        return mask_phone(obj.family_contact_phone)
+
+
+class ObservationDetailOut(ObservationOut):
+    missed_checks: int
+    days_left: int
+
+
+class TeamIn(Schema):
+    cadre_id: Id | None = None
+    medic_id: Id | None = None
+    police_id: Id | None = None
+    volunteer_id: Id | None = None
+    family_contact_name: str = Field("", max_length=50)
+    family_contact_phone: str = Field("", max_length=20)
+
+
+class ObservationIn(TeamIn):
+    person_id: Id
+    kind: ObservationKind
+    reason: ObservationReason
+    reason_note: str = Field("", max_length=200)
+    starts_on: datetime.date | None = Field(None, description="默认今天;最晚明天")
+    planned_end_on: datetime.date | None = Field(None, description="默认按隔离政策计算")
+    site: str = Field("", max_length=100)
+
+
+class ExtendIn(Schema):
+    days: int | None = Field(None, ge=1, le=60)
+    until: datetime.date | None = None
+    reason: str = Field(max_length=200)
+
+
+class ReleaseIn(Schema):
+    on: datetime.date | None = None
+    early: bool = False
+    reason: str = Field("", max_length=200)
+
+
+class EndEarlyIn(Schema):
+    reason: str = Field(max_length=200)
+
+
+class TransferIn(Schema):
+    site: str = Field(max_length=100)
+
+
+class CheckIn(Schema):
+    temperature: Decimal = Field(description="34.0–42.0 ℃")
+    symptoms: list[Symptom] = []
+    reporter: Reporter = Field(Reporter.STAFF_PHONE, description="居民填报时固定为 self")
+    taken_at: datetime.datetime | None = None
+    client_id: uuid.UUID | None = Field(None, description="客户端生成;同一 client_id 只记录一次")
+
+
+class CheckOut(Schema):
+    id: int
+    observation_id: int
+    person_id: int
+    taken_at: datetime.datetime
+    day: datetime.date
+    window: CheckWindow
+    temperature: Decimal
+    symptoms: list[str]
+    reporter: str
+    abnormal: bool
+    client_id: uuid.UUID | None
+
+
+class PendingOut(Schema):
+    observation_id: int = Field(alias="id")
+    person_id: int
+    person_name: str = Field(alias="person.name")
+    household_id: int | None
+    address: str
+
+    @staticmethod
+    def resolve_address(obj) -> str:
+        return obj.household.shorthand if obj.household_id else obj.site
+
+
+class AlertOut(Schema):
+    id: int
+    observation_id: int
+    person_name: str = Field(alias="observation.person.name")
+    check_id: int = Field(alias="check_record_id")
+    reason: str
+    created_at: datetime.datetime
+    handled_by_id: int | None
+    handled_at: datetime.datetime | None
+    handling_note: str
+
+
+class AlertHandleIn(Schema):
+    note: str = Field(max_length=300)
+
+
+class PolicyIn(Schema):
+    street_id: Id | None = Field(None, description="默认为本人负责的街道")
+    kind: ObservationKind
+    days: int = Field(ge=1, le=60)
+    effective_from: datetime.date
+
+
+class PolicyOut(Schema):
+    id: int
+    street_id: int
+    kind: str
+    days: int
+    effective_from: datetime.date
