@@ -347,8 +347,8 @@ def _report_step(request, community, token, phone):
 def arrival_self_report(request, token):
     """The public page a poster's QR code opens: phone → code → the arrival form → confirmation."""
     community = queries.community_of_poster(token)
-    done = request.session.get("arrival-done")
-    if done and request.method == "GET" and request.user.is_authenticated:
+    done = request.session.pop("arrival-done", None) if request.method == "GET" else None
+    if done and request.user.is_authenticated:
         arrival = queries.arrivals_for(request.user).filter(pk=done).first()
         if arrival is not None:
             return _self_report_page(request, community, token, step="done", arrival=arrival,
