@@ -22,7 +22,8 @@ _ADDRESS_ORDER = ("household__building__number", "household__unit__number", "hou
 def observations_for(actor, *, status: str = "", kind: str = "", grid=None):
     return (Observation.objects.in_scope(actor).narrowed(status=status, kind=kind, household__grid=grid)
             .select_related("person", "community", "household__building", "household__unit", "household__compound")
-            .annotate(open_alerts=Count("alerts", filter=Q(alerts__handled_at__isnull=True))))
+            .annotate(open_alerts=Count("alerts", filter=Q(alerts__handled_at__isnull=True)))
+            .order_by("planned_end_on", "id"))
 
 
 def get_observation_for(actor, pk) -> Observation:
