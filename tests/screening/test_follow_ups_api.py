@@ -114,3 +114,15 @@ def test_the_override_form_refuses_an_empty_reason_on_the_page(staff_a, follow_u
     response = signed_in(staff_a).post(f"/screening/follow-ups/{follow_up_a.pk}/override/", {"color": "green", "reason": ""})
     assert response.status_code == 400
     assert FollowUp.objects.get(pk=follow_up_a.pk).risk_color == Color.RED
+
+
+def test_the_person_page_shows_the_colour_history_and_the_arrival(staff_a, follow_up_a, person_a):
+    page = signed_in(staff_a).get(f"/people/{person_a.pk}/").content.decode()
+    assert "湖北省武汉市武昌区" in page
+    assert 'data-color="red"' in page
+    assert f"/screening/follow-ups/{follow_up_a.pk}/" in page
+
+
+def test_the_home_page_counts_the_colours_in_scope(staff_a, staff_b, follow_up_a):
+    assert 'data-color="red">1</span>' in signed_in(staff_a).get("/").content.decode()
+    assert 'data-color="red">0</span>' in signed_in(staff_b).get("/").content.decode()
