@@ -313,6 +313,9 @@ def demo_load() -> bool:
     chunyu = _build_chunyu(admin, street)
     anguo = _build_anguo(admin, street)
     _create_accounts(admin, street, chunyu, anguo)
+    from fangkong.demo_following import load_following
+
+    load_following(admin, street, chunyu, anguo)
     return True
 
 

@@ -126,3 +126,12 @@ def test_the_person_page_shows_the_colour_history_and_the_arrival(staff_a, follo
 def test_the_home_page_counts_the_colours_in_scope(staff_a, staff_b, follow_up_a):
     assert 'data-color="red">1</span>' in signed_in(staff_a).get("/").content.decode()
     assert 'data-color="red">0</span>' in signed_in(staff_b).get("/").content.decode()
+
+
+def test_the_person_page_shows_observations_and_the_resident_page_links_to_reporting(staff_a, person_a, resident):
+    from fangkong.health import services as health
+
+    health.observation_start(actor=staff_a, person=person_a, kind="home_quarantine", reason="arrival")
+    page = signed_in(staff_a).get(f"/people/{person_a.pk}/").content.decode()
+    assert "居家隔离" in page and "/health/observations/" in page
+    assert "/health/me/" in signed_in(resident).get("/accounts/household/").content.decode()
