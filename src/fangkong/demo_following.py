@@ -82,10 +82,9 @@ def _observations(admin, arrivals) -> None:
         observation = health.observation_start(
             actor=admin, person=person, kind=ObservationKind.HOME_QUARANTINE, reason=ObservationReason.ARRIVAL,
             starts_on=arrival.arrived_on, arrival=arrival, team={**team, "family_contact_name": "家属"})
-        if timezone.localtime() >= morning:
-            health.health_check_record(actor=team["medic"], observation=observation, temperature=temperature,
-                                       reporter="staff_door", taken_at=morning,
-                                       symptoms=["cough"] if temperature != "36.5" else [])
+        health.health_check_record(actor=team["medic"], observation=observation, temperature=temperature,
+                                   reporter="staff_door", taken_at=min(morning, timezone.localtime()),
+                                   symptoms=["cough"] if temperature != "36.5" else [])
 
 
 def _verification_list(admin, community) -> None:

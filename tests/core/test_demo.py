@@ -143,3 +143,21 @@ def test_a_taken_demo_username_stops_the_demo_and_writes_nothing(db):
 
     assert not Street.objects.exists()
     assert not Person.objects.exists()
+
+
+def test_the_demo_shows_follow_up_work_in_progress(loaded):
+    from fangkong.health.models import HealthAlert, Observation
+    from fangkong.screening.models import Arrival, FollowUp, HouseholdVisit, VerificationItem
+
+    # every colour is on the board, and exposure comes from the 湖北 risk area
+    assert set(FollowUp.objects.values_list("risk_color", flat=True)) == {"red", "yellow", "blue", "green"}
+    assert Arrival.objects.filter(exposed=True, origin_code__startswith="42").count() == Arrival.objects.filter(exposed=True).count() > 0
+    # two returnees of 春雨社区 in home quarantine with the medic on their team, one 37.6 ℃ alert open
+    observations = Observation.objects.filter(community__name="春雨社区", status="active")
+    assert observations.count() == 2 and {o.medic.username for o in observations} == {"yihu"}
+    assert [a.reason for a in HealthAlert.objects.filter(handled_at=None)] == ["体温 37.6℃,咳嗽"]
+    # a list of 10 rows, 8 found by ID, 3 answered; round 1 with 20 visits, 2 not reached
+    items = VerificationItem.objects.all()
+    assert (items.count(), items.filter(match_kind="id_number").count(), items.exclude(answer="").count()) == (10, 8, 3)
+    visits = HouseholdVisit.objects.all()
+    assert (visits.count(), visits.filter(method="not_reached").count()) == (20, 2)
