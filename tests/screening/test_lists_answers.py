@@ -11,9 +11,13 @@ from openpyxl import load_workbook
 from fangkong.core.errors import DomainError
 from fangkong.core.models import AuditEvent
 from fangkong.screening.models import Answer, FollowUp, MatchKind
-from fangkong.screening.services import (verification_batch_export, verification_batch_import,
-                                         verification_item_answer, verification_item_match,
-                                         verification_item_reassign)
+from fangkong.screening.services import (
+    verification_batch_export,
+    verification_batch_import,
+    verification_item_answer,
+    verification_item_match,
+    verification_item_reassign,
+)
 from tests.people.factories import PersonFactory, resident_id
 from tests.screening.list_files import HEADER, list_row, list_xlsx
 
@@ -84,7 +88,8 @@ def test_staff_send_a_queue_row_to_a_grid_or_match_it_by_hand(batch, staff_a, gr
     # And matching it by hand to a person ties it to them
     wang = PersonFactory(household=household_a, name="王五")
     item = verification_item_match(actor=staff_a, item=_row(batch, 4), person=wang)
-    assert (item.person, item.grid, item.match_kind) == (wang, grid_a, MatchKind.NONE)
+    assert (item.person, item.grid, item.match_kind) == (wang, grid_a, MatchKind.MANUAL)
+    assert item.get_match_kind_display() == "人工匹配"
 
 
 @pytest.mark.django_db

@@ -14,7 +14,7 @@ from fangkong.people.models import Person
 from fangkong.screening import queries, services
 from fangkong.screening.models import FollowUp, HouseholdVisit, ScreeningRound
 from tests.people.factories import resident_id
-from tests.places.factories import BuildingFactory, CompoundFactory, GridFactory, HouseholdFactory, UnitFactory
+from tests.places.factories import BuildingFactory, GridFactory, HouseholdFactory, UnitFactory
 
 
 def _ago(minutes):

@@ -12,9 +12,23 @@ from fangkong.core.converters import Id
 from fangkong.core.errors import DomainError
 from fangkong.health import queries, services
 from fangkong.health.models import CheckWindow, Observation, ObservationKind
-from fangkong.health.schemas import (AlertHandleIn, AlertOut, CheckIn, CheckOut, EndEarlyIn, ExtendIn,
-                                     ObservationDetailOut, ObservationIn, ObservationOut, PendingOut, PolicyIn,
-                                     PolicyOut, ReleaseIn, TeamIn, TransferIn)
+from fangkong.health.schemas import (
+    AlertHandleIn,
+    AlertOut,
+    CheckIn,
+    CheckOut,
+    EndEarlyIn,
+    ExtendIn,
+    ObservationDetailOut,
+    ObservationIn,
+    ObservationOut,
+    PendingOut,
+    PolicyIn,
+    PolicyOut,
+    ReleaseIn,
+    TeamIn,
+    TransferIn,
+)
 from fangkong.people.queries import get_person_for
 from fangkong.places.queries import get_grid_for
 

@@ -9,9 +9,16 @@ from django.utils import timezone
 
 from fangkong.accounts.models import Role
 from fangkong.core.scope import scope_of
+from fangkong.health.models import (
+    AFTERNOON_FROM,
+    CheckWindow,
+    HealthAlert,
+    HealthCheck,
+    Observation,
+    ObservationPolicy,
+    check_window,
+)
 from fangkong.places.models import Street
-from fangkong.health.models import (AFTERNOON_FROM, CheckWindow, HealthAlert, HealthCheck, Observation,
-                                    ObservationPolicy, check_window)
 
 WINDOW_CLOSES = {CheckWindow.MORNING: AFTERNOON_FROM, CheckWindow.AFTERNOON: datetime.time(20)}
 """A window counts as elapsed once it has closed: the morning at 12:00, the afternoon at 20:00."""

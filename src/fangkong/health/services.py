@@ -21,9 +21,18 @@ from fangkong.core import audit
 from fangkong.core.errors import Conflict, DomainError, NotAllowed
 from fangkong.core.idnumbers import normalize_phone, normalize_text
 from fangkong.core.scope import ensure_in_scope
-from fangkong.health.models import (HealthAlert, HealthCheck, Observation, ObservationChange,
-                                    ObservationKind, ObservationPolicy, ObservationReason, Reporter, Symptom,
-                                    check_window)
+from fangkong.health.models import (
+    HealthAlert,
+    HealthCheck,
+    Observation,
+    ObservationChange,
+    ObservationKind,
+    ObservationPolicy,
+    ObservationReason,
+    Reporter,
+    Symptom,
+    check_window,
+)
 from fangkong.people.models import Person
 from fangkong.places.models import Household, Street
 from fangkong.screening.services import follow_up_refresh

@@ -15,8 +15,17 @@ from fangkong.core.access import staff_required
 from fangkong.core.errors import DomainError
 from fangkong.core.forms import add_domain_error, id_param
 from fangkong.health import queries, services
-from fangkong.health.forms import (AlertHandleForm, CheckForm, EndEarlyForm, ExtendForm, ObservationFilterForm,
-                                   ObservationStartForm, PolicyForm, ReleaseForm, TransferForm)
+from fangkong.health.forms import (
+    AlertHandleForm,
+    CheckForm,
+    EndEarlyForm,
+    ExtendForm,
+    ObservationFilterForm,
+    ObservationStartForm,
+    PolicyForm,
+    ReleaseForm,
+    TransferForm,
+)
 from fangkong.health.models import CheckWindow
 from fangkong.people.queries import get_person_for
 from fangkong.places.models import Street

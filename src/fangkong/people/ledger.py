@@ -116,9 +116,9 @@ def read_ledger(file_name: str, data: bytes) -> LedgerSheet:
         raise DomainError(_("文件是空的"), code="empty", fields={"file": _("文件是空的")})
     suffix = file_name.rsplit(".", 1)[-1].lower() if "." in file_name else ""
     if suffix in {"xlsx", "xlsm", "xls"}:
-        grid, merged, formulas = _read_workbook(data, suffix)
+        grid, merged, formulas = read_workbook(data, suffix)
     elif suffix == "csv":
-        grid, merged, formulas = _read_csv(data), [], set()
+        grid, merged, formulas = read_csv(data), [], set()
     else:
         raise DomainError(_("只支持 .xlsx、.xls 和 .csv 格式的台账"), code="format", fields={"file": _("格式不支持")})
     return _sheet_from_grid(grid, merged, formulas)
@@ -129,7 +129,7 @@ def _not_a_spreadsheet() -> DomainError:
                        fields={"file": _("不是电子表格")})
 
 
-def _read_workbook(data: bytes, suffix: str):
+def read_workbook(data: bytes, suffix: str):
     magic = b"PK\x03\x04" if suffix in {"xlsx", "xlsm"} else b"\xd0\xcf\x11\xe0"
     if not data.startswith(magic):
         raise _not_a_spreadsheet()
@@ -178,7 +178,7 @@ def _column_index(letters: str) -> int:
     return index - 1
 
 
-def _read_csv(data: bytes) -> list[list[str]]:
+def read_csv(data: bytes) -> list[list[str]]:
     if b"\x00" in data[:4096]:
         raise _not_a_spreadsheet()
     for encoding in ("utf-8-sig", "gb18030"):
@@ -230,7 +230,7 @@ def _sheet_from_grid(grid: list[list], merged, formulas: set[tuple[int, int]]) -
         if code not in columns:
             raise DomainError(_("缺少必需的列“%(c)s”") % {"c": label_of(code)}, code="missing_column",
                               fields={"file": label_of(code)})
-    filled = _fill_merged(grid, header_index + 1, merged)
+    filled = fill_merged(grid, header_index + 1, merged)
     rows = []
     for index in range(header_index + 1, len(grid)):
         cells = filled.get(index) or grid[index]
@@ -250,7 +250,7 @@ def _has_text(cells) -> bool:
     return any(value not in ("", None) and (not isinstance(value, str) or value.strip()) for value in cells)
 
 
-def _fill_merged(grid: list[list], first_row: int, merged) -> dict[int, list]:
+def fill_merged(grid: list[list], first_row: int, merged) -> dict[int, list]:
     """Copy each merged range's value into every row it covers (楼栋 written once over its rooms).
 
     Returns the rows that changed, keyed by row index; a row blank apart from merged values

@@ -128,7 +128,7 @@ def _require_editor(actor) -> None:
         raise NotAllowed(_("您的角色不能修改人员台账"))
 
 
-def _check_household(actor, community, household) -> None:
+def check_household(actor, community, household) -> None:
     """A person is placed in a household of the actor's scope; one without a household (a
     visitor, someone just arrived) belongs to the whole community, so only staff holding the
     whole community may register or leave one so."""
@@ -167,7 +167,7 @@ def _set_tags(person: Person, tags) -> bool:
 @transaction.atomic
 def person_create(*, actor, community, household=None, **values) -> Person:
     _require_editor(actor)
-    _check_household(actor, community, household)
+    check_household(actor, community, household)
     data = clean_person_data(**values)
     person = Person(community=community, household=household)
     apply_person_data(person, data)
@@ -181,7 +181,7 @@ def person_create(*, actor, community, household=None, **values) -> Person:
 def person_update(*, actor, person: Person, household=None, **values) -> Person:
     _require_editor(actor)
     ensure_in_scope(actor, person)
-    _check_household(actor, person.community, household)
+    check_household(actor, person.community, household)
     data = clean_person_data(**values)
     changed = apply_person_data(person, data)
     if household != person.household:

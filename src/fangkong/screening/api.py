@@ -4,35 +4,45 @@ import datetime
 from functools import partial
 from typing import Literal
 
-from django.utils import timezone
-from django.utils.translation import gettext as _
-from ninja import Router, Status
 from django.conf import settings
 from django.http import HttpResponse
+from django.utils import timezone
 from django.utils.http import content_disposition_header
-from ninja import File, Form
+from django.utils.translation import gettext as _
+from ninja import File, Form, Router, Status
 from ninja.files import UploadedFile
-
-from fangkong.core.errors import NotAllowed
-from fangkong.screening import lists
-from fangkong.screening.schemas import VerificationAnswerIn, VerificationBatchOut, VerificationItemOut
 
 from fangkong.core.api import lookup, paginated
 from fangkong.core.converters import Id
-from fangkong.places.queries import get_community_for
-from fangkong.places.queries import get_grid_for
-from fangkong.screening.models import Color
-from fangkong.screening.schemas import (BoardRowOut, FollowUpAssignIn, FollowUpContactIn, FollowUpDetailOut,
-                                        FollowUpOut, FollowUpOverrideIn)
-from fangkong.screening.schemas import (RoundDetailOut, RoundHouseholdOut, RoundIn, RoundOut, VisitIn,
-                                        VisitOut)
-
-from fangkong.screening import queries, services
-from fangkong.core.errors import DomainError
+from fangkong.core.errors import DomainError, NotAllowed
 from fangkong.people.queries import get_person_for
-from fangkong.places.queries import get_household_for
+from fangkong.places.queries import get_community_for, get_grid_for, get_household_for
+from fangkong.screening import lists, queries, services
 from fangkong.screening.divisions import search_divisions
-from fangkong.screening.schemas import ArrivalIn, ArrivalOut, DivisionOut, RiskAreaEndIn, RiskAreaIn, RiskAreaOut
+from fangkong.screening.models import Color
+from fangkong.screening.schemas import (
+    ArrivalIn,
+    ArrivalOut,
+    BoardRowOut,
+    DivisionOut,
+    FollowUpAssignIn,
+    FollowUpContactIn,
+    FollowUpDetailOut,
+    FollowUpOut,
+    FollowUpOverrideIn,
+    RiskAreaEndIn,
+    RiskAreaIn,
+    RiskAreaOut,
+    RoundDetailOut,
+    RoundHouseholdOut,
+    RoundIn,
+    RoundOut,
+    VerificationAnswerIn,
+    VerificationBatchOut,
+    VerificationItemOut,
+    VisitIn,
+    VisitOut,
+)
 
 router = Router()
 

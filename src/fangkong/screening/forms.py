@@ -5,23 +5,14 @@ import re
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from fangkong.places.models import Community
-from fangkong.places.queries import communities_for
-from fangkong.screening.models import Answer
-
 from fangkong.core.idnumbers import compact
 from fangkong.people.models import IdType
-from fangkong.places.models import Household
+from fangkong.places.models import Community, Household
 from fangkong.places.queries import communities_for, find_household_for
 from fangkong.places.services import normalize_building_number, normalize_room, normalize_unit_number
 from fangkong.screening.divisions import search_divisions
-from fangkong.screening.models import RiskLevel, TravelMode
+from fangkong.screening.models import Anomaly, Answer, Color, ContactOutcome, RiskLevel, TravelMode, VisitMethod
 from fangkong.screening.queries import household_at
-
-from fangkong.screening.models import Anomaly, VisitMethod
-
-from fangkong.screening.models import Color, ContactOutcome
-
 
 # Follow-ups and the four colours
 

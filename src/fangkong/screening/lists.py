@@ -21,7 +21,6 @@ from openpyxl import Workbook
 from fangkong.core.errors import DomainError
 from fangkong.core.idnumbers import normalize_text
 from fangkong.people import ledger
-from fangkong.screening.models import MatchKind
 
 # Field code → the headers lists use for it.
 HEADER_NAMES: dict[str, tuple[str, ...]] = {
@@ -82,9 +81,9 @@ def read_list(file_name: str, data: bytes) -> ListSheet:
         raise DomainError(_("文件是空的"), code="empty", fields={"file": _("文件是空的")})
     suffix = file_name.rsplit(".", 1)[-1].lower() if "." in file_name else ""
     if suffix in {"xlsx", "xlsm", "xls"}:
-        grid, merged, _formulas = ledger._read_workbook(data, suffix)
+        grid, merged, _formulas = ledger.read_workbook(data, suffix)
     elif suffix == "csv":
-        grid, merged = ledger._read_csv(data), []
+        grid, merged = ledger.read_csv(data), []
     else:
         raise DomainError(_("只支持 .xlsx、.xls 和 .csv 格式的名单"), code="format", fields={"file": _("格式不支持")})
     return _sheet_from_grid(grid, merged)
@@ -109,7 +108,7 @@ def _sheet_from_grid(grid: list[list], merged) -> ListSheet:
         code = list_header_code(text)
         if code and code not in positions:
             positions[code] = position
-    filled = ledger._fill_merged(grid, header_index + 1, merged)
+    filled = ledger.fill_merged(grid, header_index + 1, merged)
     width = len(columns)
     rows = []
     for index in range(header_index + 1, len(grid)):
@@ -139,13 +138,6 @@ def write_list(header: list[str], rows, *, file_format: str) -> bytes:
         workbook.save(buffer)
         return buffer.getvalue()
     raise DomainError(_("导出格式只能是 xlsx 或 csv"), code="format", fields={"fmt": _("格式不支持")})
-
-
-def match_label(item) -> str:
-    """How a row was matched; a person tied by hand after an ambiguous or failed match reads 人工匹配."""
-    if item.person_id and item.match_kind in {MatchKind.AMBIGUOUS, MatchKind.NONE}:
-        return _("人工匹配")
-    return str(MatchKind(item.match_kind).label)
 
 
 def export_file_name(batch, fmt: str) -> str:

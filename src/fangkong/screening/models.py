@@ -230,6 +230,7 @@ class MatchKind(models.TextChoices):
     NAME_BIRTH = "name_birth", _("姓名和出生日期一致")
     AMBIGUOUS = "ambiguous", _("匹配到多人")
     NONE = "none", _("未匹配")
+    MANUAL = "manual", _("人工匹配")
 
 
 class Answer(models.TextChoices):

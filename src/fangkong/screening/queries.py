@@ -2,27 +2,33 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Case, Count, IntegerField, Q, When
-from django.db.models import Count, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce, Length
 from django.core import signing
-from django.utils.translation import gettext as _
+from django.db.models import Case, Count, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce, Length
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from fangkong.accounts.models import Role, User
 from fangkong.core.converters import is_id
-from fangkong.places.models import Community, Household
 from fangkong.core.errors import DomainError
-from fangkong.places.models import Street
-from fangkong.places.models import Grid, Household
-from fangkong.places.models import Grid
+from fangkong.places.models import Community, Grid, Household, Street
 from fangkong.screening.colors import COLOR_ROLES
-from fangkong.screening.models import (Arrival, Color, ColorChange, FollowUp, FollowUpContact, HouseholdVisit, RiskArea, ScreeningRound, VerificationBatch,
-                                       VerificationItem)
-from fangkong.screening.models import Anomaly, HouseholdVisit, ScreeningRound, VisitMethod
+from fangkong.screening.models import (
+    Anomaly,
+    Arrival,
+    Color,
+    ColorChange,
+    FollowUp,
+    FollowUpContact,
+    HouseholdVisit,
+    RiskArea,
+    ScreeningRound,
+    VerificationBatch,
+    VerificationItem,
+    VisitMethod,
+)
 
 
 def _get(rows, pk):

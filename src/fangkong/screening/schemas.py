@@ -2,17 +2,13 @@
 
 import datetime
 
+from django.utils import timezone
 from ninja import Field, Schema
 
-from django.utils import timezone
-
-from fangkong.core.masking import mask_id_number, mask_phone
-from fangkong.screening.lists import match_label
-
 from fangkong.core.converters import Id
+from fangkong.core.masking import mask_id_number, mask_phone
 from fangkong.people.models import IdType, Residency
 from fangkong.screening.models import Anomaly, VisitMethod
-
 
 # Follow-ups and the four colours
 
@@ -253,7 +249,7 @@ class VerificationItemOut(Schema):
 
     @staticmethod
     def resolve_match_label(obj) -> str:
-        return match_label(obj)
+        return obj.get_match_kind_display()
 
     @staticmethod
     def resolve_answered_by(obj) -> str:

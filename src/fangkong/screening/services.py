@@ -8,45 +8,52 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection
-from django.utils import translation
-
-from fangkong.accounts.roles import may_reveal_full_values
-from fangkong.core.bulk import insert_rows
-from fangkong.core.idnumbers import normalize_phone, parse_resident_id
-from fangkong.people.models import IdType
-from fangkong.places.models import Grid, Street
-from fangkong.screening import lists, queries
-from fangkong.screening.models import Answer, MatchKind, VerificationBatch, VerificationItem
-
-from django.db import transaction
-from django.db.models import Q
-from django.db.models import Max
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Max, Q
 from django.http import Http404
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.models import Role
-from fangkong.accounts.models import User
-from fangkong.accounts.roles import may_edit_registry
-from fangkong.accounts.roles import is_staff_member
+from fangkong.accounts.models import Role, User
+from fangkong.accounts.roles import is_staff_member, may_edit_registry, may_reveal_full_values
 from fangkong.core import audit
-from fangkong.core.errors import DomainError, NotAllowed
-from fangkong.core.scope import ensure_in_scope
-from fangkong.core.idnumbers import compact
-from fangkong.core.errors import Conflict
-from fangkong.core.idnumbers import normalize_text
-from fangkong.core.scope import community_ids_in_scope
-from fangkong.people.models import Person
+from fangkong.core.bulk import insert_rows
+from fangkong.core.errors import Conflict, DomainError, NotAllowed
+from fangkong.core.idnumbers import compact, normalize_phone, normalize_text, parse_resident_id
+from fangkong.core.scope import community_ids_in_scope, ensure_in_scope
 from fangkong.people import ledger
-from fangkong.people.services import PERSON_FIELDS, _check_household, apply_person_data
-from fangkong.people.services import clean_person_data, person_create
-from fangkong.places.models import Community, Household
+from fangkong.people.models import IdType, Person
+from fangkong.people.services import (
+    PERSON_FIELDS,
+    check_household,
+    apply_person_data,
+    clean_person_data,
+    person_create,
+)
+from fangkong.places.models import Community, Grid, Household, Street
+from fangkong.screening import lists, queries
 from fangkong.screening.colors import REVISIT_DAYS, ColorFacts, risk_color
 from fangkong.screening.divisions import Division, covers, division, enclosing_codes
-from fangkong.screening.models import Arrival, Color, ColorChange, ContactOutcome, FollowUp, FollowUpContact
-from fangkong.screening.models import ArrivalSource, RiskArea, RiskLevel, TravelMode
-from fangkong.screening.models import Anomaly, HouseholdVisit, ScreeningRound, VisitMethod
+from fangkong.screening.models import (
+    Anomaly,
+    Answer,
+    Arrival,
+    ArrivalSource,
+    Color,
+    ColorChange,
+    ContactOutcome,
+    FollowUp,
+    FollowUpContact,
+    HouseholdVisit,
+    MatchKind,
+    RiskArea,
+    RiskLevel,
+    ScreeningRound,
+    TravelMode,
+    VerificationBatch,
+    VerificationItem,
+    VisitMethod,
+)
 
 # Follow-ups and the four colours
 
@@ -361,9 +368,9 @@ def _risk_area_grid(file_name: str, data: bytes) -> list[list]:
     if not data.strip():
         raise DomainError(_("文件是空的"), code="empty", fields={"file": _("文件是空的")})
     if suffix in {"xlsx", "xlsm"}:
-        return ledger._read_workbook(data, suffix)[0]
+        return ledger.read_workbook(data, suffix)[0]
     if suffix == "csv":
-        return ledger._read_csv(data)
+        return ledger.read_csv(data)
     raise DomainError(_("只支持 .xlsx 和 .csv 格式"), code="format", fields={"file": _("格式不支持")})
 
 
@@ -452,7 +459,7 @@ def _arrival_place(actor, community, household) -> None:
         ensure_in_scope(actor, household)
         if household.community_id != community.pk:
             raise Http404
-    _check_household(actor, community, household)
+    check_household(actor, community, household)
 
 
 def _find_or_create_person(*, actor, community, household, values: dict, field_prefix: str = "") -> Person:
@@ -960,9 +967,9 @@ def verification_item_match(*, actor, item: VerificationItem, person: Person) ->
     ensure_in_scope(actor, person)
     if person.community_id not in _batch_community_ids(item.batch):
         raise DomainError(_("该人员不在这份名单的核查范围内"), code="bad_person", fields={"person": _("不在名单范围内")})
-    item.person, item.community_id = person, person.community_id
+    item.person, item.community_id, item.match_kind = person, person.community_id, MatchKind.MANUAL
     item.grid_id = person.household.grid_id if person.household_id else None
-    item.save(update_fields=["person", "community", "grid"])
+    item.save(update_fields=["person", "community", "grid", "match_kind"])
     audit.record(actor=actor, action=audit.Action.UPDATE, obj=item, object_repr=_item_repr(item),
                  fields=["person", "grid"], community_id=item.community_id)
     return item
@@ -972,7 +979,7 @@ def _export_row(item: VerificationItem, width: int) -> list[str]:
     answered_at = timezone.localtime(item.answered_at).strftime("%Y-%m-%d %H:%M") if item.answered_at else ""
     return [*item.cells[:width], *[""] * (width - len(item.cells)),
             str(Answer(item.answer).label) if item.answer else "", item.answer_note,
-            str(item.answered_by) if item.answered_by else "", answered_at, str(lists.match_label(item)),
+            str(item.answered_by) if item.answered_by else "", answered_at, str(item.get_match_kind_display()),
             item.grid.name if item.grid else ""]
 
 

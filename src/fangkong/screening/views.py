@@ -1,44 +1,54 @@
 """Console pages for following people: colours and follow-ups, risk areas and arrivals, lists, rounds."""
 
+import segno
 from django.contrib import messages
+from django.contrib.auth import login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpResponse
-from django.utils.http import content_disposition_header
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-
-from fangkong.core.access import allowed, staff_required
-from fangkong.core.errors import DomainError
-from fangkong.core.forms import add_domain_error
-from fangkong.places.queries import buildings_for, communities_for, get_community_for, grids_for
-from fangkong.screening.colors import COLOR_HANDLERS
-from fangkong.screening.forms import (ColorFilterForm, FollowUpAssignForm, FollowUpCloseForm, FollowUpContactForm,
-                                      FollowUpOverrideForm)
-from fangkong.screening.forms import HouseholdVisitForm, RoundHouseholdFilterForm, RoundStartForm
-from fangkong.screening.models import Color
-
-from fangkong.core.masking import mask_id_number, mask_phone
-from fangkong.screening import lists as lists_format
-from fangkong.screening import queries, services
-import segno
-from django.contrib.auth import login
-from django.http import JsonResponse
 
 from fangkong.accounts.models import Role
 from fangkong.accounts.roles import may_edit_registry
 from fangkong.accounts.services import registration_code_request, registration_code_verify
-from fangkong.core.access import allowed
+from fangkong.core.access import allowed, staff_required
+from fangkong.core.errors import DomainError
+from fangkong.core.forms import add_domain_error
+from fangkong.core.masking import mask_id_number, mask_phone
+from fangkong.places.queries import buildings_for, communities_for, get_community_for, grids_for
+from fangkong.screening import lists as lists_format
+from fangkong.screening import queries, services
+from fangkong.screening.colors import COLOR_HANDLERS
 from fangkong.screening.divisions import search_divisions
-from fangkong.screening.forms import (ArrivalCodeForm, ArrivalFilterForm, ArrivalForm, ArrivalPhoneForm, RiskAreaEndForm,
-                                      RiskAreaForm, RiskAreaImportForm, SelfReportForm, companions_from)
-from fangkong.screening.forms import ListImportForm, ListItemAnswerForm, ListItemFilterForm
-from fangkong.screening.models import Answer
-
+from fangkong.screening.forms import (
+    ArrivalCodeForm,
+    ArrivalFilterForm,
+    ArrivalForm,
+    ArrivalPhoneForm,
+    ColorFilterForm,
+    FollowUpAssignForm,
+    FollowUpCloseForm,
+    FollowUpContactForm,
+    FollowUpOverrideForm,
+    HouseholdVisitForm,
+    ListImportForm,
+    ListItemAnswerForm,
+    ListItemFilterForm,
+    RiskAreaEndForm,
+    RiskAreaForm,
+    RiskAreaImportForm,
+    RoundHouseholdFilterForm,
+    RoundStartForm,
+    SelfReportForm,
+    companions_from,
+)
+from fangkong.screening.models import Answer, Color
 
 # Follow-ups and the four colours
 
@@ -375,10 +385,9 @@ def _countdown(deadline, now) -> dict:
 
 
 def _dressed(item):
-    """What a row shows: its ID number and phone masked, and how it was matched."""
+    """What a row shows: its ID number and phone masked."""
     item.masked_id_number = mask_id_number(item.id_number)
     item.masked_phone = mask_phone(item.phone)
-    item.match_label = lists_format.match_label(item)
     return item
 
 
