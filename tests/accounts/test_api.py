@@ -8,14 +8,10 @@ from django.test import Client
 
 from fangkong.accounts.models import ApiToken
 from fangkong.core.models import AuditEvent
+from tests.clients import signed_in
 
 ME = "/api/v1/me"
 
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def create_token(*args) -> str:

@@ -5,14 +5,10 @@ import json
 from django.test import Client
 
 from fangkong.places import queries as place_queries
+from tests.clients import signed_in
 
 API = "/api/v1"
 
-
-def signed_in(user, **kwargs) -> Client:
-    client = Client(**kwargs)
-    client.force_login(user)
-    return client
 
 
 def error_of(response) -> dict:

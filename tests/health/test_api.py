@@ -3,10 +3,10 @@
 import uuid
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from fangkong.health.models import HealthCheck, Observation
+from tests.clients import signed_in
 from tests.health.factories import HealthCheckFactory, ObservationFactory
 from tests.people.factories import PersonFactory
 
@@ -14,11 +14,6 @@ pytestmark = pytest.mark.django_db
 
 API = "/api/v1"
 
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def send(client, method: str, url: str, body=None):

@@ -1,19 +1,14 @@
 """Console pages: list with missed checks and alert badges, start form, detail actions, pending list, alerts."""
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from fangkong.health.models import HealthCheck, Observation
+from tests.clients import signed_in
 from tests.health.factories import HealthCheckFactory, ObservationFactory
 
 pytestmark = pytest.mark.django_db
 
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def test_every_page_renders_for_staff_in_scope(staff_a, person_a):

@@ -1,19 +1,14 @@
 """The resident's page: every observed household member, one submit per person or for all, resubmits land once."""
 
 import pytest
-from django.test import Client
 
 from fangkong.health.models import HealthAlert, HealthCheck
+from tests.clients import signed_in
 from tests.health.factories import ObservationFactory
 from tests.people.factories import PersonFactory
 
 pytestmark = pytest.mark.django_db
 
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

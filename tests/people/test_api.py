@@ -10,15 +10,11 @@ from openpyxl import Workbook, load_workbook
 
 from fangkong.core.models import AuditEvent
 from fangkong.people.models import Person
+from tests.clients import signed_in
 from tests.people.factories import PersonFactory, resident_id
 
 API = "/api/v1"
 
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def send(client, method: str, url: str, body=None):

@@ -1,10 +1,10 @@
 """The places API: each role works inside its scope, and sees nothing (404) outside it."""
 
 import pytest
-from django.test import Client
 
 from fangkong.core.models import AuditEvent
 from fangkong.places.models import Household, Venue
+from tests.clients import signed_in
 from tests.places.factories import HouseholdFactory, UnitFactory, VenueFactory
 
 API = "/api/v1"
@@ -27,11 +27,6 @@ LIST_URLS = [
     ("/venues", "venue_a"),
 ]
 
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def post(client, url, body):

@@ -3,21 +3,16 @@
 import datetime
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from fangkong.screening.models import Arrival, FollowUp, RiskArea
+from tests.clients import signed_in
 from tests.people.factories import resident_id
 from tests.screening.factories import ArrivalFactory, RiskAreaFactory
 
 API = "/api/v1"
 YESTERDAY = (timezone.localdate() - datetime.timedelta(days=1)).isoformat()
 
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def post(client, url, body):

@@ -1,12 +1,12 @@
 """The follow-up API and pages: each grid sees only its own people, outside scope is 404."""
 
 import pytest
-from django.test import Client
 
 from fangkong.accounts.models import Role
 from fangkong.screening import services
 from fangkong.screening.models import Color, FollowUp
 from tests.accounts.factories import UserFactory
+from tests.clients import signed_in
 from tests.people.factories import PersonFactory
 from tests.places.factories import GridFactory, HouseholdFactory, UnitFactory
 from tests.screening.factories import ArrivalFactory
@@ -14,11 +14,6 @@ from tests.screening.factories import ArrivalFactory
 pytestmark = pytest.mark.django_db
 API = "/api/v1"
 
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

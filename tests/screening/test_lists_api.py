@@ -5,23 +5,18 @@ import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 from django.urls import reverse
 
 from fangkong.core.masking import mask_id_number
 from fangkong.core.models import AuditEvent
 from fangkong.screening.models import Answer, VerificationBatch
 from fangkong.screening.services import verification_batch_import
+from tests.clients import signed_in
 from tests.people.factories import resident_id
 from tests.screening.list_files import HEADER, list_row, list_xlsx
 
 API = "/api/v1"
 
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def _rows(person_a):

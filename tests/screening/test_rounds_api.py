@@ -1,21 +1,16 @@
 """The screening-round API: start, progress, visits and lists; 404 outside scope, 400 naming the field."""
 
 import pytest
-from django.test import Client
 
 from fangkong.people.models import Person
 from fangkong.screening import services
 from fangkong.screening.models import FollowUp, HouseholdVisit
+from tests.clients import signed_in
 from tests.people.factories import resident_id
 from tests.places.factories import HouseholdFactory
 
 API = "/api/v1"
 
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def send(client, method: str, url: str, body=None):
