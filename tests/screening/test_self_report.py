@@ -128,3 +128,24 @@ def test_double_submission_is_stored_once(url, household_a):
 def test_division_suggestions(db):
     response = Client().get(reverse("screening:divisions"), {"q": "武昌", "format": "options"})
     assert "湖北省武汉市武昌区 420106" in response.content.decode()
+
+
+def test_a_registered_person_cannot_be_claimed_from_another_phone(url, person_a):
+    # Given 张三 registered with his own phone, when someone else's phone reports with his ID number
+    client = Client()
+    _verified(client, url, phone="13912345678")
+    response = client.post(url, _report(name="张三", id_number=person_a.id_number, companion_name=[],
+                                        companion_id_number=[], companion_relationship=[]))
+    # then nothing is recorded and no account is tied to him
+    assert "登记的手机号与本机号码不一致" in response.content.decode()
+    assert not Arrival.objects.filter(person=person_a).exists()
+    assert not User.objects.filter(person=person_a).exists()
+
+
+def test_a_registered_person_reports_from_their_own_phone(url, person_a):
+    client = Client()
+    _verified(client, url, phone=person_a.phone)
+    client.post(url, _report(name="张三", id_number=person_a.id_number, companion_name=[], companion_id_number=[],
+                             companion_relationship=[]))
+    assert Arrival.objects.get(person=person_a).source == ArrivalSource.SELF_REPORT
+    assert User.objects.get(person=person_a).role == Role.RESIDENT

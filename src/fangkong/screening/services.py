@@ -612,6 +612,7 @@ def arrival_self_report(*, phone: str, community, household, person_data: dict, 
     account = User.objects.filter(phone=phone, role=Role.RESIDENT, is_active=True).first()
     values = {**dict(person_data), "phone": phone}
     person = _find_or_create_person(actor=account, community=community, household=household, values=values)
+    _ensure_claimable(person, phone=phone, household=household)
     if account is None:
         account = _resident_account(phone=phone, person=person)
     elif account.person_id is None:
@@ -621,6 +622,18 @@ def arrival_self_report(*, phone: str, community, household, person_data: dict, 
                                companions=_companion_values(companions), trip=trip,
                                source=ArrivalSource.SELF_REPORT, stamps=_stamps(True, True), note="")
     return arrival, account
+
+
+def _ensure_claimable(person: Person, *, phone: str, household) -> None:
+    """A phone may report as a registered person only when the registry ties that person to it.
+
+    Without this, anyone who knows a neighbour's ID number could sign in as them and see their
+    household. With no phone on file, the household must be the registered one.
+    """
+    if person.phone == phone or (not person.phone and person.household_id == household.pk):
+        return
+    message = _("该证件号码已登记,但登记的手机号与本机号码不一致,请联系社区工作人员核实")
+    raise DomainError(message, code="phone_mismatch", fields={"id_number": message})
 
 
 def _resident_account(*, phone: str, person: Person) -> User:
@@ -931,7 +944,7 @@ def verification_item_answer(*, actor, item: VerificationItem, answer: str, note
     note = normalize_text(note)
     if len(note) > 300:
         raise DomainError(_("情况说明不能超过 300 字"), code="note_too_long", fields={"note": _("不能超过 300 字")})
-    item = VerificationItem.objects.select_for_update().select_related("batch", "person").get(pk=item.pk)
+    item = VerificationItem.objects.select_for_update(of=("self",)).select_related("batch", "person").get(pk=item.pk)
     item.answer, item.answer_note, item.answered_by, item.answered_at = answer, note, actor, timezone.now()
     item.save(update_fields=["answer", "answer_note", "answered_by", "answered_at"])
     audit.record(actor=actor, action=audit.Action.UPDATE, obj=item, object_repr=_item_repr(item),
