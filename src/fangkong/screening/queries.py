@@ -40,7 +40,8 @@ def _get(rows, pk):
 # Follow-ups and the four colours
 def follow_ups_for(actor, *, color="", grid=None, responsible=None, include_closed=False):
     rows = FollowUp.objects.in_scope(actor).select_related(
-        "person__household__building", "person__household__unit", "person__household__grid", "responsible")
+        "person__household__compound", "person__household__building", "person__household__unit",
+        "person__household__grid", "responsible")
     if not include_closed:
         rows = rows.active()
     return rows.narrowed(risk_color=color, person__household__grid=grid, responsible=responsible)
