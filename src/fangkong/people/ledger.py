@@ -107,21 +107,28 @@ def unneutralise(text: str) -> str:
 
 # Reading -----------------------------------------------------------------------------------
 
-def read_ledger(file_name: str, data: bytes) -> LedgerSheet:
-    """Parse an uploaded .xlsx / .xls / .csv ledger; raise DomainError when it is not one."""
+def read_grid(file_name: str, data: bytes):
+    """The first sheet of an uploaded .xlsx / .xls / .csv file as (rows of cells, merged ranges, formula cells).
+
+    Ledgers, verification lists and risk-area lists all arrive this way; too large, empty and
+    other formats are refused with the same messages.
+    """
     if len(data) > settings.LEDGER_MAX_BYTES:
-        raise DomainError(_("文件过大:台账文件不能超过 %(mb)d MB") % {"mb": settings.LEDGER_MAX_BYTES // (1024 * 1024)},
+        raise DomainError(_("文件过大:不能超过 %(mb)d MB") % {"mb": settings.LEDGER_MAX_BYTES // (1024 * 1024)},
                           code="too_large", fields={"file": _("文件过大")})
     if not data.strip():
         raise DomainError(_("文件是空的"), code="empty", fields={"file": _("文件是空的")})
     suffix = file_name.rsplit(".", 1)[-1].lower() if "." in file_name else ""
     if suffix in {"xlsx", "xlsm", "xls"}:
-        grid, merged, formulas = read_workbook(data, suffix)
-    elif suffix == "csv":
-        grid, merged, formulas = read_csv(data), [], set()
-    else:
-        raise DomainError(_("只支持 .xlsx、.xls 和 .csv 格式的台账"), code="format", fields={"file": _("格式不支持")})
-    return _sheet_from_grid(grid, merged, formulas)
+        return read_workbook(data, suffix)
+    if suffix == "csv":
+        return read_csv(data), [], set()
+    raise DomainError(_("只支持 .xlsx、.xls 和 .csv 格式"), code="format", fields={"file": _("格式不支持")})
+
+
+def read_ledger(file_name: str, data: bytes) -> LedgerSheet:
+    """Parse an uploaded .xlsx / .xls / .csv ledger; raise DomainError when it is not one."""
+    return _sheet_from_grid(*read_grid(file_name, data))
 
 
 def _not_a_spreadsheet() -> DomainError:

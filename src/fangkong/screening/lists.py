@@ -13,7 +13,6 @@ import io
 import re
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
@@ -74,18 +73,7 @@ def parse_date(text: str) -> datetime.date | None:
 
 def read_list(file_name: str, data: bytes) -> ListSheet:
     """Parse an uploaded list; raise DomainError when it is no spreadsheet or has no header row."""
-    if len(data) > settings.LEDGER_MAX_BYTES:
-        raise DomainError(_("文件过大:名单文件不能超过 %(mb)d MB") % {"mb": settings.LEDGER_MAX_BYTES // (1024 * 1024)},
-                          code="too_large", fields={"file": _("文件过大")})
-    if not data.strip():
-        raise DomainError(_("文件是空的"), code="empty", fields={"file": _("文件是空的")})
-    suffix = file_name.rsplit(".", 1)[-1].lower() if "." in file_name else ""
-    if suffix in {"xlsx", "xlsm", "xls"}:
-        grid, merged, _formulas = ledger.read_workbook(data, suffix)
-    elif suffix == "csv":
-        grid, merged = ledger.read_csv(data), []
-    else:
-        raise DomainError(_("只支持 .xlsx、.xls 和 .csv 格式的名单"), code="format", fields={"file": _("格式不支持")})
+    grid, merged, _formulas = ledger.read_grid(file_name, data)
     return _sheet_from_grid(grid, merged)
 
 

@@ -362,18 +362,6 @@ def risk_area_end(*, actor, risk_area: RiskArea, valid_to: datetime.date) -> Ris
     return area
 
 
-def _risk_area_grid(file_name: str, data: bytes) -> list[list]:
-    """The first sheet of an .xlsx/.csv as rows of cells, read as the ledger reader reads them."""
-    suffix = file_name.rsplit(".", 1)[-1].lower() if "." in file_name else ""
-    if not data.strip():
-        raise DomainError(_("文件是空的"), code="empty", fields={"file": _("文件是空的")})
-    if suffix in {"xlsx", "xlsm"}:
-        return ledger.read_workbook(data, suffix)[0]
-    if suffix == "csv":
-        return ledger.read_csv(data)
-    raise DomainError(_("只支持 .xlsx 和 .csv 格式"), code="format", fields={"file": _("格式不支持")})
-
-
 def _risk_area_header(grid: list[list]) -> tuple[int, dict[str, int]]:
     for index, cells in enumerate(grid[:ledger.HEADER_SEARCH_ROWS]):
         columns = {}
@@ -427,7 +415,7 @@ def _risk_area_row(cells: list, columns: dict[str, int]) -> tuple[dict, list[tup
 def risk_areas_import(*, actor, street, file) -> list[RiskArea]:
     """Import a list of risk areas (.xlsx/.csv). All or nothing: any bad row rejects the file, naming every problem."""
     _require_risk_area_writer(actor, street)
-    grid = _risk_area_grid(getattr(file, "name", "") or "", file.read())
+    grid = ledger.read_grid(getattr(file, "name", "") or "", file.read())[0]
     header, columns = _risk_area_header(grid)
     rows, problems = [], []
     for index in range(header + 1, len(grid)):
