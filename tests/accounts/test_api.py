@@ -6,8 +6,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client
 
-from fangkong.accounts.models import ApiToken
+from fangkong.accounts.models import ApiToken, Role
 from fangkong.core.models import AuditEvent
+from tests.accounts.factories import UserFactory
 from tests.clients import signed_in
 
 ME = "/api/v1/me"
@@ -79,10 +80,9 @@ def test_a_resident_token_works_for_me_but_not_for_staff_endpoints(admin, reside
     assert client.get("/api/v1/persons").status_code == 403
 
 
-def test_a_deactivated_users_token_stops_working(admin, staff_a):
-    token = create_token("staff_a")
-    staff_a.is_active = False
-    staff_a.save()
+def test_a_deactivated_users_token_stops_working(admin, community_a):
+    UserFactory(username="former_staff", role=Role.COMMUNITY_STAFF, communities=[community_a], is_active=False)
+    token = create_token("former_staff")
     assert Client(HTTP_AUTHORIZATION=f"Bearer {token}").get(ME).status_code == 401
 
 

@@ -3,7 +3,7 @@ import datetime
 import factory
 
 from fangkong.core.idnumbers import compose_resident_id, parse_resident_id
-from fangkong.people.models import Person, PersonTag
+from fangkong.people.models import ImportJob, Person, PersonTag
 from fangkong.people.names import pinyin_keys
 from tests.places.factories import HouseholdFactory
 
@@ -38,3 +38,10 @@ class PersonFactory(factory.django.DjangoModelFactory):
     def tags(self, create, extracted, **kwargs):
         for tag in extracted or ():
             PersonTag.objects.create(person=self, tag=tag)
+
+
+class ImportJobFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ImportJob
+
+    file_name = "台账.xlsx"

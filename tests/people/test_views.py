@@ -8,8 +8,8 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from fangkong.core.models import AuditEvent
-from fangkong.people.models import ImportJob, Person, Tag
-from tests.people.factories import PersonFactory, resident_id
+from fangkong.people.models import Person, Tag
+from tests.people.factories import ImportJobFactory, PersonFactory, resident_id
 from tests.people.ledger_files import ledger_xlsx, person_row
 from tests.places.factories import BuildingFactory, CompoundFactory, GridFactory, HouseholdFactory, UnitFactory
 
@@ -428,8 +428,7 @@ def test_committing_another_communitys_preview_is_404(client, staff_a, staff_b, 
 
 
 def test_a_job_past_validation_says_it_is_writing(client, staff_a, community_a):
-    job = ImportJob.objects.create(community=community_a, actor=staff_a, file_name="a.xlsx", status="running",
-                                   total=1200, processed=1200)
+    job = ImportJobFactory(community=community_a, actor=staff_a, status="running", total=1200, processed=1200)
     client.force_login(staff_a)
     page = client.get(reverse("people:import_job", args=[job.pk])).content.decode()
     assert "1200 行已校验,正在写入数据库" in page and "every 1s" in page
