@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "fangkong.people",
     "fangkong.screening",
     "fangkong.health",
+    "fangkong.zones",
+    "fangkong.volunteers",
 ]
 
 MIDDLEWARE = [

@@ -11,5 +11,7 @@ urlpatterns = [
     path("people/", include("fangkong.people.urls")),
     path("screening/", include("fangkong.screening.urls")),
     path("health/", include("fangkong.health.urls")),
+    path("zones/", include("fangkong.zones.urls")),
+    path("volunteers/", include("fangkong.volunteers.urls")),
     path("", include("fangkong.core.urls")),
 ]

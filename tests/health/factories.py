@@ -3,7 +3,7 @@ import datetime
 import factory
 from django.utils import timezone
 
-from fangkong.health.models import HealthCheck, Observation, ObservationKind, ObservationReason, Reporter, check_window
+from fangkong.health.models import Case, HealthCheck, Observation, ObservationKind, ObservationReason, Reporter, check_window
 from tests.people.factories import PersonFactory
 
 
@@ -37,3 +37,16 @@ class HealthCheckFactory(factory.django.DjangoModelFactory):
     window = factory.LazyAttribute(lambda o: check_window(o.taken_at))
     temperature = "36.5"
     reporter = Reporter.SELF
+
+
+class CaseFactory(factory.django.DjangoModelFactory):
+    """A case found by a nucleic-acid test an hour ago, asymptomatic, at home."""
+
+    class Meta:
+        model = Case
+
+    person = factory.SubFactory(PersonFactory)
+    community = factory.SelfAttribute("person.community")
+    household = factory.SelfAttribute("person.household")
+    source = Case.Source.TEST_RESULT
+    confirmed_at = factory.LazyFunction(lambda: timezone.now() - datetime.timedelta(hours=1))

@@ -160,3 +160,13 @@ def policy_set(request, payload: PolicyIn):
     policy = services.observation_policy_set(actor=actor, street=street, kind=payload.kind, days=payload.days,
                                              effective_from=payload.effective_from)
     return Status(201, policy)
+
+
+# ---------------------------------------------------------------------------
+# Cases and contacts
+# ---------------------------------------------------------------------------
+
+
+# ---------------------------------------------------------------------------
+# Transfers
+# ---------------------------------------------------------------------------

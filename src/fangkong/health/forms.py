@@ -102,3 +102,13 @@ class PolicyForm(forms.Form):
     kind = forms.ChoiceField(label=_("类型"), choices=ObservationKind.choices)
     days = forms.IntegerField(label=_("天数"), min_value=1, max_value=60)
     effective_from = forms.DateField(label=_("生效日期"), widget=DATE)
+
+
+# ---------------------------------------------------------------------------
+# Cases and contacts
+# ---------------------------------------------------------------------------
+
+
+# ---------------------------------------------------------------------------
+# Transfers
+# ---------------------------------------------------------------------------

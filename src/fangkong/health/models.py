@@ -220,3 +220,238 @@ class HealthAlert(models.Model):
     class Meta:
         ordering = ["handled_at", "-created_at"]
         verbose_name = _("健康异常提醒")
+
+
+class Case(TimeStamped):
+    """One person who tested positive (阳性感染者), from confirmation to recovery or closing."""
+
+    class Source(models.TextChoices):
+        TEST_RESULT = "test_result", _("核酸检测阳性")
+        HOSPITAL_REPORT = "hospital_report", _("医院报告")
+        SELF_REPORT = "self_report", _("本人报告")
+
+    class Severity(models.TextChoices):
+        ASYMPTOMATIC = "asymptomatic", _("无症状感染者")
+        MILD = "mild", _("轻型")
+        MODERATE = "moderate", _("中型")
+        SEVERE = "severe", _("重型")
+        CRITICAL = "critical", _("危重型")
+
+    class Status(models.TextChoices):
+        FOUND = "found", _("已发现待转运")
+        TRANSFERRED = "transferred", _("转运中")
+        IN_HOSPITAL = "in_hospital", _("住院治疗")
+        IN_CENTRAL_QUARANTINE = "in_central_quarantine", _("方舱/集中隔离")
+        RECOVERED = "recovered", _("已治愈")
+        CLOSED = "closed", _("已结案")
+
+    OPEN_STATUSES = (Status.FOUND, Status.TRANSFERRED, Status.IN_HOSPITAL, Status.IN_CENTRAL_QUARANTINE)
+
+    community = models.ForeignKey("places.Community", on_delete=models.PROTECT, related_name="cases", verbose_name=_("社区"))
+    person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="cases", verbose_name=_("人员"))
+    household = models.ForeignKey("places.Household", null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="cases", verbose_name=_("发现时住址"))
+    source = models.CharField(_("来源"), max_length=20, choices=Source.choices)
+    source_ref = models.CharField(_("来源说明"), max_length=100, blank=True)
+    confirmed_at = models.DateTimeField(_("确诊时间"))
+    severity = models.CharField(_("临床分型"), max_length=14, choices=Severity.choices, default=Severity.ASYMPTOMATIC)
+    status = models.CharField(_("状态"), max_length=24, choices=Status.choices, default=Status.FOUND)
+    location = models.CharField(_("目前所在"), max_length=100, blank=True)
+    note = models.CharField(_("备注"), max_length=300, blank=True)
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="+", verbose_name=_("登记人"))
+    closed_at = models.DateTimeField(_("结案时间"), null=True, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_fields = {"community": "community_id", "grid": "household__grid_id"}
+
+    class Meta:
+        ordering = ["-confirmed_at", "-id"]
+        verbose_name = _("阳性感染者")
+        constraints = [models.UniqueConstraint(fields=["person"], condition=models.Q(status__in=[
+            "found", "transferred", "in_hospital", "in_central_quarantine"]), name="case_one_open_per_person")]
+        indexes = [models.Index(fields=["community", "status"])]
+
+    def __str__(self):
+        return f"{self.person} {self.get_status_display()}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+
+class CaseEvent(models.Model):
+    """One line of a case's timeline: opened, status and severity changes, contacts, transfers, zones."""
+
+    class Kind(models.TextChoices):
+        OPENED = "opened", _("登记")
+        STATUS = "status", _("状态变更")
+        SEVERITY = "severity", _("分型变更")
+        CONTACT = "contact", _("密接")
+        TRANSFER = "transfer", _("转运")
+        ZONE = "zone", _("区域")
+        NOTE = "note", _("备注")
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    community = models.ForeignKey("places.Community", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
+    note = models.CharField(_("说明"), max_length=300)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                           related_name="+", verbose_name=_("操作人"))
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_fields = {"community": "community_id", "grid": "case__household__grid_id"}
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+
+class ContactKind(models.TextChoices):
+    CLOSE = "close", _("密切接触者")
+    SECONDARY = "secondary", _("次密切接触者")
+
+
+class ContactPolicy(TimeStamped):
+    """Which observation a contact of a kind gets in a street (密接集中隔离, 次密接居家隔离 unless set)."""
+
+    street = models.ForeignKey("places.Street", on_delete=models.CASCADE, related_name="contact_policies", verbose_name=_("街道"))
+    kind = models.CharField(_("接触类型"), max_length=10, choices=ContactKind.choices)
+    observation_kind = models.CharField(_("管控方式"), max_length=20, choices=ObservationKind.choices)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+", verbose_name=_("登记人"))
+
+    objects = ScopedQuerySet.as_manager()
+    scope_fields = {"street": "street_id", "community_any": "street__communities", "grid_any": "street__communities__grids"}
+
+    class Meta:
+        verbose_name = _("密接管控政策")
+        constraints = [models.UniqueConstraint(fields=["street", "kind"], name="contact_policy_one_per_kind")]
+
+
+class Contact(TimeStamped):
+    """A person linked to a case as a close or secondary contact (密接/次密接).
+
+    A secondary contact names the close contact it came through (`via`), so contacts of
+    contacts read as a chain. One person is linked to one case once.
+    """
+
+    class Source(models.TextChoices):
+        HOUSEHOLD = "household", _("同住家庭成员")
+        WORKPLACE = "workplace", _("同单位/同场所")
+        CO_LOCATION = "co_location", _("时空交集")
+        MANUAL = "manual", _("流调/手工登记")
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("管控中")
+        REMOVED = "removed", _("已排除")
+
+    community = models.ForeignKey("places.Community", on_delete=models.PROTECT, related_name="contacts", verbose_name=_("社区"))
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="contacts", verbose_name=_("关联病例"))
+    person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="contacts", verbose_name=_("人员"))
+    kind = models.CharField(_("接触类型"), max_length=10, choices=ContactKind.choices)
+    source = models.CharField(_("来源"), max_length=12, choices=Source.choices)
+    last_exposure_at = models.DateTimeField(_("末次接触时间"))
+    via = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="secondary_contacts",
+                            verbose_name=_("经由密接"))
+    observation = models.ForeignKey(Observation, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="contacts", verbose_name=_("隔离观察"))
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    note = models.CharField(_("备注"), max_length=200, blank=True)
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="+", verbose_name=_("登记人"))
+
+    objects = ScopedQuerySet.as_manager()
+    scope_fields = {"community": "community_id", "grid": "person__household__grid_id"}
+
+    class Meta:
+        ordering = ["kind", "id"]
+        verbose_name = _("密接/次密接")
+        constraints = [models.UniqueConstraint(fields=["case", "person"], name="contact_once_per_case")]
+
+
+class Destination(TimeStamped):
+    """Where transfers go: a designated hospital, a makeshift hospital (方舱) or a central quarantine site."""
+
+    class Kind(models.TextChoices):
+        HOSPITAL = "hospital", _("定点医院")
+        MAKESHIFT_HOSPITAL = "makeshift_hospital", _("方舱医院")
+        CENTRAL_QUARANTINE = "central_quarantine", _("集中隔离点")
+
+    street = models.ForeignKey("places.Street", on_delete=models.CASCADE, related_name="destinations", verbose_name=_("街道"))
+    name = models.CharField(_("名称"), max_length=100)
+    kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
+    address = models.CharField(_("地址"), max_length=200, blank=True)
+    phone = models.CharField(_("联系电话"), max_length=20, blank=True)
+    capacity = models.PositiveIntegerField(_("床位/房间数"), null=True, blank=True)
+    active = models.BooleanField(_("启用"), default=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_fields = {"street": "street_id", "community_any": "street__communities", "grid_any": "street__communities__grids"}
+
+    class Meta:
+        ordering = ["kind", "name"]
+        verbose_name = _("转运目的地")
+        constraints = [models.UniqueConstraint(fields=["street", "name"], name="destination_unique_name")]
+
+    def __str__(self):
+        return self.name
+
+
+class Transfer(TimeStamped):
+    """Moving people (a case, a batch of contacts) to a hospital or a central quarantine site (转运)."""
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", _("待转运")
+        PICKED_UP = "picked_up", _("已接走")
+        ARRIVED = "arrived", _("已送达")
+        CANCELLED = "cancelled", _("已取消")
+
+    community = models.ForeignKey("places.Community", on_delete=models.PROTECT, related_name="transfers", verbose_name=_("社区"))
+    destination_kind = models.CharField(_("去向类型"), max_length=20, choices=Destination.Kind.choices)
+    destination = models.ForeignKey(Destination, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="transfers", verbose_name=_("目的地"))
+    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.SET_NULL, related_name="transfers",
+                             verbose_name=_("关联病例"))
+    vehicle = models.CharField(_("车辆"), max_length=50, blank=True)
+    crew = models.CharField(_("随车人员"), max_length=100, blank=True)
+    window_start = models.DateTimeField(_("计划接人时间起"))
+    window_end = models.DateTimeField(_("计划接人时间止"))
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.PLANNED)
+    picked_up_at = models.DateTimeField(_("接走时间"), null=True, blank=True)
+    arrived_at = models.DateTimeField(_("送达时间"), null=True, blank=True)
+    note = models.CharField(_("备注"), max_length=300, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+", verbose_name=_("登记人"))
+
+    objects = ScopedQuerySet.as_manager()
+    scope_fields = {"community": "community_id", "grid_any": "passengers__household__grid_id"}
+
+    class Meta:
+        ordering = ["window_start", "id"]
+        verbose_name = _("转运")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(window_end__gte=models.F("window_start")), name="transfer_window_order"),
+            models.CheckConstraint(condition=models.Q(arrived_at__isnull=True) | models.Q(picked_up_at__isnull=False),
+                                   name="transfer_arrival_after_pickup_recorded"),
+        ]
+        indexes = [models.Index(fields=["community", "status", "window_start"])]
+
+
+class TransferPassenger(models.Model):
+    """One person on a transfer, with the case or contact that put them there."""
+
+    transfer = models.ForeignKey(Transfer, on_delete=models.CASCADE, related_name="passengers")
+    community = models.ForeignKey("places.Community", on_delete=models.CASCADE, related_name="+")
+    person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="transfers", verbose_name=_("人员"))
+    household = models.ForeignKey("places.Household", null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="+", verbose_name=_("接人地址"))
+    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="transfers")
+
+    objects = ScopedQuerySet.as_manager()
+    scope_fields = {"community": "community_id", "grid": "household__grid_id"}
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["transfer", "person"], name="transfer_passenger_once")]

@@ -469,3 +469,13 @@ def health_alert_handle(*, actor, alert: HealthAlert, note: str) -> HealthAlert:
     alert.save(update_fields=["handled_by", "handled_at", "handling_note"])
     audit.record(actor=actor, action=audit.Action.UPDATE, obj=alert, object_repr=alert.reason, fields=["handling_note"])
     return alert
+
+
+# ---------------------------------------------------------------------------
+# Cases and contacts
+# ---------------------------------------------------------------------------
+
+
+# ---------------------------------------------------------------------------
+# Transfers
+# ---------------------------------------------------------------------------

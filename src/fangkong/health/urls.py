@@ -21,4 +21,6 @@ urlpatterns = [
     path("alerts/<id:pk>/handle/", views.alert_handle, name="alert_handle"),
     path("policies/", views.policies, name="policies"),
     path("me/", views.me, name="me"),
+    # Cases and contacts
+    # Transfers
 ]

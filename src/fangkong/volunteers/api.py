@@ -1,0 +1,5 @@
+"""Post endpoints."""
+
+from ninja import Router
+
+router = Router()
