@@ -22,6 +22,8 @@ from fangkong.core.errors import Conflict, DomainError, NotAllowed
 from fangkong.core.idnumbers import normalize_phone, normalize_text
 from fangkong.core.scope import ensure_in_scope
 from fangkong.health.models import (
+    Case,
+    CaseEvent,
     HealthAlert,
     HealthCheck,
     Observation,
@@ -474,6 +476,11 @@ def health_alert_handle(*, actor, alert: HealthAlert, note: str) -> HealthAlert:
 # ---------------------------------------------------------------------------
 # Cases and contacts
 # ---------------------------------------------------------------------------
+
+def case_event_add(*, actor, case: Case, kind: str, note: str) -> CaseEvent:
+    """Add a line to the case's timeline; contacts, transfers and zones call it for their own steps."""
+    return CaseEvent.objects.create(case=case, community_id=case.community_id, kind=kind, note=note[:300],
+                                    by=actor if actor is not None and actor.pk else None)
 
 
 # ---------------------------------------------------------------------------
