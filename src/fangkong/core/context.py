@@ -15,6 +15,9 @@ _NAV = [
     ("screening:rounds", _("入户排查"), is_staff_member),
     ("health:observations", _("隔离观察"), is_staff_member),
     ("health:checks_pending", _("体温待报"), is_staff_member),
+    ("health:cases", _("阳性病例"), is_staff_member),
+    ("health:transfers", _("转运"), is_staff_member),
+    ("zones:list", _("封控管控"), is_staff_member),
     ("core:audit", _("审计日志"), may_browse_audit),
 ]
 
