@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fangkong.accounts.models import Role
-from fangkong.accounts.roles import is_staff_member
+from fangkong.accounts.roles import is_staff_member, may_edit_registry
 from fangkong.core import audit
 from fangkong.core.errors import Conflict, DomainError, NotAllowed
 from fangkong.core.idnumbers import normalize_phone, normalize_text
@@ -481,6 +481,67 @@ def case_event_add(*, actor, case: Case, kind: str, note: str) -> CaseEvent:
     """Add a line to the case's timeline; contacts, transfers and zones call it for their own steps."""
     return CaseEvent.objects.create(case=case, community_id=case.community_id, kind=kind, note=note[:300],
                                     by=actor if actor is not None and actor.pk else None)
+
+
+# A case moves forward only: found → transferred → in hospital / central quarantine (either way between
+# the two, a patient's condition changes) → recovered → closed.
+CASE_STATUS_RANK = {Case.Status.FOUND: 0, Case.Status.TRANSFERRED: 1, Case.Status.IN_HOSPITAL: 2,
+                    Case.Status.IN_CENTRAL_QUARANTINE: 2, Case.Status.RECOVERED: 3, Case.Status.CLOSED: 4}
+
+
+def may_record_cases(actor) -> bool:
+    """Registry editors and medics record cases, contacts and transfers."""
+    return actor.is_authenticated and (may_edit_registry(actor) or actor.role == Role.MEDIC)
+
+
+def _require_case_editor(actor) -> None:
+    if not may_record_cases(actor):
+        raise NotAllowed(_("只有社区工作人员、网格员和医护人员可以登记病例和密接"))
+
+
+def _locked_case(actor, case: Case) -> Case:
+    _require_case_editor(actor)
+    ensure_in_scope(actor, case)
+    return Case.objects.select_for_update().select_related("person").get(pk=case.pk)
+
+
+def _check_status_move(case: Case, status: str) -> None:
+    if status not in Case.Status.values:
+        message = _("病例状态不正确")
+        raise DomainError(message, fields={"status": message})
+    if case.status == Case.Status.CLOSED:
+        raise Conflict(_("该病例已结案,不能再变更"), code="case_closed", fields={"status": _("已结案")})
+    if CASE_STATUS_RANK[Case.Status(status)] < CASE_STATUS_RANK[Case.Status(case.status)]:
+        message = _("病例状态不能从“%(old)s”退回到“%(new)s”") % {
+            "old": case.get_status_display(), "new": Case.Status(status).label}
+        raise Conflict(message, code="status_backwards", fields={"status": message})
+
+
+@transaction.atomic
+def case_status_set(*, actor, case: Case, status: str, location: str = "", note: str = "") -> Case:
+    """Move a case forward; the same status again only updates where the person is now.
+
+    Leaving the open statuses (recovered, closed) sets closed_at, so the person may have a new case later.
+    """
+    case = _locked_case(actor, case)
+    _check_status_move(case, status)
+    location, note = normalize_text(location)[:100], normalize_text(note)[:200]
+    if status == case.status and (not location or location == case.location):
+        return case
+    old_label = case.get_status_display()
+    case.status = status
+    case.location = location or case.location
+    fields = ["status", "location"]
+    if status not in Case.OPEN_STATUSES and case.closed_at is None:
+        case.closed_at = timezone.now()
+        fields.append("closed_at")
+    case.save(update_fields=[*fields, "updated_at"])
+    audit.record(actor=actor, action=audit.Action.UPDATE, obj=case, fields=fields)
+    line = _("状态:%(old)s → %(new)s") % {"old": old_label, "new": case.get_status_display()}
+    if case.location:
+        line += _(",目前在 %(where)s") % {"where": case.location}
+    case_event_add(actor=actor, case=case, kind=CaseEvent.Kind.STATUS, note=f"{line}。{note}" if note else line)
+    return case
 
 
 # ---------------------------------------------------------------------------
