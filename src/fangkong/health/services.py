@@ -24,6 +24,10 @@ from fangkong.core.scope import ensure_in_scope
 from fangkong.health.models import (
     Case,
     CaseEvent,
+    Contact,
+    ContactKind,
+    ContactPolicy,
+    Destination,
     HealthAlert,
     HealthCheck,
     Observation,
@@ -36,8 +40,12 @@ from fangkong.health.models import (
     check_window,
 )
 from fangkong.people.models import Person
+from fangkong.people.services import apply_person_data, check_household, clean_person_data
 from fangkong.places.models import Household, Street
 from fangkong.screening.services import follow_up_refresh
+from fangkong.zones import services as zone_services
+from fangkong.zones.models import Level
+from fangkong.zones.places import place_fields
 
 DEFAULT_DAYS = {ObservationKind.HOME_QUARANTINE: 14, ObservationKind.CENTRAL_QUARANTINE: 14,
                 ObservationKind.HOME_MONITORING: 7}
@@ -542,6 +550,389 @@ def case_status_set(*, actor, case: Case, status: str, location: str = "", note:
         line += _(",目前在 %(where)s") % {"where": case.location}
     case_event_add(actor=actor, case=case, kind=CaseEvent.Kind.STATUS, note=f"{line}。{note}" if note else line)
     return case
+
+
+@transaction.atomic
+def case_severity_set(*, actor, case: Case, severity: str, note: str = "") -> Case:
+    case = _locked_case(actor, case)
+    if severity not in Case.Severity.values:
+        message = _("临床分型不正确")
+        raise DomainError(message, fields={"severity": message})
+    if case.status == Case.Status.CLOSED:
+        raise Conflict(_("该病例已结案,不能再变更"), code="case_closed", fields={"severity": _("已结案")})
+    if severity == case.severity:
+        return case
+    old_label = case.get_severity_display()
+    case.severity = severity
+    case.save(update_fields=["severity", "updated_at"])
+    audit.record(actor=actor, action=audit.Action.UPDATE, obj=case, fields=["severity"])
+    line = _("分型:%(old)s → %(new)s") % {"old": old_label, "new": case.get_severity_display()}
+    note = normalize_text(note)[:200]
+    case_event_add(actor=actor, case=case, kind=CaseEvent.Kind.SEVERITY, note=f"{line}。{note}" if note else line)
+    return case
+
+
+def _check_confirmed_at(confirmed_at) -> None:
+    if confirmed_at is None:
+        message = _("请填写确诊时间")
+        raise DomainError(message, fields={"confirmed_at": message})
+    if confirmed_at > timezone.now() + datetime.timedelta(minutes=5):
+        message = _("确诊时间不能晚于现在")
+        raise DomainError(message, fields={"confirmed_at": message})
+
+
+def _check_case_words(source: str, severity: str) -> None:
+    if source not in Case.Source.values:
+        message = _("病例来源不正确")
+        raise DomainError(message, fields={"source": message})
+    if severity not in Case.Severity.values:
+        message = _("临床分型不正确")
+        raise DomainError(message, fields={"severity": message})
+
+
+def _already_a_case(person: Person) -> Conflict:
+    existing = Case.objects.filter(person=person, status__in=Case.OPEN_STATUSES).first()
+    number = existing.pk if existing is not None else "-"
+    message = _("%(name)s 已有未结案的病例(编号 %(id)s)") % {"name": person.name, "id": number}
+    return Conflict(message, code="case_exists", fields={"person": message})
+
+
+def _create_case(*, actor, person: Person, **values) -> Case:
+    """The case row; a second open case of the person is refused, also when two arrive at once."""
+    Person.objects.select_for_update().filter(pk=person.pk).first()
+    if Case.objects.filter(person=person, status__in=Case.OPEN_STATUSES).exists():
+        raise _already_a_case(person)
+    try:
+        with transaction.atomic():
+            return Case.objects.create(community_id=person.community_id, person=person,
+                                       household_id=person.household_id, opened_by=actor, **values)
+    except IntegrityError:
+        raise _already_a_case(person) from None
+
+
+def case_open(*, actor, person: Person, source: str, confirmed_at: datetime.datetime,
+              severity: str = Case.Severity.ASYMPTOMATIC, location: str = "", source_ref: str = "",
+              note: str = "") -> Case:
+    """Record a positive and do at once what follows from it, each step a line on the timeline.
+
+    Household members become close contacts (with their observations), the zones around the
+    household learn of the positive, the unit is proposed as sealed and the building as controlled,
+    and transfers are planned for the case and for the contacts bound for central quarantine.
+    """
+    _require_case_editor(actor)
+    ensure_in_scope(actor, person)
+    _check_case_words(source, severity)
+    _check_confirmed_at(confirmed_at)
+    try:
+        with transaction.atomic():
+            return _open_case(actor=actor, person=person, source=source, confirmed_at=confirmed_at,
+                              severity=severity, location=normalize_text(location)[:100],
+                              source_ref=normalize_text(source_ref)[:100], note=normalize_text(note)[:300])
+    except IntegrityError:
+        raise _already_a_case(person) from None
+
+
+def _open_case(*, actor, person: Person, **values) -> Case:
+    case = _create_case(actor=actor, person=person, **values)
+    audit.record(actor=actor, action=audit.Action.CREATE, obj=case,
+                 fields=["source", "confirmed_at", "severity", "location", "source_ref", "note"])
+    case_event_add(actor=actor, case=case, kind=CaseEvent.Kind.OPENED,
+                   note=_("登记阳性:%(source)s,%(severity)s") % {"source": case.get_source_display(),
+                                                                 "severity": case.get_severity_display()})
+    contacts = _household_contacts(actor=actor, case=case)
+    _propose_zones(actor=actor, case=case)
+    _schedule_case_transfer(actor=actor, case=case)
+    _schedule_contacts_transfer(actor=actor, case=case, contacts=contacts)
+    return case
+
+
+def _household_contacts(*, actor, case: Case) -> list[Contact]:
+    """Every other member of the case's household, except someone who is a case themself."""
+    if case.household_id is None:
+        return []
+    members = (Person.objects.filter(household_id=case.household_id).exclude(pk=case.person_id)
+               .exclude(cases__status__in=Case.OPEN_STATUSES).order_by("id"))
+    return [contact_add(actor=actor, case=case, kind=ContactKind.CLOSE, source=Contact.Source.HOUSEHOLD,
+                        last_exposure_at=case.confirmed_at, person=member) for member in members]
+
+
+def _step(*, actor, case: Case, kind: str, call, done, refused: str):
+    """Run one follow-on step in its own savepoint; a refusal becomes a timeline line instead of undoing the case."""
+    try:
+        with transaction.atomic():
+            result = call()
+    except DomainError as err:
+        case_event_add(actor=actor, case=case, kind=kind, note=f"{refused}:{err.message}")
+        return None
+    case_event_add(actor=actor, case=case, kind=kind, note=done(result))
+    return result
+
+
+def _propose_zones(*, actor, case: Case) -> None:
+    zone_services.zone_note_positive(actor=actor, case=case)
+    household = case.household
+    if household is None:
+        return
+    for level, place in ((Level.SEALED, household.unit), (Level.CONTROLLED, household.building)):
+        if place is None:
+            continue
+        label = f"{Level(level).label} {place}"
+        _step(actor=actor, case=case, kind=CaseEvent.Kind.ZONE,
+              call=lambda level=level, place=place: zone_services.zone_propose(
+                  actor=actor, level=level, place=place, case=case, reason=_("阳性病例 %(name)s") % {
+                      "name": case.person.name}),
+              done=lambda zone, label=label, place=place: _zone_line(zone, place, label),
+              refused=_("未能提出%(zone)s") % {"zone": label})
+
+
+def _zone_line(zone, place, label: str) -> str:
+    """"提出封控区 3号楼2单元", or the live zone around the place that took the case instead."""
+    if zone.place_key == place_fields(place)["place_key"]:
+        return _("提出%(zone)s") % {"zone": label}
+    return _("%(zone)s 已在%(existing)s内") % {"zone": label, "existing": zone}
+
+
+TRANSFER_WINDOW = datetime.timedelta(hours=6)
+_HOSPITAL_SEVERITIES = (Case.Severity.MODERATE, Case.Severity.SEVERE, Case.Severity.CRITICAL)
+
+
+def case_destination_kind(severity: str) -> str:
+    """Asymptomatic and mild cases go to a makeshift hospital, moderate and worse to a designated hospital."""
+    return Destination.Kind.HOSPITAL if severity in _HOSPITAL_SEVERITIES else Destination.Kind.MAKESHIFT_HOSPITAL
+
+
+def _schedule_case_transfer(*, actor, case: Case) -> None:
+    kind = case_destination_kind(case.severity)
+    now = timezone.now()
+    label = Destination.Kind(kind).label
+    _step(actor=actor, case=case, kind=CaseEvent.Kind.TRANSFER,
+          call=lambda: transfer_schedule(actor=actor, destination_kind=kind, people=[case.person], case=case,
+                                         window_start=now, window_end=now + TRANSFER_WINDOW),
+          done=lambda _transfer: _("安排转运至%(where)s") % {"where": label},
+          refused=_("未能安排转运至%(where)s") % {"where": label})
+
+
+def _schedule_contacts_transfer(*, actor, case: Case, contacts: list[Contact]) -> None:
+    """One transfer for the batch of contacts whose observation is central quarantine."""
+    batch = [contact for contact in contacts if contact.status == Contact.Status.ACTIVE
+             and contact.observation is not None and contact.observation.kind == ObservationKind.CENTRAL_QUARANTINE
+             and contact.observation.status == Observation.Status.ACTIVE]
+    if not batch:
+        return
+    now = timezone.now()
+    label = Destination.Kind.CENTRAL_QUARANTINE.label
+    _step(actor=actor, case=case, kind=CaseEvent.Kind.TRANSFER,
+          call=lambda: transfer_schedule(actor=actor, destination_kind=Destination.Kind.CENTRAL_QUARANTINE,
+                                         people=[contact.person for contact in batch], case=case, contacts=batch,
+                                         window_start=now, window_end=now + TRANSFER_WINDOW),
+          done=lambda _transfer: _("安排 %(n)s 名密接转运至%(where)s") % {"n": len(batch), "where": label},
+          refused=_("未能安排密接转运至%(where)s") % {"where": label})
+
+
+# Contacts
+
+DEFAULT_CONTACT_OBSERVATION = {ContactKind.CLOSE: ObservationKind.CENTRAL_QUARANTINE,
+                               ContactKind.SECONDARY: ObservationKind.HOME_QUARANTINE}
+_CONTACT_REASON = {ContactKind.CLOSE: ObservationReason.CLOSE_CONTACT,
+                   ContactKind.SECONDARY: ObservationReason.SECONDARY_CONTACT}
+
+
+def contact_observation_kind(street: Street, kind: str) -> str:
+    """The observation a contact of `kind` gets in the street: its ContactPolicy, else the default."""
+    policy = ContactPolicy.objects.filter(street=street, kind=kind).first()
+    return policy.observation_kind if policy else DEFAULT_CONTACT_OBSERVATION[ContactKind(kind)]
+
+
+@transaction.atomic
+def contact_policy_set(*, actor, street: Street, kind: str, observation_kind: str) -> ContactPolicy:
+    """Set how contacts of a kind are observed in the street from now on (running observations stay as they are)."""
+    if not actor.is_authenticated or not _may_set_policy(actor, street):
+        raise NotAllowed(_("只有街道领导/专班可以设置密接管控政策"))
+    if kind not in ContactKind.values:
+        raise DomainError(_("接触类型不正确"), fields={"kind": _("取值不正确")})
+    if observation_kind not in ObservationKind.values:
+        raise DomainError(_("管控方式不正确"), fields={"observation_kind": _("取值不正确")})
+    policy, _created = ContactPolicy.objects.update_or_create(
+        street=street, kind=kind, defaults={"observation_kind": observation_kind, "created_by": actor})
+    audit.record(actor=actor, action=audit.Action.UPDATE, obj=policy, fields=["observation_kind"], community_id=None)
+    return policy
+
+
+def _check_contact_words(kind: str, source: str) -> None:
+    if kind not in ContactKind.values:
+        message = _("接触类型不正确")
+        raise DomainError(message, fields={"kind": message})
+    if source not in Contact.Source.values:
+        message = _("接触来源不正确")
+        raise DomainError(message, fields={"source": message})
+
+
+def _check_exposure(case: Case, last_exposure_at) -> None:
+    if last_exposure_at is None:
+        message = _("请填写末次接触时间")
+        raise DomainError(message, fields={"last_exposure_at": message})
+    if last_exposure_at > timezone.now() + datetime.timedelta(minutes=5):
+        message = _("末次接触时间不能晚于现在")
+        raise DomainError(message, fields={"last_exposure_at": message})
+    if case.closed_at is not None and last_exposure_at > case.closed_at:
+        message = _("末次接触时间不能晚于病例结案时间 %(t)s") % {"t": f"{timezone.localtime(case.closed_at):%Y-%m-%d %H:%M}"}
+        raise DomainError(message, fields={"last_exposure_at": message})
+
+
+def _check_via(case: Case, kind: str, via: Contact | None) -> Contact | None:
+    """A secondary contact names an active close contact of the same case; a close contact names none."""
+    if kind == ContactKind.CLOSE:
+        return None
+    if via is None or via.case_id != case.pk or via.kind != ContactKind.CLOSE or via.status != Contact.Status.ACTIVE:
+        message = _("次密接须关联本病例的一名密接")
+        raise DomainError(message, fields={"via": message})
+    return via
+
+
+def _contact_person(*, actor, case: Case, person: Person | None, person_data: dict | None) -> Person:
+    """The person given, or the one registered under the document number, or a new registration.
+
+    A number registered in a community the actor does not see is refused without telling whose it is.
+    """
+    if person is not None:
+        ensure_in_scope(actor, person)
+        return person
+    if not person_data:
+        message = _("请选择人员或填写姓名和证件号码")
+        raise DomainError(message, fields={"person": message})
+    values = dict(person_data)
+    household = values.pop("household", None)
+    data = clean_person_data(**values)
+    found = Person.objects.filter(id_type=data.id_type, id_number=data.id_number).first()
+    if found is not None:
+        if not Person.objects.in_scope(actor).filter(pk=found.pk).exists():
+            message = _("该证件号码已在您管辖范围以外登记,请联系所在社区添加该密接")
+            raise DomainError(message, code="outside_scope", fields={"id_number": message})
+        return found
+    return _register_contact_person(actor=actor, case=case, data=data, household=household)
+
+
+def _register_contact_person(*, actor, case: Case, data, household: Household | None) -> Person:
+    check_household(actor, case.community, household)
+    person = Person(community_id=case.community_id, household=household)
+    apply_person_data(person, data)
+    try:
+        with transaction.atomic():
+            person.save()
+    except IntegrityError:
+        message = _("该证件号码已登记")
+        raise DomainError(message, code="duplicate", fields={"id_number": message}) from None
+    audit.record(actor=actor, action=audit.Action.CREATE, obj=person,
+                 fields=["name", "id_type", "id_number", "sex", "birth_date", "phone", "household"])
+    return person
+
+
+def _contact_observation(*, actor, contact: Contact, case: Case) -> Observation:
+    """Start the observation the policy gives, or link the running one and extend it to the new end."""
+    street = contact.person.community.street
+    kind = contact_observation_kind(street, contact.kind)
+    starts_on = timezone.localdate(contact.last_exposure_at)
+    ends_on = starts_on + datetime.timedelta(days=observation_days(street, kind, starts_on))
+    reason_note = _("病例 %(name)s 的%(kind)s") % {"name": case.person.name, "kind": contact.get_kind_display()}
+    running = Observation.objects.active().filter(person=contact.person).first()
+    if running is None:
+        return observation_start(actor=actor, person=contact.person, kind=kind, reason=_CONTACT_REASON[contact.kind],
+                                 starts_on=starts_on, planned_end_on=ends_on, reason_note=reason_note)
+    if running.planned_end_on < ends_on:
+        return observation_extend(actor=actor, observation=running, until=ends_on, reason=reason_note)
+    return running
+
+
+def _contact_line(contact: Contact) -> str:
+    line = f"{contact.get_kind_display()} {contact.person.name}"
+    if contact.via_id:
+        line += _("(经由 %(name)s)") % {"name": contact.via.person.name}
+    return line
+
+
+@transaction.atomic
+def contact_add(*, actor, case: Case, kind: str, source: str, last_exposure_at: datetime.datetime,
+                person: Person | None = None, person_data: dict | None = None, via: Contact | None = None,
+                note: str = "") -> Contact:
+    """Link a person to a case as a close or secondary contact and put them under observation.
+
+    The same person twice on one case is the same Contact (a secondary one becomes close when
+    added as close; a removed one comes back).
+    """
+    _require_case_editor(actor)
+    ensure_in_scope(actor, case)
+    case = Case.objects.select_for_update().select_related("person").get(pk=case.pk)
+    _check_contact_words(kind, source)
+    _check_exposure(case, last_exposure_at)
+    via = _check_via(case, kind, via)
+    person = _contact_person(actor=actor, case=case, person=person, person_data=person_data)
+    if person.pk == case.person_id:
+        message = _("密接不能是病例本人")
+        raise DomainError(message, code="contact_is_case", fields={"person": message})
+    existing = Contact.objects.select_for_update().filter(case=case, person=person).first()
+    if existing is not None:
+        return _contact_again(actor=actor, case=case, contact=existing, kind=kind, via=via,
+                              last_exposure_at=last_exposure_at)
+    contact = Contact.objects.create(community_id=person.community_id, case=case, person=person, kind=kind,
+                                     source=source, last_exposure_at=last_exposure_at, via=via,
+                                     note=normalize_text(note)[:200], added_by=actor)
+    contact.observation = _contact_observation(actor=actor, contact=contact, case=case)
+    contact.save(update_fields=["observation", "updated_at"])
+    audit.record(actor=actor, action=audit.Action.CREATE, obj=contact, object_repr=_contact_line(contact),
+                 fields=["case", "person", "kind", "source", "last_exposure_at", "via"])
+    case_event_add(actor=actor, case=case, kind=CaseEvent.Kind.CONTACT, note=_contact_line(contact))
+    return contact
+
+
+def _contact_again(*, actor, case: Case, contact: Contact, kind: str, via, last_exposure_at) -> Contact:
+    """A person added again: upgrade a secondary contact to close, bring back a removed one, keep the latest exposure."""
+    fields = []
+    if contact.status == Contact.Status.REMOVED:
+        contact.status = Contact.Status.ACTIVE
+        fields.append("status")
+    if kind == ContactKind.CLOSE and contact.kind == ContactKind.SECONDARY:
+        contact.kind, contact.via = ContactKind.CLOSE, None
+        fields += ["kind", "via"]
+    if last_exposure_at > contact.last_exposure_at:
+        contact.last_exposure_at = last_exposure_at
+        fields.append("last_exposure_at")
+    if not fields:
+        return contact
+    contact.observation = _contact_observation(actor=actor, contact=contact, case=case)
+    contact.save(update_fields=[*fields, "observation", "updated_at"])
+    audit.record(actor=actor, action=audit.Action.UPDATE, obj=contact, object_repr=_contact_line(contact),
+                 fields=fields)
+    case_event_add(actor=actor, case=case, kind=CaseEvent.Kind.CONTACT,
+                   note=_("更新 %(line)s") % {"line": _contact_line(contact)})
+    return contact
+
+
+def _started_by(contact: Contact, observation: Observation | None) -> bool:
+    """The observation began with this contact (not one already running that the contact was linked to)."""
+    return (observation is not None and observation.status == Observation.Status.ACTIVE
+            and observation.reason in _CONTACT_REASON.values() and observation.created_at >= contact.created_at
+            and not observation.contacts.filter(status=Contact.Status.ACTIVE).exclude(pk=contact.pk).exists())
+
+
+@transaction.atomic
+def contact_remove(*, actor, contact: Contact, reason: str) -> Contact:
+    """Rule a contact out: it stays on the case as removed, and the observation it started ends early."""
+    _require_case_editor(actor)
+    ensure_in_scope(actor, contact)
+    reason = _required_reason(reason)
+    contact = Contact.objects.select_for_update().select_related("person", "case", "observation").get(pk=contact.pk)
+    if contact.status == Contact.Status.REMOVED:
+        raise Conflict(_("该密接已排除"), code="already_removed")
+    contact.status = Contact.Status.REMOVED
+    contact.save(update_fields=["status", "updated_at"])
+    audit.record(actor=actor, action=audit.Action.UPDATE, obj=contact, object_repr=_contact_line(contact),
+                 fields=["status"])
+    if _started_by(contact, contact.observation):
+        observation_end_early(actor=actor, observation=contact.observation,
+                              reason=_("排除密接:%(reason)s") % {"reason": reason})
+    case_event_add(actor=actor, case=contact.case, kind=CaseEvent.Kind.CONTACT,
+                   note=_("排除 %(line)s:%(reason)s") % {"line": _contact_line(contact), "reason": reason})
+    return contact
 
 
 # ---------------------------------------------------------------------------
