@@ -3,19 +3,156 @@
 import datetime
 from dataclasses import dataclass, field
 
+from django.db import models
 from django.db.models import Exists, OuterRef, Prefetch
+from django.db.models.functions import Coalesce
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from fangkong.core.converters import is_id
+from fangkong.core.scope import ensure_in_scope
+from fangkong.health.models import Case
 from fangkong.people.models import Person, Tag
-from fangkong.places.models import Household
+from fangkong.places.models import Building, Household, Unit
 from fangkong.zones.models import VULNERABLE_TAGS, CareCheck, CareTask, MedicalException, Zone
-from fangkong.zones.places import households_in
+from fangkong.zones.models import Movement, ZonePolicy
+from fangkong.zones.places import covering_place, households_in
+from fangkong.zones.unlock import DEFAULT_NEGATIVE_ROUNDS
 
 
 # ---------------------------------------------------------------------------
 # Zones and their unlock dates
 # ---------------------------------------------------------------------------
+
+_PLACE_RELATIONS = ("community", "compound", "building", "unit__building", "household__unit__building")
+_STATUS_ORDER = models.Case(models.When(status=Zone.Status.PROPOSED, then=models.Value(0)),
+                            models.When(status=Zone.Status.ACTIVE, then=models.Value(1)),
+                            default=models.Value(2), output_field=models.IntegerField())
+ENDED_STATUSES = (Zone.Status.LIFTED, Zone.Status.DISMISSED, Zone.Status.SUPERSEDED)
+
+
+def _rounds_needed():
+    """The negative rounds the policy in force on the zone's countdown day asks for (the default without one)."""
+    policy = (ZonePolicy.objects.filter(street_id=OuterRef("community__street_id"), level=OuterRef("level"),
+                                        effective_from__lte=OuterRef("last_positive_on"))
+              .order_by("-effective_from").values("negative_rounds")[:1])
+    default = models.Case(*[models.When(level=level, then=models.Value(n))
+                            for level, n in DEFAULT_NEGATIVE_ROUNDS.items()], output_field=models.IntegerField())
+    return Coalesce(models.Subquery(policy), default)
+
+
+def zones_for(actor, *, status: str = "", level: str = ""):
+    """Zones in scope: proposals first, then active ones by unlock date, then the ended ones newest first."""
+    rows = Zone.objects.in_scope(actor)
+    rows = rows.filter(status__in=ENDED_STATUSES) if status == "ended" else rows.narrowed(status=status)
+    return (rows.narrowed(level=level).select_related(*_PLACE_RELATIONS)
+            .annotate(rounds_needed=_rounds_needed(), status_order=_STATUS_ORDER)
+            .order_by("status_order", "unlock_on", "-ended_at", "-id"))
+
+
+def get_zone_for(actor, pk) -> Zone:
+    if not is_id(pk):
+        raise Http404
+    rows = zones_for(actor).select_related("proposed_by", "activated_by", "ended_by", "supersedes")
+    return with_unlock([get_object_or_404(rows, pk=pk)])[0]
+
+
+def with_unlock(zones, today: datetime.date | None = None) -> list[Zone]:
+    """Each zone gets days_left, rounds_missing and may_unlock (active, date reached, rounds done)."""
+    today = today or timezone.localdate()
+    zones = list(zones)
+    for zone in zones:
+        zone.days_left = max((zone.unlock_on - today).days, 0) if zone.unlock_on else None
+        zone.rounds_missing = max(getattr(zone, "rounds_needed", 0) - zone.negative_rounds_done, 0)
+        zone.may_unlock = (zone.status == Zone.Status.ACTIVE and zone.unlock_on is not None
+                           and zone.unlock_on <= today and zone.rounds_missing == 0)
+    return zones
+
+
+def zone_history(zone: Zone):
+    return zone.events.select_related("by").order_by("created_at", "id")
+
+
+def zone_rounds(zone: Zone):
+    return zone.rounds.select_related("recorded_by").order_by("-on")
+
+
+def zone_cases(zone: Zone):
+    return Case.objects.filter(zones=zone).select_related("person").order_by("confirmed_at", "id")
+
+
+def zone_chain(zone: Zone) -> list[Zone]:
+    """The zones this one replaced and the ones that replaced it, oldest first."""
+    chain, earlier = [zone], zone.supersedes_id
+    while earlier is not None:
+        previous = Zone.objects.select_related(*_PLACE_RELATIONS).get(pk=earlier)
+        chain.insert(0, previous)
+        earlier = previous.supersedes_id
+    later = Zone.objects.select_related(*_PLACE_RELATIONS).filter(supersedes=zone).first()
+    while later is not None:
+        chain.append(later)
+        later = Zone.objects.select_related(*_PLACE_RELATIONS).filter(supersedes=later).first()
+    return chain if len(chain) > 1 else []
+
+
+def zone_counts(zone: Zone) -> dict:
+    """The households and people inside the zone, in one query."""
+    return households_in(zone).aggregate(households=models.Count("id", distinct=True),
+                                         people=models.Count("members"))
+
+
+def change_places(zone: Zone) -> list:
+    """Where a zone may move: the places around it (escalation) and one level inside it (de-escalation)."""
+    places = []
+    if zone.household_id:
+        places += [zone.unit, zone.building, zone.compound]
+    elif zone.unit_id:
+        places += [zone.building, zone.compound, *Household.objects.filter(unit_id=zone.unit_id).order_by("room")]
+    elif zone.building_id:
+        places += [zone.compound, *Unit.objects.filter(building_id=zone.building_id).order_by("number")]
+    else:
+        places += list(Building.objects.filter(compound_id=zone.compound_id).order_by("number"))
+    return places
+
+
+def policies_for(actor):
+    return ZonePolicy.objects.in_scope(actor).select_related("street", "created_by").order_by("level", "-effective_from")
+
+
+@dataclass(frozen=True)
+class MovementStatus:
+    """A person's movement status from the active zones around their home, for checkpoints to enforce."""
+
+    movement: str
+    zone: Zone | None
+    zones: list
+    exception: MedicalException | None
+
+    @property
+    def label(self) -> str:
+        return Movement(self.movement).label
+
+
+def movement_of_person(person: Person, today: datetime.date | None = None) -> MovementStatus:
+    """The strictest active zone covering the person's household decides; a medical exception of today is shown."""
+    today = today or timezone.localdate()
+    zones = []
+    if person.household_id is not None:
+        household = Household.objects.get(pk=person.household_id)
+        zones = list(Zone.objects.live().filter(covering_place(household)).select_related(*_PLACE_RELATIONS)
+                     .order_by("status", "id"))
+    active = [zone for zone in zones if zone.status == Zone.Status.ACTIVE]
+    strictest = max(active, key=lambda zone: zone.rank, default=None)
+    exception = (MedicalException.objects.filter(person=person, valid_on=today).select_related("allowed_by").first()
+                 if strictest is not None else None)
+    movement = Movement(strictest.level) if strictest is not None else Movement.FREE
+    return MovementStatus(movement=movement, zone=strictest, zones=zones, exception=exception)
+
+
+def movement_for(actor, person: Person) -> MovementStatus:
+    ensure_in_scope(actor, person)
+    return movement_of_person(person)
 
 
 # ---------------------------------------------------------------------------

@@ -4,23 +4,516 @@ A positive case calls `zone_note_positive` and `zone_propose`; nothing else reac
 but explicit service calls. Every change writes a ZoneEvent and an AuditEvent.
 """
 
-from django.db import transaction
+import datetime
+
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fangkong.accounts.models import Role
 from fangkong.accounts.roles import is_staff_member
 from fangkong.core import audit
 from fangkong.core.errors import Conflict, DomainError, NotAllowed
 from fangkong.core.idnumbers import normalize_text
 from fangkong.core.scope import ensure_in_scope
 from fangkong.people.models import Person
+from fangkong.places.models import Building, Compound, Household, Unit
+from fangkong.volunteers.services import posts_close_for_zone, posts_open_for_zone
 from fangkong.zones.models import VULNERABLE_TAGS, CareCheck, CareTask, MedicalException, Zone, ZoneEvent
-from fangkong.zones.places import households_in
+from fangkong.zones.models import LEVEL_RANK, Level, ZonePolicy, ZoneRound
+from fangkong.zones.places import covering_place, households_in, place_fields, place_of
+from fangkong.zones.unlock import (
+    DEFAULT_DAYS_WITHOUT_POSITIVE,
+    DEFAULT_NEGATIVE_ROUNDS,
+    UnlockRule,
+    UnlockStatus,
+    unlock_status,
+)
 
 
 # ---------------------------------------------------------------------------
 # Zones and their unlock dates
 # ---------------------------------------------------------------------------
+
+MANAGER_ROLES = (Role.STREET_ADMIN, Role.COMMUNITY_STAFF)
+ZONE_PLACES = (Household, Unit, Building, Compound)
+
+
+def may_manage_zones(actor) -> bool:
+    """Accepting, drawing, changing and lifting zones, and their policies: community staff and street admins."""
+    return actor.is_superuser or actor.role in MANAGER_ROLES
+
+
+def _require_manager(actor) -> None:
+    if not may_manage_zones(actor):
+        raise NotAllowed(_("只有社区工作人员或街道管理员可以确认、划定、调整、解封区域或设置解封政策"))
+
+
+def _require_staff(actor) -> None:
+    if not is_staff_member(actor):
+        raise NotAllowed(_("只有工作人员可以登记区域信息"))
+
+
+def _clean_level(level) -> str:
+    if level not in Level.values:
+        message = _("区域类型应为:封控区、管控区或防范区")
+        raise DomainError(message, fields={"level": message})
+    return level
+
+
+def _clean_place(actor, place) -> None:
+    if not isinstance(place, ZONE_PLACES):
+        message = _("区域范围应为户、单元、楼栋或小区")
+        raise DomainError(message, fields={"place": message})
+    ensure_in_scope(actor, place)
+
+
+def _required(text: str, field: str, message: str) -> str:
+    text = normalize_text(text or "")
+    if not text:
+        raise DomainError(message, fields={field: message})
+    return text
+
+
+def _level_label(level: str) -> str:
+    return str(Level(level).label)
+
+
+def _event(*, actor, zone: Zone, kind: str, note: str = "", unlock_on=None) -> ZoneEvent:
+    return ZoneEvent.objects.create(zone=zone, community_id=zone.community_id, kind=kind, note=note[:300],
+                                    unlock_on=unlock_on, by=actor if actor is not None and actor.pk else None)
+
+
+def _locked(zone: Zone) -> Zone:
+    return Zone.objects.select_for_update().select_related("activated_by").get(pk=zone.pk)
+
+
+# Unlock dates
+
+def zone_rule(street, level: str, on: datetime.date) -> UnlockRule:
+    """The street's unlock rule for a level on a day: the policy then in force, else the defaults."""
+    street_id = getattr(street, "pk", street)
+    policy = (ZonePolicy.objects.filter(street_id=street_id, level=level, effective_from__lte=on)
+              .order_by("-effective_from").first())
+    if policy is None:
+        return UnlockRule(DEFAULT_DAYS_WITHOUT_POSITIVE, DEFAULT_NEGATIVE_ROUNDS[level])
+    return UnlockRule(policy.days_without_positive, policy.negative_rounds)
+
+
+def _started_on(zone: Zone) -> datetime.date:
+    return timezone.localdate(zone.started_at or zone.created_at or timezone.now())
+
+
+def zone_unlock_status(zone: Zone) -> UnlockStatus:
+    """The zone's unlock status now: its start, its cases' confirmation days and its rounds.
+
+    The policy applies to countdowns that start on or after its effective date (the day of
+    the last positive, or the zone's start when it had none).
+    """
+    positives = [timezone.localdate(at) for at in zone.cases.values_list("confirmed_at", flat=True)]
+    rounds = list(zone.rounds.values_list("on", "negative"))
+    started_on = _started_on(zone)
+    counted_from = unlock_status(started_on=started_on, positives=positives, rounds=rounds,
+                                 rule=UnlockRule(0, 0)).last_positive_on
+    rule = zone_rule(zone.community.street_id, zone.level, counted_from)
+    return unlock_status(started_on=started_on, positives=positives, rounds=rounds, rule=rule)
+
+
+def _recompute(zone: Zone) -> UnlockStatus:
+    """Store the zone's last positive day, negative rounds and unlock date; return the status."""
+    status = zone_unlock_status(zone)
+    zone.last_positive_on, zone.negative_rounds_done = status.last_positive_on, status.rounds_done
+    zone.unlock_on = status.unlock_on
+    zone.save(update_fields=["last_positive_on", "negative_rounds_done", "unlock_on", "updated_at"])
+    return status
+
+
+def _link_case(*, actor, zone: Zone, case) -> bool:
+    """Link a case to the zone and reset its countdown (POSITIVE event); False when it was linked already."""
+    if zone.cases.filter(pk=case.pk).exists():
+        return False
+    zone.cases.add(case)
+    status = _recompute(zone)
+    _event(actor=actor, zone=zone, kind=ZoneEvent.Kind.POSITIVE, unlock_on=status.unlock_on,
+           note=_("新增阳性 %(person)s") % {"person": case.person})
+    audit.record(actor=actor, action=audit.Action.UPDATE, obj=zone, fields=["cases", "unlock_on"])
+    return True
+
+
+# Proposals
+
+def _strictest_live(place, *, exclude=None) -> Zone | None:
+    zones = Zone.objects.live().filter(covering_place(place)).select_for_update()
+    if exclude is not None:
+        zones = zones.exclude(pk=exclude.pk)
+    return max(zones, key=lambda zone: zone.rank, default=None)
+
+
+def _new_zone(*, actor, level: str, place, status: str, reason: str, rules: str = "", guarded: bool = False) -> Zone:
+    fields = place_fields(place)
+    now = timezone.now() if status == Zone.Status.ACTIVE else None
+    return Zone.objects.create(
+        community_id=place.community_id, level=level, status=status, reason=reason[:300], rules=rules,
+        guarded=guarded, proposed_by=actor, started_at=now, activated_by=actor if now else None, **fields)
+
+
+@transaction.atomic
+def zone_propose(*, actor, level: str, place, case=None, reason: str = "") -> Zone:
+    """Propose a zone on a place (a positive case calls this); at most one live zone per place.
+
+    A live zone on the place or around it that is at least as strict takes the case instead;
+    a less strict proposal on the place is raised; a less strict active zone gets a proposal
+    to raise it (its level changes only when staff change it).
+    """
+    _require_staff(actor)
+    level = _clean_level(level)
+    _clean_place(actor, place)
+    strictest = _strictest_live(place)
+    if strictest is not None and strictest.rank >= LEVEL_RANK[level]:
+        return _into_existing(actor=actor, zone=strictest, case=case)
+    same_place = Zone.objects.live().select_for_update().filter(place_key=place_fields(place)["place_key"]).first()
+    if same_place is not None:
+        return _raise_existing(actor=actor, zone=same_place, level=level, case=case)
+    try:
+        with transaction.atomic():
+            zone = _new_zone(actor=actor, level=level, place=place, status=Zone.Status.PROPOSED, reason=reason)
+    except IntegrityError:
+        live = Zone.objects.live().get(place_key=place_fields(place)["place_key"])
+        return _into_existing(actor=actor, zone=live, case=case)
+    if case is not None:
+        zone.cases.add(case)
+    status = _recompute(zone)
+    _event(actor=actor, zone=zone, kind=ZoneEvent.Kind.PROPOSED, note=reason, unlock_on=status.unlock_on)
+    audit.record(actor=actor, action=audit.Action.CREATE, obj=zone, fields=["level", "place", "cases"])
+    return zone
+
+
+def _into_existing(*, actor, zone: Zone, case) -> Zone:
+    if case is not None:
+        _link_case(actor=actor, zone=zone, case=case)
+    return zone
+
+
+def _raise_existing(*, actor, zone: Zone, level: str, case) -> Zone:
+    """A less strict live zone on the same place: a proposal is raised, an active zone gets a proposal event."""
+    if zone.status == Zone.Status.PROPOSED:
+        zone.level = level
+        zone.save(update_fields=["level", "updated_at"])
+        note = _("提级为%(level)s") % {"level": _level_label(level)}
+        audit.record(actor=actor, action=audit.Action.UPDATE, obj=zone, fields=["level"])
+    else:
+        note = _("建议升级为%(level)s") % {"level": _level_label(level)}
+    _event(actor=actor, zone=zone, kind=ZoneEvent.Kind.PROPOSED, note=note, unlock_on=zone.unlock_on)
+    if case is not None:
+        _link_case(actor=actor, zone=zone, case=case)
+    else:
+        _recompute(zone)
+    return zone
+
+
+@transaction.atomic
+def zone_note_positive(*, actor, case) -> list[Zone]:
+    """A new positive inside: every live zone covering the case's household takes it and restarts its countdown."""
+    _require_staff(actor)
+    if case.household_id is None:
+        return []
+    zones = list(Zone.objects.live().filter(covering_place(case.household)).select_for_update().order_by("id"))
+    for zone in zones:
+        _link_case(actor=actor, zone=zone, case=case)
+    return zones
+
+
+# Activation and dismissal
+
+def _open_posts(*, actor, zone: Zone) -> None:
+    if zone.guarded and zone.status == Zone.Status.ACTIVE:
+        posts_open_for_zone(actor=actor, zone=zone)
+
+
+def _activate(*, actor, zone: Zone, note: str) -> None:
+    status = _recompute(zone)
+    _event(actor=actor, zone=zone, kind=ZoneEvent.Kind.ACTIVATED, note=note, unlock_on=status.unlock_on)
+    care_tasks_sync(actor=actor, zone=zone)
+    _open_posts(actor=actor, zone=zone)
+
+
+@transaction.atomic
+def zone_accept(*, actor, zone: Zone, guarded: bool = False, rules: str = "") -> Zone:
+    """Proposed → active. Of two staff accepting at once, the second is told who accepted and when."""
+    _require_manager(actor)
+    ensure_in_scope(actor, zone)
+    zone = _locked(zone)
+    if zone.status == Zone.Status.ACTIVE:
+        when = timezone.localtime(zone.started_at).strftime("%Y-%m-%d %H:%M")
+        raise Conflict(_("该区域已由 %(who)s 于 %(when)s 确认生效") % {"who": zone.activated_by or "-", "when": when},
+                       code="already_active")
+    if zone.status != Zone.Status.PROPOSED:
+        raise DomainError(_("只能确认待确认的区域,该区域%(status)s") % {"status": zone.get_status_display()},
+                          code="not_proposed")
+    zone.status, zone.started_at, zone.activated_by = Zone.Status.ACTIVE, timezone.now(), actor
+    zone.guarded, zone.rules = bool(guarded), (rules or "").strip() or zone.rules
+    zone.save(update_fields=["status", "started_at", "activated_by", "guarded", "rules", "updated_at"])
+    audit.record(actor=actor, action=audit.Action.UPDATE, obj=zone, fields=["status", "guarded", "rules"])
+    _activate(actor=actor, zone=zone, note=_("确认生效"))
+    return zone
+
+
+def _end(*, actor, zone: Zone, status: str, note: str) -> None:
+    zone.status, zone.ended_at, zone.ended_by, zone.end_note = status, timezone.now(), actor, note[:300]
+    zone.save(update_fields=["status", "ended_at", "ended_by", "end_note", "lifted_by_override", "updated_at"])
+    audit.record(actor=actor, action=audit.Action.UPDATE, obj=zone, fields=["status", "end_note"])
+    care_tasks_sync(actor=actor, zone=zone)
+    posts_close_for_zone(actor=actor, zone=zone)
+
+
+@transaction.atomic
+def zone_dismiss(*, actor, zone: Zone, reason: str) -> Zone:
+    _require_manager(actor)
+    ensure_in_scope(actor, zone)
+    reason = _required(reason, "reason", _("请填写不采纳的原因"))
+    zone = _locked(zone)
+    if zone.status != Zone.Status.PROPOSED:
+        raise DomainError(_("只能处理待确认的区域,该区域%(status)s") % {"status": zone.get_status_display()},
+                          code="not_proposed")
+    _end(actor=actor, zone=zone, status=Zone.Status.DISMISSED, note=reason)
+    _event(actor=actor, zone=zone, kind=ZoneEvent.Kind.DISMISSED, note=reason)
+    return zone
+
+
+# Drawing and changing by hand
+
+def _refuse_or_override(*, actor, zone: Zone | None, level: str, override_reason: str) -> str:
+    """A stricter or equal live zone already holds the place: refused, unless overridden with a reason."""
+    if zone is None or zone.rank < LEVEL_RANK[level]:
+        return ""
+    override_reason = normalize_text(override_reason or "")
+    if not override_reason:
+        message = _("%(zone)s 已是%(status)s的%(level)s,范围内不能再划定同级或更宽松的区域;如确需划定,请填写强制操作原因") % {
+            "zone": zone.place_label, "status": zone.get_status_display(), "level": zone.get_level_display()}
+        raise DomainError(message, code="covered", fields={"place": message})
+    return override_reason
+
+
+def _same_place_free(place, *, exclude=None) -> None:
+    zones = Zone.objects.live().filter(place_key=place_fields(place)["place_key"])
+    if exclude is not None:
+        zones = zones.exclude(pk=exclude.pk)
+    existing = zones.first()
+    if existing is not None:
+        message = _("该范围已有%(status)s的%(level)s,请在该区域页面确认或调整") % {
+            "status": existing.get_status_display(), "level": existing.get_level_display()}
+        raise DomainError(message, code="exists", fields={"place": message})
+
+
+def _override_event(*, actor, zone: Zone, override_reason: str) -> None:
+    if override_reason:
+        _event(actor=actor, zone=zone, kind=ZoneEvent.Kind.OVERRIDE, note=override_reason)
+        audit.record(actor=actor, action=audit.Action.UPDATE, obj=zone, fields=["override"])
+
+
+@transaction.atomic
+def zone_draw(*, actor, level: str, place, reason: str, rules: str = "", guarded: bool = False,
+              override_reason: str = "") -> Zone:
+    """Draw an active zone by hand."""
+    _require_manager(actor)
+    level = _clean_level(level)
+    _clean_place(actor, place)
+    reason = _required(reason, "reason", _("请填写划定原因"))
+    _same_place_free(place)
+    override_reason = _refuse_or_override(actor=actor, zone=_strictest_live(place), level=level,
+                                          override_reason=override_reason)
+    try:
+        with transaction.atomic():
+            zone = _new_zone(actor=actor, level=level, place=place, status=Zone.Status.ACTIVE, reason=reason,
+                             rules=(rules or "").strip(), guarded=bool(guarded))
+    except IntegrityError:
+        raise Conflict(_("该范围刚刚已划定区域,请刷新后查看"), code="exists") from None
+    audit.record(actor=actor, action=audit.Action.CREATE, obj=zone, fields=["level", "place", "rules", "guarded"])
+    _override_event(actor=actor, zone=zone, override_reason=override_reason)
+    _activate(actor=actor, zone=zone, note=reason)
+    return zone
+
+
+def _ids(place) -> tuple:
+    fields = place_fields(place)
+    return tuple(fields[name] for name in ("compound_id", "building_id", "unit_id", "household_id"))
+
+
+def _contains(outer, inner) -> bool:
+    """Whether place `outer` is `inner` or around it (the building around a unit, ...)."""
+    return all(o is None or o == i for o, i in zip(_ids(outer), _ids(inner)))
+
+
+def _direction(zone: Zone, level: str, place) -> str:
+    """ESCALATED for a stricter level or a wider place, DE_ESCALATED for a looser level or a narrower place."""
+    old_place = place_of(zone)
+    if LEVEL_RANK[level] != zone.rank:
+        return ZoneEvent.Kind.ESCALATED if LEVEL_RANK[level] > zone.rank else ZoneEvent.Kind.DE_ESCALATED
+    if _ids(place) == _ids(old_place):
+        raise DomainError(_("区域类型和范围都没有变化"), code="unchanged", fields={"level": _("请选择新的类型或范围")})
+    return ZoneEvent.Kind.ESCALATED if _contains(place, old_place) else ZoneEvent.Kind.DE_ESCALATED
+
+
+def _check_related_place(zone: Zone, place) -> None:
+    old_place = place_of(zone)
+    if not (_contains(place, old_place) or _contains(old_place, place)):
+        message = _("新范围须包含原范围或位于原范围之内")
+        raise DomainError(message, code="unrelated_place", fields={"place": message})
+
+
+@transaction.atomic
+def zone_change(*, actor, zone: Zone, reason: str, level: str | None = None, place=None,
+                override_reason: str = "") -> Zone:
+    """Escalate or de-escalate an active zone: it becomes SUPERSEDED by a new active zone keeping its cases.
+
+    Rounds carry over only when the place stays the same (they tested that place).
+    """
+    _require_manager(actor)
+    ensure_in_scope(actor, zone)
+    reason = _required(reason, "reason", _("请填写调整原因"))
+    zone = _locked(zone)
+    if zone.status != Zone.Status.ACTIVE:
+        raise DomainError(_("只能调整生效中的区域"), code="not_active")
+    level = _clean_level(level or zone.level)
+    place = place if place is not None else place_of(zone)
+    _clean_place(actor, place)
+    _check_related_place(zone, place)
+    kind = _direction(zone, level, place)
+    _same_place_free(place, exclude=zone)
+    override_reason = _refuse_or_override(actor=actor, zone=_strictest_live(place, exclude=zone), level=level,
+                                          override_reason=override_reason)
+    _end(actor=actor, zone=zone, status=Zone.Status.SUPERSEDED, note=reason)
+    new = _successor(actor=actor, zone=zone, level=level, place=place, reason=reason)
+    _event(actor=actor, zone=zone, kind=kind, note=_("%(reason)s → %(new)s") % {"reason": reason, "new": new})
+    _override_event(actor=actor, zone=new, override_reason=override_reason)
+    status = _recompute(new)
+    _event(actor=actor, zone=new, kind=kind, unlock_on=status.unlock_on,
+           note=_("%(reason)s ← %(old)s") % {"reason": reason, "old": zone})
+    care_tasks_sync(actor=actor, zone=new)
+    _open_posts(actor=actor, zone=new)
+    return new
+
+
+def _successor(*, actor, zone: Zone, level: str, place, reason: str) -> Zone:
+    new = _new_zone(actor=actor, level=level, place=place, status=Zone.Status.ACTIVE, reason=reason,
+                    rules=zone.rules, guarded=zone.guarded)
+    new.supersedes = zone
+    new.save(update_fields=["supersedes", "updated_at"])
+    new.cases.set(zone.cases.all())
+    if new.place_key == zone.place_key:
+        ZoneRound.objects.bulk_create([
+            ZoneRound(zone=new, community_id=new.community_id, on=r.on, negative=r.negative, note=r.note,
+                      recorded_by_id=r.recorded_by_id) for r in zone.rounds.all()])
+    audit.record(actor=actor, action=audit.Action.CREATE, obj=new, fields=["level", "place", "supersedes", "cases"])
+    return new
+
+
+# Rounds, lifting, policies
+
+@transaction.atomic
+def zone_round_record(*, actor, zone: Zone, on: datetime.date, negative: bool, note: str = "") -> ZoneRound:
+    """Record a testing round inside an active zone; a round that was not all negative restarts the countdown."""
+    _require_staff(actor)
+    ensure_in_scope(actor, zone)
+    zone = _locked(zone)
+    if zone.status != Zone.Status.ACTIVE:
+        raise DomainError(_("只能为生效中的区域登记核酸轮次"), code="not_active")
+    _check_round_day(zone, on)
+    try:
+        with transaction.atomic():
+            row = ZoneRound.objects.create(zone=zone, community_id=zone.community_id, on=on, negative=bool(negative),
+                                           note=normalize_text(note or "")[:200], recorded_by=actor)
+    except IntegrityError:
+        raise _round_twice(on) from None
+    status = _recompute(zone)
+    kind = ZoneEvent.Kind.NEGATIVE_ROUND if negative else ZoneEvent.Kind.POSITIVE
+    text = _("%(on)s 全员阴性") if negative else _("%(on)s 筛查发现阳性")
+    _event(actor=actor, zone=zone, kind=kind, note=text % {"on": on.isoformat()}, unlock_on=status.unlock_on)
+    audit.record(actor=actor, action=audit.Action.CREATE, obj=row, object_repr=f"{zone} {on}",
+                 fields=["on", "negative"])
+    return row
+
+
+def _round_twice(on: datetime.date) -> DomainError:
+    message = _("%(on)s 已登记过一轮核酸") % {"on": on.isoformat()}
+    return DomainError(message, code="round_twice", fields={"on": message})
+
+
+def _check_round_day(zone: Zone, on: datetime.date) -> None:
+    if on > timezone.localdate():
+        message = _("采样日期不能晚于今天")
+        raise DomainError(message, fields={"on": message})
+    if on < _started_on(zone):
+        message = _("采样日期不能早于区域生效日期")
+        raise DomainError(message, fields={"on": message})
+    if zone.rounds.filter(on=on).exists():
+        raise _round_twice(on)
+
+
+def _not_met_message(status: UnlockStatus, today: datetime.date) -> str:
+    missing = []
+    if status.days_left(today):
+        missing.append(_("还需 %(n)s 天") % {"n": status.days_left(today)})
+    if status.rounds_missing:
+        missing.append(_("还需 %(k)s 轮阴性") % {"k": status.rounds_missing})
+    return _("尚未达到解封条件:%(missing)s(可解封日期 %(on)s)") % {
+        "missing": "、".join(missing), "on": status.unlock_on.isoformat()}
+
+
+@transaction.atomic
+def zone_lift(*, actor, zone: Zone, note: str = "", override_reason: str = "") -> Zone:
+    """Lift an active zone that meets its criteria; before that only with an override reason (logged)."""
+    _require_manager(actor)
+    ensure_in_scope(actor, zone)
+    zone = _locked(zone)
+    if zone.status != Zone.Status.ACTIVE:
+        raise DomainError(_("只能解封生效中的区域"), code="not_active")
+    status, today = _recompute(zone), timezone.localdate()
+    override_reason = normalize_text(override_reason or "")
+    if not status.met(today):
+        if not override_reason:
+            message = _not_met_message(status, today)
+            raise DomainError(message, code="criteria_not_met", fields={"override_reason": message})
+        zone.lifted_by_override = True
+        _override_event(actor=actor, zone=zone, override_reason=override_reason)
+    note = normalize_text(note or "")
+    _end(actor=actor, zone=zone, status=Zone.Status.LIFTED, note=note)
+    _event(actor=actor, zone=zone, kind=ZoneEvent.Kind.LIFTED, note=note, unlock_on=zone.unlock_on)
+    return zone
+
+
+def _check_policy_numbers(days: int, rounds: int) -> None:
+    if not 1 <= days <= 60:
+        message = _("无新增阳性天数应为 1 至 60")
+        raise DomainError(message, fields={"days_without_positive": message})
+    if not 0 <= rounds <= 30:
+        message = _("核酸阴性轮次应为 0 至 30")
+        raise DomainError(message, fields={"negative_rounds": message})
+
+
+@transaction.atomic
+def zone_policy_set(*, actor, street, level: str, days_without_positive: int, negative_rounds: int,
+                    effective_from: datetime.date) -> ZonePolicy:
+    """Set a level's unlock rule from a date on and recompute the street's live zones of that level."""
+    _require_manager(actor)
+    ensure_in_scope(actor, street)
+    level = _clean_level(level)
+    _check_policy_numbers(days_without_positive, negative_rounds)
+    policy, _created = ZonePolicy.objects.update_or_create(
+        street=street, level=level, effective_from=effective_from,
+        defaults={"days_without_positive": days_without_positive, "negative_rounds": negative_rounds,
+                  "created_by": actor})
+    audit.record(actor=actor, action=audit.Action.UPDATE, obj=policy, community_id=None,
+                 fields=["days_without_positive", "negative_rounds", "effective_from"])
+    zones = Zone.objects.live().select_for_update().filter(community__street=street, level=level).order_by("id")
+    for zone in zones:
+        before = zone.unlock_on
+        status = _recompute(zone)
+        if status.unlock_on != before:
+            _event(actor=actor, zone=zone, kind=ZoneEvent.Kind.POLICY, unlock_on=status.unlock_on,
+                   note=_("解封政策调整:%(days)s 天无新增、%(rounds)s 轮阴性") % {
+                       "days": days_without_positive, "rounds": negative_rounds})
+    return policy
 
 
 # ---------------------------------------------------------------------------
