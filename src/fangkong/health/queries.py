@@ -1,23 +1,32 @@
 """Scoped reads of observations, health checks, alerts and policies, and the missed-check count."""
 
 import datetime
+from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q
+from django.db.models.functions import TruncDate
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from fangkong.accounts.models import Role
+from fangkong.core.errors import DomainError
 from fangkong.core.scope import scope_of
 from fangkong.health.models import (
     AFTERNOON_FROM,
     CheckWindow,
+    Destination,
     HealthAlert,
     HealthCheck,
     Observation,
     ObservationPolicy,
+    Transfer,
+    TransferPassenger,
     check_window,
 )
+from fangkong.people.models import Person
 from fangkong.places.models import Street
 
 WINDOW_CLOSES = {CheckWindow.MORNING: AFTERNOON_FROM, CheckWindow.AFTERNOON: datetime.time(20)}
@@ -199,3 +208,100 @@ def get_street_for(actor, pk) -> Street:
 # ---------------------------------------------------------------------------
 # Transfers
 # ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DayCount:
+    """People on transfers planned for one day: scheduled, picked up so far, arrived so far."""
+
+    day: datetime.date
+    planned: int = 0
+    picked_up: int = 0
+    arrived: int = 0
+
+
+MAX_COUNT_DAYS = 366
+_PASSENGER_ADDRESS = ("person", "household__building", "household__unit", "household__compound")
+
+
+def _day_bounds(day: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
+    start = timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+    return start, timezone.make_aware(datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time.min))
+
+
+def transfers_for(actor, *, day: datetime.date | None = None, status: str = "", destination=None):
+    """Transfers in scope with their passengers; `day` keeps those planned that day and, on today's list,
+    the ones still open from earlier days."""
+    transfers = Transfer.objects.in_scope(actor).narrowed(status=status, destination=destination)
+    if day is not None:
+        start, end = _day_bounds(day)
+        that_day = Q(window_start__gte=start, window_start__lt=end)
+        if day == timezone.localdate():
+            that_day |= Q(window_start__lt=start, status__in=[Transfer.Status.PLANNED, Transfer.Status.PICKED_UP])
+        transfers = transfers.filter(that_day)
+    passengers = TransferPassenger.objects.select_related(*_PASSENGER_ADDRESS).order_by("id")
+    return (transfers.select_related("destination", "community", "case__person", "created_by")
+            .prefetch_related(Prefetch("passengers", queryset=passengers)).order_by("window_start", "id"))
+
+
+def get_transfer_for(actor, pk) -> Transfer:
+    return get_object_or_404(transfers_for(actor), pk=pk)
+
+
+def transfers_by_status(transfers) -> list[tuple]:
+    """(status, its transfers) in the crew's order: planned, picked up, arrived, cancelled; empty groups left out."""
+    groups = {status: [] for status in Transfer.Status}
+    for transfer in transfers:
+        groups[Transfer.Status(transfer.status)].append(transfer)
+    return [(status, rows) for status, rows in groups.items() if rows]
+
+
+def get_persons_for(actor, ids) -> list:
+    """The persons named by ids, all in scope, in the order given; one missing or outside scope → 404."""
+    wanted = list(dict.fromkeys(int(pk) for pk in ids))
+    found = {person.pk: person for person in Person.objects.in_scope(actor).with_address().filter(pk__in=wanted)}
+    if len(found) != len(wanted):
+        raise Http404
+    return [found[pk] for pk in wanted]
+
+
+def destinations_for(actor, *, kind: str = "", active: bool | None = None):
+    """Destinations of the actor's street, each with its expected and arrived passengers counted."""
+    open_statuses = [Transfer.Status.PLANNED, Transfer.Status.PICKED_UP]
+    return (Destination.objects.in_scope(actor).narrowed(kind=kind, active=active).select_related("street")
+            .annotate(expected=Count("transfers__passengers", filter=Q(transfers__status__in=open_statuses)),
+                      arrived=Count("transfers__passengers", filter=Q(transfers__status=Transfer.Status.ARRIVED)))
+            .order_by("kind", "name"))
+
+
+def get_destination_for(actor, pk) -> Destination:
+    return get_object_or_404(destinations_for(actor), pk=pk)
+
+
+def destination_roster(actor, destination: Destination):
+    """The site's own list: the people expected (planned or on their way) first, then those arrived, latest first."""
+    statuses = [Transfer.Status.PLANNED, Transfer.Status.PICKED_UP, Transfer.Status.ARRIVED]
+    return (TransferPassenger.objects.in_scope(actor)
+            .filter(transfer__destination=destination, transfer__status__in=statuses)
+            .select_related("transfer", "community", *_PASSENGER_ADDRESS)
+            .order_by(F("transfer__arrived_at").desc(nulls_first=True), "transfer__window_start", "id"))
+
+
+def transfer_counts_by_day(actor, start: datetime.date, end: datetime.date) -> list[DayCount]:
+    """Per day from start to end: the people on transfers planned that day (cancelled ones left out), how many
+    of them were picked up and how many arrived; one grouped query."""
+    if end < start or (end - start).days >= MAX_COUNT_DAYS:
+        message = _("日期范围应为 1–%(n)s 天,且结束不早于开始") % {"n": MAX_COUNT_DAYS}
+        raise DomainError(message, fields={"end": message})
+    first, _end = _day_bounds(start)
+    _start, last = _day_bounds(end)
+    done = [Transfer.Status.PICKED_UP, Transfer.Status.ARRIVED]
+    rows = (TransferPassenger.objects.in_scope(actor).exclude(transfer__status=Transfer.Status.CANCELLED)
+            .filter(transfer__window_start__gte=first, transfer__window_start__lt=last)
+            .annotate(day=TruncDate("transfer__window_start", tzinfo=timezone.get_current_timezone()))
+            .values("day")
+            .annotate(planned=Count("id"), picked_up=Count("id", filter=Q(transfer__status__in=done)),
+                      arrived=Count("id", filter=Q(transfer__status=Transfer.Status.ARRIVED)))
+            .order_by("day"))
+    counted = {row["day"]: DayCount(**row) for row in rows}
+    days = [start + datetime.timedelta(days=n) for n in range((end - start).days + 1)]
+    return [counted.get(day, DayCount(day)) for day in days]
