@@ -57,3 +57,11 @@ class Post(TimeStamped):
 
     def __str__(self):
         return self.name
+
+    @property
+    def place_label(self) -> str:
+        """"驰誉小区3号楼2单元" down to the post's own place; empty for a post that stands nowhere in particular."""
+        if self.compound_id is None:
+            return ""
+        place = self.unit or self.building
+        return f"{self.compound}{place}" if place is not None else str(self.compound)

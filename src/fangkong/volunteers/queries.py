@@ -1,10 +1,13 @@
 """Scoped reads of posts and of the places and zones a post may stand at."""
 
+from django.db.models import Case, IntegerField, Value, When
 from django.shortcuts import get_object_or_404
 
 from fangkong.places.models import Unit
 from fangkong.volunteers.models import Post
 from fangkong.zones.models import Zone
+
+_OPEN_FIRST = Case(When(status=Post.Status.OPEN, then=Value(0)), default=Value(1), output_field=IntegerField())
 
 
 def posts_for(actor, *, status: str = "", community=None, zone=None):
@@ -12,7 +15,7 @@ def posts_for(actor, *, status: str = "", community=None, zone=None):
     return (Post.objects.in_scope(actor).narrowed(status=status, community=community, zone=zone)
             .select_related("community", "compound", "building", "unit__building", "zone__compound",
                             "zone__building", "zone__unit__building", "zone__household__unit__building")
-            .order_by("status", "community_id", "name", "id"))
+            .order_by(_OPEN_FIRST, "community_id", "name", "id"))
 
 
 def get_post_for(actor, pk) -> Post:

@@ -1,6 +1,10 @@
 """API schemas of zones and care."""
 
-from ninja import Schema
+import datetime
+
+from ninja import Field, Schema
+
+from fangkong.core.converters import Id
 
 
 # ---------------------------------------------------------------------------
@@ -11,3 +15,154 @@ from ninja import Schema
 # ---------------------------------------------------------------------------
 # Care inside zones
 # ---------------------------------------------------------------------------
+
+
+class CareCheckOut(Schema):
+    id: int
+    task_id: int
+    day: datetime.date = Field(description="日期")
+    outcome: str = Field(description="well 情况正常 / needs_help 需要帮助 / not_reached 未联系上")
+    note: str
+    checked_by: str = Field(description="查看人")
+    checked_at: datetime.datetime
+
+    @staticmethod
+    def resolve_checked_by(obj) -> str:
+        return str(obj.checked_by or "")
+
+
+def _day_check(task):
+    return task.day_checks[0] if task is not None and task.day_checks else None
+
+
+class CareTaskOut(Schema):
+    id: int
+    zone_id: int
+    person_id: int
+    person_name: str
+    address: str = Field(description="楼-单元-房号")
+    needs: list[str] = Field(description="重点情况(dialysis、pregnant …)")
+    assignee: str = Field(description="责任人")
+    today: CareCheckOut | None = Field(description="今天的查看记录,尚未查看为 null")
+
+    @staticmethod
+    def resolve_person_name(obj) -> str:
+        return obj.person.name
+
+    @staticmethod
+    def resolve_address(obj) -> str:
+        return obj.household.shorthand if obj.household_id else ""
+
+    @staticmethod
+    def resolve_assignee(obj) -> str:
+        return str(obj.assignee or "")
+
+    @staticmethod
+    def resolve_today(obj):
+        return _day_check(obj)
+
+
+class ZonePersonOut(Schema):
+    """One person inside a zone; ID number and phone masked."""
+
+    id: int
+    name: str
+    id_number: str = Field(description="证件号码(脱敏)")
+    phone: str = Field(description="联系电话(脱敏)")
+    tags: list[str] = Field(description="重点人群标签")
+    needs: list[str] = Field(description="需要每日关照的标签")
+    task_id: int | None = Field(description="每日关照任务")
+    today: CareCheckOut | None = Field(description="今天的查看记录")
+
+    @staticmethod
+    def resolve_id(row) -> int:
+        return row.person.pk
+
+    @staticmethod
+    def resolve_name(row) -> str:
+        return row.person.name
+
+    @staticmethod
+    def resolve_id_number(row) -> str:
+        return row.person.masked_id_number
+
+    @staticmethod
+    def resolve_phone(row) -> str:
+        return row.person.masked_phone
+
+    @staticmethod
+    def resolve_tags(row) -> list[str]:
+        return row.person.tag_codes()
+
+    @staticmethod
+    def resolve_task_id(row) -> int | None:
+        return row.task.pk if row.task is not None else None
+
+    @staticmethod
+    def resolve_today(row):
+        return row.check
+
+
+class ZoneHouseholdOut(Schema):
+    id: int
+    compound: str
+    address: str = Field(description="楼-单元-房号")
+    vulnerable: bool = Field(description="户内有需要每日关照的人")
+    members: list[ZonePersonOut]
+
+    @staticmethod
+    def resolve_id(row) -> int:
+        return row.household.pk
+
+    @staticmethod
+    def resolve_compound(row) -> str:
+        return row.household.compound.name
+
+    @staticmethod
+    def resolve_address(row) -> str:
+        return row.household.shorthand
+
+
+class CareCheckIn(Schema):
+    outcome: str = Field(max_length=20, description="well 情况正常 / needs_help 需要帮助(须填 note)/ not_reached 未联系上")
+    note: str = Field("", max_length=300)
+    day: datetime.date | None = Field(None, description="默认今天;同一天再次提交会覆盖当天记录")
+
+
+class CareAssignIn(Schema):
+    assignee_id: Id | None = Field(None, description="负责该户的工作人员;null 取消指派")
+
+
+class MedicalExceptionIn(Schema):
+    person_id: Id
+    need: str = Field(max_length=20, description="dialysis 透析 / chemotherapy 化疗 / childbirth 产检分娩 / "
+                                                 "emergency 急诊 / medicine 取药 / other 其他就医")
+    destination: str = Field("", max_length=100)
+    note: str = Field("", max_length=300)
+    valid_on: datetime.date | None = Field(None, description="默认今天")
+
+
+class MedicalExceptionOut(Schema):
+    id: int
+    zone_id: int
+    person_id: int
+    person_name: str
+    need: str
+    need_label: str
+    destination: str
+    note: str
+    valid_on: datetime.date
+    allowed_by: str = Field(description="批准人")
+    allowed_at: datetime.datetime
+
+    @staticmethod
+    def resolve_person_name(obj) -> str:
+        return obj.person.name
+
+    @staticmethod
+    def resolve_need_label(obj) -> str:
+        return obj.get_need_display()
+
+    @staticmethod
+    def resolve_allowed_by(obj) -> str:
+        return str(obj.allowed_by or "")

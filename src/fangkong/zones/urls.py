@@ -8,5 +8,14 @@ register_id_converter()
 app_name = "zones"
 urlpatterns = [
     # Zones and their unlock dates
+    path("", views.zone_list, name="list"),
+    path("new/", views.zone_draw, name="draw"),
+    path("policies/", views.zone_policies, name="policies"),
+    path("<id:pk>/", views.zone_detail, name="detail"),
+    path("<id:pk>/accept/", views.zone_accept, name="accept"),
+    path("<id:pk>/dismiss/", views.zone_dismiss, name="dismiss"),
+    path("<id:pk>/change/", views.zone_change, name="change"),
+    path("<id:pk>/lift/", views.zone_lift, name="lift"),
+    path("<id:pk>/rounds/", views.zone_round, name="round"),
     # Care inside zones
 ]

@@ -1,9 +1,180 @@
 """Zone pages: the list, a zone with its countdown and history, proposals to accept, care inside."""
 
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from fangkong.core.access import staff_required
+from fangkong.core.errors import DomainError, NotAllowed
+from fangkong.core.forms import add_domain_error
+from fangkong.places.queries import communities_for
+from fangkong.zones import queries, services
+from fangkong.zones.forms import (
+    AcceptForm,
+    ChangeForm,
+    DismissForm,
+    DrawForm,
+    LiftForm,
+    RoundForm,
+    ZoneFilterForm,
+    ZonePolicyForm,
+)
+from fangkong.zones.models import Level, Zone
+from fangkong.zones.unlock import DEFAULT_DAYS_WITHOUT_POSITIVE, DEFAULT_NEGATIVE_ROUNDS
+
+PAGE_SIZE = 50
+
 
 # ---------------------------------------------------------------------------
 # Zones and their unlock dates
 # ---------------------------------------------------------------------------
+
+LIST_LIMIT = 500
+
+
+@staff_required
+def zone_list(request):
+    """Proposals waiting first (accept or dismiss inline), then active zones with their countdown; ended ones by filter."""
+    form = ZoneFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    status, level = filters.get("status", ""), filters.get("level", "")
+    context = {"form": form, "status": status, "dismiss_form": DismissForm()}
+    if status:
+        page = Paginator(queries.zones_for(request.user, status=status, level=level), PAGE_SIZE).get_page(
+            request.GET.get("page"))
+        page.object_list = queries.with_unlock(page.object_list)
+        context["page"] = page
+    else:
+        zones = queries.with_unlock(queries.zones_for(request.user, level=level).filter(
+            status__in=[Zone.Status.PROPOSED, Zone.Status.ACTIVE])[:LIST_LIMIT])
+        context["proposals"] = [zone for zone in zones if zone.status == Zone.Status.PROPOSED]
+        context["active"] = [zone for zone in zones if zone.status == Zone.Status.ACTIVE]
+    context["may_manage"] = services.may_manage_zones(request.user)
+    return TemplateResponse(request, "zones/zone_list.html", context)
+
+
+def _detail(request, zone, *, forms=None, status=200):
+    forms = {"accept_form": AcceptForm(), "dismiss_form": DismissForm(), "change_form": ChangeForm(zone=zone),
+             "lift_form": LiftForm(), "round_form": RoundForm(), **(forms or {})}
+    context = {"zone": zone, "cases": queries.zone_cases(zone), "rounds": queries.zone_rounds(zone),
+               "history": queries.zone_history(zone), "chain": queries.zone_chain(zone),
+               "counts": queries.zone_counts(zone), "may_manage": services.may_manage_zones(request.user), **forms}
+    return TemplateResponse(request, "zones/zone_detail.html", context, status=status)
+
+
+@never_cache
+@staff_required
+def zone_detail(request, pk):
+    return _detail(request, queries.get_zone_for(request.user, pk))
+
+
+def _zone_action(form_class, form_name, call, done):
+    """A POSTed action on the zone page: valid → the service, then to the resulting zone; else the page with errors."""
+
+    @never_cache
+    @require_POST
+    @staff_required
+    def view(request, pk):
+        zone = queries.get_zone_for(request.user, pk)
+        form = form_class(request.POST, zone=zone) if form_class is ChangeForm else form_class(request.POST)
+        if form.is_valid():
+            try:
+                result = call(request.user, zone, form)
+            except NotAllowed:
+                raise PermissionDenied from None
+            except DomainError as err:
+                add_domain_error(form, err)
+            else:
+                messages.success(request, done)
+                return redirect("zones:detail", pk=getattr(result, "zone_id", None) or result.pk)
+        return _detail(request, zone, forms={form_name: form}, status=400)
+
+    return view
+
+
+zone_accept = _zone_action(
+    AcceptForm, "accept_form",
+    lambda actor, zone, form: services.zone_accept(actor=actor, zone=zone, guarded=form.cleaned_data["guarded"],
+                                                   rules=form.cleaned_data["rules"]),
+    _("区域已确认生效"))
+zone_dismiss = _zone_action(
+    DismissForm, "dismiss_form",
+    lambda actor, zone, form: services.zone_dismiss(actor=actor, zone=zone, reason=form.cleaned_data["reason"]),
+    _("已不采纳该建议"))
+zone_change = _zone_action(
+    ChangeForm, "change_form",
+    lambda actor, zone, form: services.zone_change(
+        actor=actor, zone=zone, reason=form.cleaned_data["reason"], level=form.cleaned_data["level"],
+        place=form.place_obj(), override_reason=form.cleaned_data["override_reason"]),
+    _("区域已调整"))
+zone_lift = _zone_action(
+    LiftForm, "lift_form",
+    lambda actor, zone, form: services.zone_lift(actor=actor, zone=zone, note=form.cleaned_data["note"],
+                                                 override_reason=form.cleaned_data["override_reason"]),
+    _("区域已解封"))
+zone_round = _zone_action(
+    RoundForm, "round_form",
+    lambda actor, zone, form: services.zone_round_record(
+        actor=actor, zone=zone, on=form.cleaned_data["on"], negative=form.cleaned_data["negative"],
+        note=form.cleaned_data["note"]),
+    _("已登记核酸轮次"))
+
+
+@never_cache
+@staff_required
+def zone_draw(request):
+    form = DrawForm(request.POST or None, actor=request.user)
+    if request.method == "POST" and form.is_valid() and form.place is not None:
+        data = form.cleaned_data
+        try:
+            zone = services.zone_draw(actor=request.user, level=data["level"], place=form.place, reason=data["reason"],
+                                      rules=data["rules"], guarded=data["guarded"],
+                                      override_reason=data["override_reason"])
+        except DomainError as err:
+            add_domain_error(form, err)
+        else:
+            messages.success(request, _("已划定 %(zone)s") % {"zone": zone})
+            return redirect("zones:detail", pk=zone.pk)
+    status = 400 if request.method == "POST" else 200
+    return TemplateResponse(request, "zones/zone_draw.html",
+                            {"form": form, "may_manage": services.may_manage_zones(request.user)}, status=status)
+
+
+def _policy_street(user):
+    """The street whose unlock policy the page sets: the user's own street, else the street of their communities."""
+    if user.scope_street_id:
+        return user.scope_street
+    community = communities_for(user).order_by("id").first()
+    return community.street if community is not None else None
+
+
+@never_cache
+@staff_required
+def zone_policies(request):
+    form = ZonePolicyForm(request.POST or None)
+    street = _policy_street(request.user)
+    if request.method == "POST" and street is not None and form.is_valid():
+        try:
+            services.zone_policy_set(actor=request.user, street=street, **form.cleaned_data)
+        except DomainError as err:
+            add_domain_error(form, err)
+        else:
+            messages.success(request, _("解封政策已保存"))
+            return redirect("zones:policies")
+    return TemplateResponse(request, "zones/zone_policies.html",
+                            {"form": form, "policies": queries.policies_for(request.user), "street": street,
+                             "defaults": _defaults(),
+                             "may_set": street is not None and services.may_manage_zones(request.user)},
+                            status=400 if request.method == "POST" else 200)
+
+
+def _defaults() -> list[tuple[str, int, int]]:
+    return [(label, DEFAULT_DAYS_WITHOUT_POSITIVE, DEFAULT_NEGATIVE_ROUNDS[level]) for level, label in Level.choices]
 
 
 # ---------------------------------------------------------------------------
