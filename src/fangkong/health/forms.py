@@ -5,8 +5,10 @@ import uuid
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from fangkong.health.models import Observation, ObservationKind, ObservationReason, Reporter, Symptom
+from fangkong.health.models import (Case, Contact, ContactKind, Observation, ObservationKind, ObservationReason,
+                                    Reporter, Symptom)
 from fangkong.health.queries import team_candidates
+from fangkong.people.models import IdType
 from fangkong.places.queries import grids_for
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -107,6 +109,83 @@ class PolicyForm(forms.Form):
 # ---------------------------------------------------------------------------
 # Cases and contacts
 # ---------------------------------------------------------------------------
+
+DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+class CaseFilterForm(forms.Form):
+    status = forms.ChoiceField(label=_("状态"), required=False, choices=ANY + Case.Status.choices)
+    grid = forms.ModelChoiceField(label=_("网格"), required=False, queryset=None, empty_label=_("全部"))
+
+    def __init__(self, *args, actor, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["grid"].queryset = grids_for(actor).select_related("community")
+
+
+class CaseOpenForm(forms.Form):
+    source = forms.ChoiceField(label=_("来源"), choices=Case.Source.choices)
+    confirmed_at = forms.DateTimeField(label=_("确诊时间"), widget=DATETIME, input_formats=["%Y-%m-%dT%H:%M",
+                                                                                          "%Y-%m-%d %H:%M"])
+    severity = forms.ChoiceField(label=_("临床分型"), choices=Case.Severity.choices)
+    location = forms.CharField(label=_("目前所在"), required=False, max_length=100)
+    source_ref = forms.CharField(label=_("来源说明"), required=False, max_length=100,
+                                 help_text=_("如检测机构、报告编号"))
+    note = forms.CharField(label=_("备注"), required=False, max_length=300)
+
+
+class CaseStatusForm(forms.Form):
+    status = forms.ChoiceField(label=_("状态"), choices=Case.Status.choices)
+    location = forms.CharField(label=_("目前所在"), required=False, max_length=100)
+    note = forms.CharField(label=_("说明"), required=False, max_length=200)
+
+
+class CaseSeverityForm(forms.Form):
+    severity = forms.ChoiceField(label=_("临床分型"), choices=Case.Severity.choices)
+    note = forms.CharField(label=_("说明"), required=False, max_length=200)
+
+
+class ContactAddForm(forms.Form):
+    """A registered person by id (from the search), or a new person by name, document and phone."""
+
+    person = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    name = forms.CharField(label=_("姓名"), required=False, max_length=50)
+    id_type = forms.ChoiceField(label=_("证件类型"), choices=IdType.choices, initial=IdType.RESIDENT_ID)
+    id_number = forms.CharField(label=_("证件号码"), required=False, max_length=30)
+    phone = forms.CharField(label=_("联系电话"), required=False, max_length=20,
+                            widget=forms.TextInput(attrs={"inputmode": "tel"}))
+    kind = forms.ChoiceField(label=_("接触类型"), choices=ContactKind.choices)
+    source = forms.ChoiceField(label=_("来源"), choices=Contact.Source.choices, initial=Contact.Source.MANUAL)
+    last_exposure_at = forms.DateTimeField(label=_("末次接触时间"), widget=DATETIME,
+                                           input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"])
+    via = forms.ModelChoiceField(label=_("经由密接(次密接必填)"), required=False, queryset=None)
+    note = forms.CharField(label=_("备注"), required=False, max_length=200)
+
+    def __init__(self, *args, case, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["via"].queryset = (Contact.objects.filter(case=case, kind=ContactKind.CLOSE,
+                                                              status=Contact.Status.ACTIVE).select_related("person"))
+        self.fields["via"].label_from_instance = lambda contact: contact.person.name
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("person") and not (data.get("name") and data.get("id_number")):
+            raise forms.ValidationError(_("请从搜索结果选择已登记人员,或填写姓名和证件号码"))
+        return data
+
+    def person_data(self) -> dict | None:
+        data = self.cleaned_data
+        if data.get("person"):
+            return None
+        return {"name": data["name"], "id_type": data["id_type"], "id_number": data["id_number"], "phone": data["phone"]}
+
+
+class ContactRemoveForm(forms.Form):
+    reason = forms.CharField(label=_("排除原因"), max_length=200)
+
+
+class ContactPolicyForm(forms.Form):
+    kind = forms.ChoiceField(label=_("接触类型"), choices=ContactKind.choices)
+    observation_kind = forms.ChoiceField(label=_("管控方式"), choices=ObservationKind.choices)
 
 
 # ---------------------------------------------------------------------------

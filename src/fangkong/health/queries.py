@@ -4,7 +4,8 @@ import datetime
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q
+from django.db.models import Case as CaseWhen
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Prefetch, Q, Value, When
 from django.db.models.functions import TruncDate
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -16,11 +17,16 @@ from fangkong.core.errors import DomainError
 from fangkong.core.scope import scope_of
 from fangkong.health.models import (
     AFTERNOON_FROM,
+    Case,
     CheckWindow,
+    Contact,
+    ContactKind,
+    ContactPolicy,
     Destination,
     HealthAlert,
     HealthCheck,
     Observation,
+    ObservationKind,
     ObservationPolicy,
     Transfer,
     TransferPassenger,
@@ -28,6 +34,7 @@ from fangkong.health.models import (
 )
 from fangkong.people.models import Person
 from fangkong.places.models import Street
+from fangkong.zones.models import Zone
 
 WINDOW_CLOSES = {CheckWindow.MORNING: AFTERNOON_FROM, CheckWindow.AFTERNOON: datetime.time(20)}
 """A window counts as elapsed once it has closed: the morning at 12:00, the afternoon at 20:00."""
@@ -203,6 +210,93 @@ def get_street_for(actor, pk) -> Street:
 # ---------------------------------------------------------------------------
 # Cases and contacts
 # ---------------------------------------------------------------------------
+
+_CASE_ADDRESS = ("person", "community", "household__building", "household__unit", "household__compound")
+
+
+def cases_for(actor, *, status: str = "", grid=None):
+    """Cases in scope, the open ones first, newest confirmation first, each with its active contact count."""
+    still_open = CaseWhen(When(status__in=Case.OPEN_STATUSES, then=Value(0)), default=Value(1),
+                          output_field=IntegerField())
+    return (Case.objects.in_scope(actor).narrowed(status=status, household__grid=grid)
+            .select_related(*_CASE_ADDRESS)
+            .annotate(contact_count=Count("contacts", filter=Q(contacts__status=Contact.Status.ACTIVE)),
+                      still_open=still_open)
+            .order_by("still_open", "-confirmed_at", "-id"))
+
+
+def get_case_for(actor, pk) -> Case:
+    return get_object_or_404(cases_for(actor).select_related("opened_by"), pk=pk)
+
+
+def case_counts(actor) -> dict[str, int]:
+    """How many cases in scope are in each status (every status present, zero when none)."""
+    counts = dict.fromkeys(Case.Status.values, 0)
+    for status, number in Case.objects.in_scope(actor).values_list("status").annotate(n=Count("id")).order_by():
+        counts[status] = number
+    return counts
+
+
+def case_timeline(case: Case):
+    return case.events.select_related("by")
+
+
+def contacts_of_case(actor, case: Case) -> list[Contact]:
+    """The case's contacts as a chain: close contacts, each with `.chain` (its secondary contacts).
+
+    A secondary contact whose close contact is not in the list stands on its own. One query.
+    """
+    contacts = list(Contact.objects.in_scope(actor).filter(case=case)
+                    .select_related("person", "observation", "via__person")
+                    .order_by("kind", "person__name", "id"))
+    close = {contact.pk: contact for contact in contacts if contact.kind == ContactKind.CLOSE}
+    for contact in contacts:
+        contact.chain = []
+    rows = []
+    for contact in contacts:
+        parent = close.get(contact.via_id) if contact.kind == ContactKind.SECONDARY else None
+        (parent.chain if parent is not None else rows).append(contact)
+    return rows
+
+
+def cases_of_person(actor, person):
+    return cases_for(actor).filter(person=person)
+
+
+def contacts_of_person(actor, person):
+    """The cases a person is a contact of, newest first, with the case person and the observation."""
+    return (Contact.objects.in_scope(actor).filter(person=person)
+            .select_related("case__person", "observation").order_by("-last_exposure_at", "-id"))
+
+
+def get_contact_for(actor, pk) -> Contact:
+    return get_object_or_404(Contact.objects.in_scope(actor).select_related("case", "person"), pk=pk)
+
+
+def zones_of_case(actor, case: Case):
+    return Zone.objects.in_scope(actor).filter(cases=case).select_related("compound", "building", "unit__building",
+                                                                           "household__unit__building")
+
+
+def transfers_of_case(actor, case: Case):
+    return (Transfer.objects.in_scope(actor).filter(case=case).select_related("destination")
+            .annotate(passenger_count=Count("passengers")).order_by("window_start", "id"))
+
+
+def first_street_for(actor) -> Street | None:
+    """The street whose contact policy a community or grid account reads (its own)."""
+    return Street.objects.in_scope(actor).order_by("id").first()
+
+
+def contact_policy_rows(street: Street, defaults: dict) -> list[tuple[str, str, object]]:
+    """(contact kind label, observation kind label, policy or None) for each contact kind; `defaults` when unset."""
+    policies = {policy.kind: policy for policy in ContactPolicy.objects.filter(street=street).select_related("created_by")}
+    rows = []
+    for kind in ContactKind:
+        policy = policies.get(kind.value)
+        observation_kind = policy.observation_kind if policy else defaults[kind]
+        rows.append((kind.label, ObservationKind(observation_kind).label, policy))
+    return rows
 
 
 # ---------------------------------------------------------------------------

@@ -22,5 +22,13 @@ urlpatterns = [
     path("policies/", views.policies, name="policies"),
     path("me/", views.me, name="me"),
     # Cases and contacts
+    path("cases/", views.case_list, name="cases"),
+    path("cases/new/", views.case_create, name="case_create"),
+    path("cases/<id:pk>/", views.case_detail, name="case_detail"),
+    path("cases/<id:pk>/status/", views.case_status, name="case_status"),
+    path("cases/<id:pk>/severity/", views.case_severity, name="case_severity"),
+    path("cases/<id:pk>/contacts/", views.case_contact_add, name="case_contact_add"),
+    path("contacts/<id:pk>/remove/", views.contact_remove, name="contact_remove"),
+    path("contact-policies/", views.contact_policies, name="contact_policies"),
     # Transfers
 ]

@@ -1,10 +1,12 @@
 """Console and resident pages for observations and health checks."""
 
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -17,7 +19,14 @@ from fangkong.core.forms import add_domain_error, id_param
 from fangkong.health import queries, services
 from fangkong.health.forms import (
     AlertHandleForm,
+    CaseFilterForm,
+    CaseOpenForm,
+    CaseSeverityForm,
+    CaseStatusForm,
     CheckForm,
+    ContactAddForm,
+    ContactPolicyForm,
+    ContactRemoveForm,
     EndEarlyForm,
     ExtendForm,
     ObservationFilterForm,
@@ -26,8 +35,9 @@ from fangkong.health.forms import (
     ReleaseForm,
     TransferForm,
 )
-from fangkong.health.models import CheckWindow
+from fangkong.health.models import Case, CheckWindow
 from fangkong.people.queries import get_person_for
+from fangkong.people.services import person_search
 from fangkong.places.models import Street
 
 PAGE_SIZE = 50
@@ -267,6 +277,144 @@ def me(request):
 # ---------------------------------------------------------------------------
 # Cases and contacts
 # ---------------------------------------------------------------------------
+
+def _case_person(request):
+    """The person a new case is for (?person=<id>), or None while the worker is still searching."""
+    if not request.GET.get("person"):
+        return None
+    return get_person_for(request.user, id_param(request.GET.get("person")))
+
+
+@staff_required
+def case_list(request):
+    form = CaseFilterForm(request.GET or None, actor=request.user)
+    filters = form.cleaned_data if form.is_valid() else {}
+    cases = queries.cases_for(request.user, status=filters.get("status", ""), grid=filters.get("grid"))
+    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
+    counts = queries.case_counts(request.user)
+    return TemplateResponse(request, "health/case_list.html",
+                            {"form": form, "page": page, "counts": [(Case.Status(s).label, n) for s, n in counts.items()],
+                             "may_record": services.may_record_cases(request.user)})
+
+
+@never_cache
+@staff_required
+def case_create(request):
+    """Pick the person by search (as for an observation), then record the positive."""
+    person = _case_person(request)
+    if person is None:
+        text = request.GET.get("q", "").strip()
+        found = person_search(actor=request.user, text=text)[:20] if text else []
+        return TemplateResponse(request, "health/case_pick.html", {"q": text, "found": found})
+    form = CaseOpenForm(request.POST or None, initial={"confirmed_at": timezone.localtime()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            case = services.case_open(actor=request.user, person=person, **form.cleaned_data)
+        except DomainError as err:
+            add_domain_error(form, err)
+        else:
+            messages.success(request, _("已登记阳性病例 %(p)s") % {"p": person.name})
+            return redirect("health:case_detail", pk=case.pk)
+    return TemplateResponse(request, "health/case_form.html", {"form": form, "person": person},
+                            status=400 if request.method == "POST" else 200)
+
+
+def _case_page(request, case, *, forms=None, status=200):
+    contact_form = ContactAddForm(case=case, initial={"last_exposure_at": timezone.localtime()})
+    forms = {"status_form": CaseStatusForm(initial={"status": case.status, "location": case.location}),
+             "severity_form": CaseSeverityForm(initial={"severity": case.severity}),
+             "contact_form": contact_form, "remove_form": ContactRemoveForm(), **(forms or {})}
+    text = request.GET.get("q", "").strip()
+    context = {"case": case, "timeline": queries.case_timeline(case),
+               "contacts": queries.contacts_of_case(request.user, case),
+               "zones": queries.zones_of_case(request.user, case),
+               "transfers": queries.transfers_of_case(request.user, case),
+               "q": text, "found": person_search(actor=request.user, text=text)[:10] if text else [],
+               "may_record": services.may_record_cases(request.user), **forms}
+    return TemplateResponse(request, "health/case_detail.html", context, status=status)
+
+
+@never_cache
+@staff_required
+def case_detail(request, pk):
+    return _case_page(request, queries.get_case_for(request.user, pk))
+
+
+def _case_action(form_class, form_name, call, done):
+    """A POSTed form on the case page: valid → the service, then back to the page; else the page with errors."""
+
+    @never_cache
+    @require_POST
+    @staff_required
+    def view(request, pk):
+        case = queries.get_case_for(request.user, pk)
+        form = form_class(request.POST, **({"case": case} if form_class is ContactAddForm else {}))
+        if form.is_valid():
+            try:
+                call(request.user, case, form)
+            except DomainError as err:
+                add_domain_error(form, err)
+            else:
+                messages.success(request, done)
+                return redirect("health:case_detail", pk=case.pk)
+        return _case_page(request, case, forms={form_name: form}, status=400)
+
+    return view
+
+
+def _add_contact(actor, case, form):
+    data = form.cleaned_data
+    person = get_person_for(actor, data["person"]) if data.get("person") else None
+    services.contact_add(actor=actor, case=case, kind=data["kind"], source=data["source"],
+                         last_exposure_at=data["last_exposure_at"], person=person, person_data=form.person_data(),
+                         via=data["via"], note=data["note"])
+
+
+case_status = _case_action(
+    CaseStatusForm, "status_form",
+    lambda actor, case, form: services.case_status_set(actor=actor, case=case, **form.cleaned_data),
+    _("已更新病例状态"))
+case_severity = _case_action(
+    CaseSeverityForm, "severity_form",
+    lambda actor, case, form: services.case_severity_set(actor=actor, case=case, **form.cleaned_data),
+    _("已更新临床分型"))
+case_contact_add = _case_action(ContactAddForm, "contact_form", _add_contact, _("已添加密接"))
+
+
+@never_cache
+@require_POST
+@staff_required
+def contact_remove(request, pk):
+    contact = queries.get_contact_for(request.user, pk)
+    form = ContactRemoveForm(request.POST)
+    if form.is_valid():
+        try:
+            services.contact_remove(actor=request.user, contact=contact, reason=form.cleaned_data["reason"])
+        except DomainError as err:
+            messages.error(request, err.message)
+        else:
+            messages.success(request, _("已排除密接 %(p)s") % {"p": contact.person.name})
+    else:
+        messages.error(request, _("请填写排除原因"))
+    return redirect("health:case_detail", pk=contact.case_id)
+
+
+@staff_required
+def contact_policies(request):
+    street = _street_of(request.user)
+    form = ContactPolicyForm(request.POST or None)
+    if request.method == "POST" and street is not None and form.is_valid():
+        try:
+            services.contact_policy_set(actor=request.user, street=street, **form.cleaned_data)
+        except DomainError as err:
+            add_domain_error(form, err)
+        else:
+            messages.success(request, _("密接管控政策已保存"))
+            return redirect("health:contact_policies")
+    shown = street or queries.first_street_for(request.user)
+    rows = queries.contact_policy_rows(shown, services.DEFAULT_CONTACT_OBSERVATION) if shown else []
+    return TemplateResponse(request, "health/contact_policies.html",
+                            {"form": form, "rows": rows, "street": street, "may_set": street is not None})
 
 
 # ---------------------------------------------------------------------------
