@@ -14,9 +14,9 @@ from fangkong.core.converters import is_id
 from fangkong.core.scope import ensure_in_scope
 from fangkong.health.models import Case
 from fangkong.people.models import Person, Tag
-from fangkong.places.models import Building, Household, Unit
+from fangkong.places.models import Building, Community, Compound, Household, Unit
 from fangkong.zones.models import VULNERABLE_TAGS, CareCheck, CareTask, MedicalException, Zone
-from fangkong.zones.models import Movement, ZonePolicy
+from fangkong.zones.models import Movement, PlaceKind, ZonePolicy
 from fangkong.zones.places import covering_place, households_in
 from fangkong.zones.unlock import DEFAULT_NEGATIVE_ROUNDS
 
@@ -114,6 +114,23 @@ def change_places(zone: Zone) -> list:
     else:
         places += list(Building.objects.filter(compound_id=zone.compound_id).order_by("number"))
     return places
+
+
+def place_for(actor, kind: str, pk):
+    """A household, unit, building or compound in the actor's scope by its kind and id (404 otherwise)."""
+    models_by_kind = {PlaceKind.HOUSEHOLD: Household, PlaceKind.UNIT: Unit, PlaceKind.BUILDING: Building,
+                      PlaceKind.COMPOUND: Compound}
+    if kind not in models_by_kind or not is_id(pk):
+        raise Http404
+    return get_object_or_404(models_by_kind[kind].objects.in_scope(actor), pk=pk)
+
+
+def policy_street_for(actor):
+    """The street whose unlock policy the actor sets: their own street, else the street of their communities."""
+    if actor.scope_street_id:
+        return actor.scope_street
+    community = Community.objects.in_scope(actor).select_related("street").order_by("id").first()
+    return community.street if community is not None else None
 
 
 def policies_for(actor):

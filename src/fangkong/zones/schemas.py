@@ -2,14 +2,155 @@
 
 import datetime
 
+from django.utils import timezone
 from ninja import Field, Schema
 
 from fangkong.core.converters import Id
+from fangkong.zones.models import Level, PlaceKind
 
 
 # ---------------------------------------------------------------------------
 # Zones and their unlock dates
 # ---------------------------------------------------------------------------
+
+class ZoneOut(Schema):
+    id: int
+    community_id: int
+    level: str = Field(description="sealed 封控区 / controlled 管控区 / precaution 防范区")
+    status: str = Field(description="proposed 待确认 / active 生效中 / lifted 已解封 / dismissed 未采纳 / superseded 已调整")
+    place_kind: str
+    place_label: str
+    compound_id: int
+    building_id: int | None
+    unit_id: int | None
+    household_id: int | None
+    reason: str
+    rules: str
+    guarded: bool
+    started_at: datetime.datetime | None
+    ended_at: datetime.datetime | None
+    lifted_by_override: bool
+    supersedes_id: int | None
+    last_positive_on: datetime.date | None = Field(description="倒计时起算日:末例阳性,无阳性则为生效日")
+    unlock_on: datetime.date | None
+    negative_rounds_done: int
+    rounds_needed: int = 0
+    days_left: int | None = None
+    may_unlock: bool = False
+
+    @staticmethod
+    def resolve_days_left(obj) -> int | None:
+        return max((obj.unlock_on - timezone.localdate()).days, 0) if obj.unlock_on else None
+
+    @staticmethod
+    def resolve_may_unlock(obj) -> bool:
+        return bool(obj.status == "active" and obj.unlock_on and obj.unlock_on <= timezone.localdate()
+                    and obj.negative_rounds_done >= getattr(obj, "rounds_needed", 0))
+
+
+class ZoneEventOut(Schema):
+    kind: str
+    note: str
+    unlock_on: datetime.date | None
+    by: str
+    created_at: datetime.datetime
+
+    @staticmethod
+    def resolve_by(obj) -> str:
+        return obj.by.get_username() if obj.by else ""
+
+
+class ZoneRoundOut(Schema):
+    id: int
+    on: datetime.date
+    negative: bool
+    note: str
+
+
+class ZoneDetailOut(ZoneOut):
+    case_ids: list[int]
+    superseded_by_id: int | None
+    households: int
+    people: int
+    rounds: list[ZoneRoundOut]
+    history: list[ZoneEventOut]
+
+
+class ZoneDrawIn(Schema):
+    level: Level
+    place_kind: PlaceKind = Field(description="household 户 / unit 单元 / building 楼栋 / compound 小区")
+    place_id: Id
+    reason: str = Field(max_length=300)
+    rules: str = Field("", max_length=2000)
+    guarded: bool = False
+    override_reason: str = Field("", max_length=300, description="已有同级或更严格区域时的强制操作原因")
+
+
+class ZoneAcceptIn(Schema):
+    guarded: bool = False
+    rules: str = Field("", max_length=2000)
+
+
+class ZoneDismissIn(Schema):
+    reason: str = Field(max_length=300)
+
+
+class ZoneChangeIn(Schema):
+    reason: str = Field(max_length=300)
+    level: Level | None = None
+    place_kind: PlaceKind | None = None
+    place_id: Id | None = None
+    override_reason: str = Field("", max_length=300)
+
+
+class ZoneLiftIn(Schema):
+    note: str = Field("", max_length=300)
+    override_reason: str = Field("", max_length=300, description="未达解封条件时强制解封的原因")
+
+
+class ZoneRoundIn(Schema):
+    on: datetime.date
+    negative: bool
+    note: str = Field("", max_length=200)
+
+
+class ZonePolicyIn(Schema):
+    level: Level
+    days_without_positive: int = Field(ge=1, le=60)
+    negative_rounds: int = Field(ge=0, le=30)
+    effective_from: datetime.date
+
+
+class ZonePolicyOut(Schema):
+    id: int
+    street_id: int
+    level: str
+    days_without_positive: int
+    negative_rounds: int
+    effective_from: datetime.date
+
+
+class MovementZoneOut(Schema):
+    id: int
+    level: str
+    status: str
+    place_label: str
+    unlock_on: datetime.date | None
+
+
+class MovementExceptionOut(Schema):
+    need: str
+    destination: str
+    valid_on: datetime.date
+
+
+class MovementOut(Schema):
+    person_id: int
+    movement: str = Field(description="sealed 足不出户 / controlled 人不出区 / precaution 限制聚集 / free 正常通行")
+    label: str
+    zone_id: int | None
+    zones: list[MovementZoneOut]
+    exception: MovementExceptionOut | None
 
 
 # ---------------------------------------------------------------------------

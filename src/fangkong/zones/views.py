@@ -12,7 +12,6 @@ from django.views.decorators.http import require_POST
 from fangkong.core.access import staff_required
 from fangkong.core.errors import DomainError, NotAllowed
 from fangkong.core.forms import add_domain_error
-from fangkong.places.queries import communities_for
 from fangkong.zones import queries, services
 from fangkong.zones.forms import (
     AcceptForm,
@@ -145,19 +144,11 @@ def zone_draw(request):
                             {"form": form, "may_manage": services.may_manage_zones(request.user)}, status=status)
 
 
-def _policy_street(user):
-    """The street whose unlock policy the page sets: the user's own street, else the street of their communities."""
-    if user.scope_street_id:
-        return user.scope_street
-    community = communities_for(user).order_by("id").first()
-    return community.street if community is not None else None
-
-
 @never_cache
 @staff_required
 def zone_policies(request):
     form = ZonePolicyForm(request.POST or None)
-    street = _policy_street(request.user)
+    street = queries.policy_street_for(request.user)
     if request.method == "POST" and street is not None and form.is_valid():
         try:
             services.zone_policy_set(actor=request.user, street=street, **form.cleaned_data)
