@@ -4,6 +4,7 @@ Residents may POST checks for the members of their own household (session or tok
 other endpoint is for staff, and a row outside the actor's scope is 404.
 """
 
+
 from django.utils.translation import gettext as _
 from ninja import Router, Status
 
@@ -11,12 +12,22 @@ from fangkong.core.api import any_user_auth, lookup, paginated
 from fangkong.core.converters import Id
 from fangkong.core.errors import DomainError
 from fangkong.health import queries, services
-from fangkong.health.models import CheckWindow, Observation, ObservationKind
+from fangkong.health.models import Case, CheckWindow, Observation, ObservationKind
 from fangkong.health.schemas import (
     AlertHandleIn,
     AlertOut,
+    CaseDetailOut,
+    CaseIn,
+    CaseOut,
+    CaseSeverityIn,
+    CaseStatusIn,
     CheckIn,
     CheckOut,
+    ContactIn,
+    ContactOut,
+    ContactPolicyIn,
+    ContactPolicyOut,
+    ContactRemoveIn,
     EndEarlyIn,
     ExtendIn,
     ObservationDetailOut,
@@ -165,6 +176,105 @@ def policy_set(request, payload: PolicyIn):
 # ---------------------------------------------------------------------------
 # Cases and contacts
 # ---------------------------------------------------------------------------
+
+def _case_detail(actor, pk) -> Case:
+    case = queries.get_case_for(actor, pk)
+    case.timeline = list(queries.case_timeline(case))
+    case.zone_ids = [zone.pk for zone in queries.zones_of_case(actor, case)]
+    case.transfer_ids = [transfer.pk for transfer in queries.transfers_of_case(actor, case)]
+    return case
+
+
+@router.get("/cases", response=list[CaseOut], summary="阳性病例列表(未结案在前)")
+@paginated
+def case_list(request, status: Case.Status | None = None, grid: Id | None = None):
+    grid_obj = lookup(get_grid_for, request.auth, grid, "grid")
+    return queries.cases_for(request.auth, status=status or "", grid=grid_obj)
+
+
+@router.post("/cases", response={201: CaseDetailOut}, summary="登记阳性(自动登记同住密接、提出封控管控区、安排转运)")
+def case_create(request, payload: CaseIn):
+    actor = request.auth
+    person = lookup(get_person_for, actor, payload.person_id, "person_id")
+    case = services.case_open(actor=actor, person=person, source=payload.source, confirmed_at=payload.confirmed_at,
+                              severity=payload.severity, location=payload.location, source_ref=payload.source_ref,
+                              note=payload.note)
+    return Status(201, _case_detail(actor, case.pk))
+
+
+@router.get("/cases/{case_id}", response=CaseDetailOut, summary="病例详情(含时间线)")
+def case_detail(request, case_id: Id):
+    return _case_detail(request.auth, case_id)
+
+
+@router.post("/cases/{case_id}/status", response=CaseDetailOut, summary="变更病例状态(只能向前)")
+def case_status(request, case_id: Id, payload: CaseStatusIn):
+    case = queries.get_case_for(request.auth, case_id)
+    services.case_status_set(actor=request.auth, case=case, status=payload.status, location=payload.location,
+                             note=payload.note)
+    return _case_detail(request.auth, case_id)
+
+
+@router.post("/cases/{case_id}/severity", response=CaseDetailOut, summary="变更临床分型")
+def case_severity(request, case_id: Id, payload: CaseSeverityIn):
+    case = queries.get_case_for(request.auth, case_id)
+    services.case_severity_set(actor=request.auth, case=case, severity=payload.severity, note=payload.note)
+    return _case_detail(request.auth, case_id)
+
+
+@router.get("/cases/{case_id}/contacts", response=list[ContactOut], summary="密接与次密接(每名密接后跟其次密接)")
+def case_contacts(request, case_id: Id):
+    case = queries.get_case_for(request.auth, case_id)
+    return [row for contact in queries.contacts_of_case(request.auth, case) for row in (contact, *contact.chain)]
+
+
+def _contact_via(actor, case: Case, via_id):
+    if via_id is None:
+        return None
+    via = lookup(queries.get_contact_for, actor, via_id, "via_id")
+    return via if via.case_id == case.pk else None
+
+
+@router.post("/cases/{case_id}/contacts", response={201: ContactOut}, summary="添加密接(同一人同一病例只记一次)")
+def contact_create(request, case_id: Id, payload: ContactIn):
+    actor = request.auth
+    case = queries.get_case_for(actor, case_id)
+    person = lookup(get_person_for, actor, payload.person_id, "person_id")
+    person_data = None if person is not None else {"name": payload.name, "id_type": payload.id_type,
+                                                   "id_number": payload.id_number, "phone": payload.phone}
+    contact = services.contact_add(actor=actor, case=case, kind=payload.kind, source=payload.source,
+                                   last_exposure_at=payload.last_exposure_at, person=person, person_data=person_data,
+                                   via=_contact_via(actor, case, payload.via_id), note=payload.note)
+    return Status(201, queries.get_contact_for(actor, contact.pk))
+
+
+@router.post("/contacts/{contact_id}/remove", response=ContactOut, summary="排除密接(结束因此开始的隔离观察)")
+def contact_remove(request, contact_id: Id, payload: ContactRemoveIn):
+    contact = queries.get_contact_for(request.auth, contact_id)
+    services.contact_remove(actor=request.auth, contact=contact, reason=payload.reason)
+    return queries.get_contact_for(request.auth, contact_id)
+
+
+def _policy_rows(street) -> list[dict]:
+    return queries.contact_policy_values(street, services.DEFAULT_CONTACT_OBSERVATION)
+
+
+@router.get("/contact-policies", response=list[ContactPolicyOut], summary="密接管控政策(未设置时为默认)")
+def contact_policy_list(request, street: Id | None = None):
+    street_obj = lookup(queries.get_street_for, request.auth, street, "street") if street else (
+        queries.first_street_for(request.auth))
+    return _policy_rows(street_obj) if street_obj is not None else []
+
+
+@router.put("/contact-policies", response=list[ContactPolicyOut], summary="设置密接管控政策(街道)")
+def contact_policy_set(request, payload: ContactPolicyIn):
+    actor = request.auth
+    street_id = payload.street_id or actor.scope_street_id
+    if street_id is None:
+        raise DomainError(_("请指定街道"), fields={"street_id": _("必填")})
+    street = lookup(queries.get_street_for, actor, street_id, "street_id")
+    services.contact_policy_set(actor=actor, street=street, kind=payload.kind, observation_kind=payload.observation_kind)
+    return _policy_rows(street)
 
 
 # ---------------------------------------------------------------------------

@@ -288,6 +288,13 @@ def first_street_for(actor) -> Street | None:
     return Street.objects.in_scope(actor).order_by("id").first()
 
 
+def contact_policy_values(street: Street, defaults: dict) -> list[dict]:
+    """Each contact kind's observation kind in the street, and whether it is the default (no policy set)."""
+    policies = dict(ContactPolicy.objects.filter(street=street).values_list("kind", "observation_kind"))
+    return [{"street_id": street.pk, "kind": kind, "observation_kind": policies.get(kind, default),
+             "is_default": kind not in policies} for kind, default in defaults.items()]
+
+
 def contact_policy_rows(street: Street, defaults: dict) -> list[tuple[str, str, object]]:
     """(contact kind label, observation kind label, policy or None) for each contact kind; `defaults` when unset."""
     policies = {policy.kind: policy for policy in ContactPolicy.objects.filter(street=street).select_related("created_by")}

@@ -8,7 +8,9 @@ from ninja import Field, Schema
 
 from fangkong.core.converters import Id
 from fangkong.core.masking import mask_phone
-from fangkong.health.models import CheckWindow, ObservationKind, ObservationReason, Reporter, Symptom
+from fangkong.health.models import (Case, CheckWindow, Contact, ContactKind, ObservationKind,
+                                     ObservationReason, Reporter, Symptom)
+from fangkong.people.models import IdType
 
 
 class ObservationOut(Schema):
@@ -152,6 +154,115 @@ class PolicyOut(Schema):
 # ---------------------------------------------------------------------------
 # Cases and contacts
 # ---------------------------------------------------------------------------
+
+class CaseIn(Schema):
+    person_id: Id
+    source: Case.Source
+    confirmed_at: datetime.datetime = Field(description="不能晚于现在")
+    severity: Case.Severity = Case.Severity.ASYMPTOMATIC
+    location: str = Field("", max_length=100)
+    source_ref: str = Field("", max_length=100)
+    note: str = Field("", max_length=300)
+
+
+class CaseOut(Schema):
+    id: int
+    person_id: int
+    person_name: str = Field(alias="person.name")
+    id_number: str = Field(alias="person.masked_id_number", description="已脱敏")
+    community_id: int
+    household_id: int | None
+    source: str
+    source_ref: str
+    confirmed_at: datetime.datetime
+    severity: str
+    status: str
+    location: str
+    note: str
+    closed_at: datetime.datetime | None
+    contact_count: int = 0
+
+
+class CaseEventOut(Schema):
+    kind: str
+    note: str
+    by_id: int | None
+    created_at: datetime.datetime
+
+
+class CaseDetailOut(CaseOut):
+    timeline: list[CaseEventOut]
+    zone_ids: list[int]
+    transfer_ids: list[int]
+
+
+class CaseStatusIn(Schema):
+    status: Case.Status
+    location: str = Field("", max_length=100)
+    note: str = Field("", max_length=200)
+
+
+class CaseSeverityIn(Schema):
+    severity: Case.Severity
+    note: str = Field("", max_length=200)
+
+
+class ContactIn(Schema):
+    """A registered person by `person_id`, or a new one by name and document (found first by the document)."""
+
+    person_id: Id | None = None
+    name: str = Field("", max_length=50)
+    id_type: IdType = IdType.RESIDENT_ID
+    id_number: str = Field("", max_length=30)
+    phone: str = Field("", max_length=20)
+    kind: ContactKind
+    source: Contact.Source = Contact.Source.MANUAL
+    last_exposure_at: datetime.datetime
+    via_id: Id | None = Field(None, description="次密接必填:本病例的一名密接")
+    note: str = Field("", max_length=200)
+
+
+class ContactOut(Schema):
+    id: int
+    case_id: int
+    person_id: int
+    person_name: str = Field(alias="person.name")
+    id_number: str = Field(alias="person.masked_id_number", description="已脱敏")
+    phone: str = Field(alias="person.masked_phone", description="已脱敏")
+    kind: str
+    source: str
+    last_exposure_at: datetime.datetime
+    via_id: int | None
+    observation_id: int | None
+    observation_kind: str | None = None
+    observation_status: str | None = None
+    status: str
+    note: str
+
+    @staticmethod
+    def resolve_observation_kind(obj) -> str | None:
+        return obj.observation.kind if obj.observation_id else None
+
+    @staticmethod
+    def resolve_observation_status(obj) -> str | None:
+        return obj.observation.status if obj.observation_id else None
+
+
+class ContactRemoveIn(Schema):
+    reason: str = Field(max_length=200)
+
+
+class ContactPolicyIn(Schema):
+    street_id: Id | None = Field(None, description="默认为本人负责的街道")
+    kind: ContactKind
+    observation_kind: ObservationKind
+
+
+class ContactPolicyOut(Schema):
+    street_id: int
+    kind: str
+    observation_kind: str
+    is_default: bool
 
 
 # ---------------------------------------------------------------------------
