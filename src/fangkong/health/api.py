@@ -4,15 +4,19 @@ Residents may POST checks for the members of their own household (session or tok
 other endpoint is for staff, and a row outside the actor's scope is 404.
 """
 
+import datetime
+
+from django.http import Http404
+from django.utils import timezone
 
 from django.utils.translation import gettext as _
 from ninja import Router, Status
 
-from fangkong.core.api import any_user_auth, lookup, paginated
+from fangkong.core.api import NotInScope, any_user_auth, lookup, paginated
 from fangkong.core.converters import Id
 from fangkong.core.errors import DomainError
 from fangkong.health import queries, services
-from fangkong.health.models import Case, CheckWindow, Observation, ObservationKind
+from fangkong.health.models import Case, CheckWindow, Destination, Observation, ObservationKind, Transfer
 from fangkong.health.schemas import (
     AlertHandleIn,
     AlertOut,
@@ -28,6 +32,9 @@ from fangkong.health.schemas import (
     ContactPolicyIn,
     ContactPolicyOut,
     ContactRemoveIn,
+    DayCountOut,
+    DestinationIn,
+    DestinationOut,
     EndEarlyIn,
     ExtendIn,
     ObservationDetailOut,
@@ -37,8 +44,14 @@ from fangkong.health.schemas import (
     PolicyIn,
     PolicyOut,
     ReleaseIn,
+    RosterRowOut,
     TeamIn,
+    TransferCancelIn,
     TransferIn,
+    TransferMomentIn,
+    TransferOut,
+    TransferScheduleIn,
+    TransferUpdateIn,
 )
 from fangkong.people.queries import get_person_for
 from fangkong.places.queries import get_grid_for
@@ -280,3 +293,93 @@ def contact_policy_set(request, payload: ContactPolicyIn):
 # ---------------------------------------------------------------------------
 # Transfers
 # ---------------------------------------------------------------------------
+
+@router.get("/destinations", response=list[DestinationOut], summary="转运目的地")
+def destination_list(request, kind: Destination.Kind | None = None):
+    return queries.destinations_for(request.auth, kind=kind or "")
+
+
+@router.post("/destinations", response={201: DestinationOut}, summary="登记转运目的地(街道/社区工作人员)")
+def destination_create(request, payload: DestinationIn):
+    actor = request.auth
+    street_id = payload.street_id or actor.scope_street_id
+    if street_id is None:
+        raise DomainError(_("请指定街道"), fields={"street_id": _("必填")})
+    street = lookup(queries.get_street_for, actor, street_id, "street_id")
+    destination = services.destination_create(actor=actor, street=street, name=payload.name, kind=payload.kind,
+                                              address=payload.address, phone=payload.phone, capacity=payload.capacity)
+    return Status(201, queries.get_destination_for(actor, destination.pk))
+
+
+@router.get("/destinations/{destination_id}/roster", response=list[RosterRowOut], summary="目的地人员名单(待送达在前)")
+@paginated
+def destination_roster(request, destination_id: Id):
+    destination = queries.get_destination_for(request.auth, destination_id)
+    return queries.destination_roster(request.auth, destination)
+
+
+@router.get("/transfers/counts", response=list[DayCountOut], summary="每日转运人数(按计划日期:计划/已接走/已送达)")
+def transfer_counts(request, start: datetime.date | None = None, end: datetime.date | None = None):
+    end = end or timezone.localdate()
+    start = start or end - datetime.timedelta(days=13)
+    return queries.transfer_counts_by_day(request.auth, start, end)
+
+
+@router.get("/transfers", response=list[TransferOut], summary="转运列表")
+@paginated
+def transfer_list(request, day: datetime.date | None = None, status: Transfer.Status | None = None,
+                  destination: Id | None = None):
+    destination_obj = lookup(queries.get_destination_for, request.auth, destination, "destination")
+    return queries.transfers_for(request.auth, day=day, status=status or "", destination=destination_obj)
+
+
+@router.post("/transfers", response={201: TransferOut}, summary="安排转运")
+def transfer_create(request, payload: TransferScheduleIn):
+    actor = request.auth
+    try:
+        people = queries.get_persons_for(actor, payload.person_ids)
+    except Http404:
+        raise NotInScope("person_ids") from None
+    transfer = services.transfer_schedule(
+        actor=actor, destination_kind=payload.destination_kind, people=people, window_start=payload.window_start,
+        window_end=payload.window_end, destination=lookup(queries.get_destination_for, actor, payload.destination_id, "destination_id"),
+        vehicle=payload.vehicle, crew=payload.crew, note=payload.note)
+    return Status(201, queries.get_transfer_for(actor, transfer.pk))
+
+
+@router.get("/transfers/{transfer_id}", response=TransferOut, summary="转运详情")
+def transfer_detail(request, transfer_id: Id):
+    return queries.get_transfer_for(request.auth, transfer_id)
+
+
+@router.patch("/transfers/{transfer_id}", response=TransferOut, summary="修改待转运的安排")
+def transfer_update(request, transfer_id: Id, payload: TransferUpdateIn):
+    actor = request.auth
+    transfer = queries.get_transfer_for(actor, transfer_id)
+    services.transfer_update(
+        actor=actor, transfer=transfer,
+        destination=lookup(queries.get_destination_for, actor, payload.destination_id, "destination_id"),
+        window_start=payload.window_start, window_end=payload.window_end, vehicle=payload.vehicle, crew=payload.crew,
+        note=payload.note)
+    return queries.get_transfer_for(actor, transfer_id)
+
+
+@router.post("/transfers/{transfer_id}/pick-up", response=TransferOut, summary="登记接走")
+def transfer_pick_up(request, transfer_id: Id, payload: TransferMomentIn):
+    transfer = queries.get_transfer_for(request.auth, transfer_id)
+    services.transfer_pick_up(actor=request.auth, transfer=transfer, at=payload.at)
+    return queries.get_transfer_for(request.auth, transfer_id)
+
+
+@router.post("/transfers/{transfer_id}/arrive", response=TransferOut, summary="登记送达")
+def transfer_arrive(request, transfer_id: Id, payload: TransferMomentIn):
+    transfer = queries.get_transfer_for(request.auth, transfer_id)
+    services.transfer_arrive(actor=request.auth, transfer=transfer, at=payload.at)
+    return queries.get_transfer_for(request.auth, transfer_id)
+
+
+@router.post("/transfers/{transfer_id}/cancel", response=TransferOut, summary="取消转运")
+def transfer_cancel(request, transfer_id: Id, payload: TransferCancelIn):
+    transfer = queries.get_transfer_for(request.auth, transfer_id)
+    services.transfer_cancel(actor=request.auth, transfer=transfer, reason=payload.reason)
+    return queries.get_transfer_for(request.auth, transfer_id)

@@ -5,9 +5,9 @@ import uuid
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from fangkong.health.models import (Case, Contact, ContactKind, Observation, ObservationKind, ObservationReason,
-                                    Reporter, Symptom)
-from fangkong.health.queries import team_candidates
+from fangkong.health.models import (Case, Contact, ContactKind, Destination, Observation, ObservationKind,
+                                    ObservationReason, Reporter, Symptom)
+from fangkong.health.queries import destinations_for, streets_for, team_candidates
 from fangkong.people.models import IdType
 from fangkong.places.queries import grids_for
 
@@ -191,3 +191,53 @@ class ContactPolicyForm(forms.Form):
 # ---------------------------------------------------------------------------
 # Transfers
 # ---------------------------------------------------------------------------
+
+MOMENT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+class TransferDetailsForm(forms.Form):
+    """Destination, window, vehicle and crew: what scheduling and changing a planned transfer share."""
+
+    destination = forms.ModelChoiceField(label=_("目的地"), required=False, queryset=None, empty_label=_("待定"))
+    window_start = forms.DateTimeField(label=_("计划接人时间起"), widget=MOMENT)
+    window_end = forms.DateTimeField(label=_("计划接人时间止"), widget=MOMENT)
+    vehicle = forms.CharField(label=_("车辆"), required=False, max_length=50)
+    crew = forms.CharField(label=_("随车人员"), required=False, max_length=100)
+    note = forms.CharField(label=_("备注"), required=False, max_length=300)
+
+    def __init__(self, *args, actor, kind: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["destination"].queryset = destinations_for(actor, kind=kind, active=True)
+
+
+class TransferScheduleForm(TransferDetailsForm):
+    destination_kind = forms.ChoiceField(label=_("去向类型"), choices=Destination.Kind.choices)
+
+    field_order = ["destination_kind", "destination", "window_start", "window_end", "vehicle", "crew", "note"]
+
+
+class TransferMomentForm(forms.Form):
+    at = forms.DateTimeField(label=_("时间"), required=False, widget=MOMENT, help_text=_("留空为现在"))
+
+
+class TransferCancelForm(forms.Form):
+    reason = forms.CharField(label=_("取消原因"), max_length=200)
+
+
+class DestinationForm(forms.Form):
+    street = forms.ModelChoiceField(label=_("街道"), queryset=None, empty_label=None)
+    name = forms.CharField(label=_("名称"), max_length=100)
+    kind = forms.ChoiceField(label=_("类型"), choices=Destination.Kind.choices)
+    address = forms.CharField(label=_("地址"), required=False, max_length=200)
+    phone = forms.CharField(label=_("联系电话"), required=False, max_length=20,
+                            widget=forms.TextInput(attrs={"inputmode": "tel"}))
+    capacity = forms.IntegerField(label=_("床位/房间数"), required=False, min_value=0)
+    active = forms.BooleanField(label=_("启用"), required=False, initial=True)
+
+    def __init__(self, *args, actor, editing: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["street"].queryset = streets_for(actor)
+        if editing:
+            del self.fields["street"]
+        else:
+            del self.fields["active"]

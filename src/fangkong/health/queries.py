@@ -4,7 +4,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.db.models import Case as CaseWhen
+from django.db.models import Case as CaseWhen, Count, F, Prefetch, Q
 from django.db.models import Count, Exists, F, IntegerField, OuterRef, Prefetch, Q, Value, When
 from django.db.models.functions import TruncDate
 from django.http import Http404
@@ -406,3 +406,7 @@ def transfer_counts_by_day(actor, start: datetime.date, end: datetime.date) -> l
     counted = {row["day"]: DayCount(**row) for row in rows}
     days = [start + datetime.timedelta(days=n) for n in range((end - start).days + 1)]
     return [counted.get(day, DayCount(day)) for day in days]
+
+
+def streets_for(actor):
+    return Street.objects.in_scope(actor).order_by("name")

@@ -8,8 +8,8 @@ from ninja import Field, Schema
 
 from fangkong.core.converters import Id
 from fangkong.core.masking import mask_phone
-from fangkong.health.models import (Case, CheckWindow, Contact, ContactKind, ObservationKind,
-                                     ObservationReason, Reporter, Symptom)
+from fangkong.health.models import (Case, CheckWindow, Contact, ContactKind, Destination, ObservationKind,
+                                    ObservationReason, Reporter, Symptom)
 from fangkong.people.models import IdType
 
 
@@ -268,3 +268,111 @@ class ContactPolicyOut(Schema):
 # ---------------------------------------------------------------------------
 # Transfers
 # ---------------------------------------------------------------------------
+
+class DestinationIn(Schema):
+    street_id: Id | None = Field(None, description="默认为本人负责的街道")
+    name: str = Field(max_length=100)
+    kind: Destination.Kind
+    address: str = Field("", max_length=200)
+    phone: str = Field("", max_length=20)
+    capacity: int | None = Field(None, ge=0, le=100_000)
+
+
+class DestinationOut(Schema):
+    id: int
+    street_id: int
+    name: str
+    kind: str
+    address: str
+    phone: str
+    capacity: int | None
+    active: bool
+    expected: int = 0
+    arrived: int = 0
+
+
+class PassengerOut(Schema):
+    person_id: int
+    person_name: str = Field(alias="person.name")
+    id_number: str
+    phone: str
+    household_id: int | None
+    address: str
+    case_id: int | None
+    contact_id: int | None
+
+    @staticmethod
+    def resolve_id_number(obj) -> str:
+        return obj.person.masked_id_number
+
+    @staticmethod
+    def resolve_phone(obj) -> str:
+        return obj.person.masked_phone
+
+    @staticmethod
+    def resolve_address(obj) -> str:
+        return f"{obj.household.compound.name} {obj.household.shorthand}" if obj.household_id else ""
+
+
+class TransferOut(Schema):
+    id: int
+    community_id: int
+    destination_kind: str
+    destination_id: int | None
+    case_id: int | None
+    vehicle: str
+    crew: str
+    window_start: datetime.datetime
+    window_end: datetime.datetime
+    status: str
+    picked_up_at: datetime.datetime | None
+    arrived_at: datetime.datetime | None
+    note: str
+    passengers: list[PassengerOut]
+
+    @staticmethod
+    def resolve_passengers(obj) -> list:
+        return list(obj.passengers.all())
+
+
+class TransferScheduleIn(Schema):
+    destination_kind: Destination.Kind
+    person_ids: list[Id] = Field(min_length=1, max_length=200)
+    window_start: datetime.datetime
+    window_end: datetime.datetime
+    destination_id: Id | None = None
+    vehicle: str = Field("", max_length=50)
+    crew: str = Field("", max_length=100)
+    note: str = Field("", max_length=300)
+
+
+class TransferUpdateIn(Schema):
+    destination_id: Id | None = None
+    window_start: datetime.datetime | None = None
+    window_end: datetime.datetime | None = None
+    vehicle: str | None = Field(None, max_length=50)
+    crew: str | None = Field(None, max_length=100)
+    note: str | None = Field(None, max_length=300)
+
+
+class TransferMomentIn(Schema):
+    at: datetime.datetime | None = Field(None, description="默认现在")
+
+
+class TransferCancelIn(Schema):
+    reason: str = Field(max_length=200)
+
+
+class RosterRowOut(PassengerOut):
+    transfer_id: int
+    status: str = Field(alias="transfer.status")
+    window_start: datetime.datetime = Field(alias="transfer.window_start")
+    picked_up_at: datetime.datetime | None = Field(alias="transfer.picked_up_at")
+    arrived_at: datetime.datetime | None = Field(alias="transfer.arrived_at")
+
+
+class DayCountOut(Schema):
+    day: datetime.date
+    planned: int
+    picked_up: int
+    arrived: int

@@ -31,4 +31,13 @@ urlpatterns = [
     path("contacts/<id:pk>/remove/", views.contact_remove, name="contact_remove"),
     path("contact-policies/", views.contact_policies, name="contact_policies"),
     # Transfers
+    path("transfers/", views.transfers, name="transfers"),
+    path("transfers/new/", views.transfer_create, name="transfer_create"),
+    path("transfers/<id:pk>/", views.transfer_detail, name="transfer_detail"),
+    path("transfers/<id:pk>/edit/", views.transfer_edit, name="transfer_edit"),
+    path("transfers/<id:pk>/pick-up/", views.transfer_pick_up, name="transfer_pick_up"),
+    path("transfers/<id:pk>/arrive/", views.transfer_arrive, name="transfer_arrive"),
+    path("transfers/<id:pk>/cancel/", views.transfer_cancel, name="transfer_cancel"),
+    path("destinations/", views.destinations, name="destinations"),
+    path("destinations/<id:pk>/", views.destination_detail, name="destination_detail"),
 ]

@@ -1,5 +1,7 @@
 """Console and resident pages for observations and health checks."""
 
+import datetime
+
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -27,15 +29,20 @@ from fangkong.health.forms import (
     ContactAddForm,
     ContactPolicyForm,
     ContactRemoveForm,
+    DestinationForm,
     EndEarlyForm,
     ExtendForm,
     ObservationFilterForm,
     ObservationStartForm,
     PolicyForm,
     ReleaseForm,
+    TransferCancelForm,
+    TransferDetailsForm,
     TransferForm,
+    TransferMomentForm,
+    TransferScheduleForm,
 )
-from fangkong.health.models import Case, CheckWindow
+from fangkong.health.models import Case, CheckWindow, Destination
 from fangkong.people.queries import get_person_for
 from fangkong.people.services import person_search
 from fangkong.places.models import Street
@@ -420,3 +427,173 @@ def contact_policies(request):
 # ---------------------------------------------------------------------------
 # Transfers
 # ---------------------------------------------------------------------------
+
+COUNT_DAYS = 14
+ROSTER_SIZE = 500
+
+
+def _day_param(request) -> datetime.date:
+    """?day=YYYY-MM-DD, today when missing or not a date."""
+    try:
+        return datetime.date.fromisoformat(request.GET.get("day", ""))
+    except ValueError:
+        return timezone.localdate()
+
+
+@staff_required
+def transfers(request):
+    """The day's transfers by status, each with its passengers; people per day for the last two weeks on top."""
+    day = _day_param(request)
+    counts = queries.transfer_counts_by_day(request.user, day - datetime.timedelta(days=COUNT_DAYS - 1), day)
+    groups = queries.transfers_by_status(queries.transfers_for(request.user, day=day))
+    context = {"day": day, "counts": counts, "groups": groups, "may_schedule": services.may_record_cases(request.user),
+               "previous_day": day - datetime.timedelta(days=1), "next_day": day + datetime.timedelta(days=1)}
+    return TemplateResponse(request, "health/transfer_list.html", context)
+
+
+def _picked_people(request, source) -> list:
+    return queries.get_persons_for(request.user, [id_param(pk) for pk in source.getlist("people") if pk])
+
+
+def _candidates(request, picked: list):
+    """Search results for the picker (the picked ones left out), or none before anything is typed."""
+    text = request.GET.get("q", "").strip()
+    if not text:
+        return [], ""
+    try:
+        found = person_search(actor=request.user, text=text).exclude(pk__in=[p.pk for p in picked])[:20]
+    except DomainError as err:
+        return [], err.message
+    return list(found), ""
+
+
+@never_cache
+@staff_required
+def transfer_create(request):
+    """Kind, destination, window, vehicle, crew, and the people picked by search (several at once)."""
+    source = request.POST if request.method == "POST" else request.GET
+    picked = _picked_people(request, source)
+    kind = source.get("destination_kind", "")
+    form = TransferScheduleForm(request.POST or None, actor=request.user,
+                                kind=kind if kind in Destination.Kind.values else "")
+    candidates, refusal = _candidates(request, picked)
+    context = {"form": form, "picked": picked, "candidates": candidates, "refusal": refusal,
+               "q": request.GET.get("q", "")}
+    if request.htmx and request.method == "GET":
+        return TemplateResponse(request, "health/transfer_form.html#picker", context)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            transfer = services.transfer_schedule(
+                actor=request.user, destination_kind=data["destination_kind"], people=picked,
+                window_start=data["window_start"], window_end=data["window_end"], destination=data["destination"],
+                vehicle=data["vehicle"], crew=data["crew"], note=data["note"])
+        except DomainError as err:
+            add_domain_error(form, err)
+        else:
+            messages.success(request, _("已安排%(t)s") % {"t": services.transfer_label(transfer)})
+            return redirect("health:transfer_detail", pk=transfer.pk)
+    return TemplateResponse(request, "health/transfer_form.html", context,
+                            status=400 if request.method == "POST" else 200)
+
+
+def _transfer_page(request, transfer, *, forms=None, status=200):
+    initial = {name: getattr(transfer, name) for name in ("destination", "window_start", "window_end", "vehicle",
+                                                           "crew", "note")}
+    initial["window_start"] = timezone.localtime(transfer.window_start)
+    initial["window_end"] = timezone.localtime(transfer.window_end)
+    forms = {"edit_form": TransferDetailsForm(initial=initial, actor=request.user, kind=transfer.destination_kind),
+             "pick_up_form": TransferMomentForm(prefix="pick_up"), "arrive_form": TransferMomentForm(prefix="arrive"),
+             "cancel_form": TransferCancelForm(), **(forms or {})}
+    context = {"transfer": transfer, "may_act": services.may_record_cases(request.user), **forms}
+    return TemplateResponse(request, "health/transfer_detail.html", context, status=status)
+
+
+@never_cache
+@staff_required
+def transfer_detail(request, pk):
+    return _transfer_page(request, queries.get_transfer_for(request.user, pk))
+
+
+def _transfer_action(make_form, form_name, call, done):
+    """A POSTed step on the transfer page: valid → the service, back to the page; else the page with the error."""
+
+    @never_cache
+    @require_POST
+    @staff_required
+    def view(request, pk):
+        transfer = queries.get_transfer_for(request.user, pk)
+        form = make_form(request, transfer)
+        if form.is_valid():
+            try:
+                call(request.user, transfer, form.cleaned_data)
+            except DomainError as err:
+                add_domain_error(form, err)
+            else:
+                messages.success(request, done)
+                return redirect("health:transfer_detail", pk=transfer.pk)
+        return _transfer_page(request, queries.get_transfer_for(request.user, pk), forms={form_name: form},
+                              status=400)
+
+    return view
+
+
+transfer_edit = _transfer_action(
+    lambda request, t: TransferDetailsForm(request.POST, actor=request.user, kind=t.destination_kind), "edit_form",
+    lambda actor, t, data: services.transfer_update(actor=actor, transfer=t, **data), _("已保存转运安排"))
+transfer_pick_up = _transfer_action(
+    lambda request, t: TransferMomentForm(request.POST, prefix="pick_up"), "pick_up_form",
+    lambda actor, t, data: services.transfer_pick_up(actor=actor, transfer=t, at=data["at"]), _("已登记接走"))
+transfer_arrive = _transfer_action(
+    lambda request, t: TransferMomentForm(request.POST, prefix="arrive"), "arrive_form",
+    lambda actor, t, data: services.transfer_arrive(actor=actor, transfer=t, at=data["at"]), _("已登记送达"))
+transfer_cancel = _transfer_action(
+    lambda request, t: TransferCancelForm(request.POST), "cancel_form",
+    lambda actor, t, data: services.transfer_cancel(actor=actor, transfer=t, reason=data["reason"]), _("已取消转运"))
+
+
+def _destination_values(data) -> dict:
+    return {name: data[name] for name in ("name", "kind", "address", "phone", "capacity")}
+
+
+@staff_required
+def destinations(request):
+    """Hospitals, makeshift hospitals and central quarantine sites, with the people expected and arrived."""
+    form = DestinationForm(request.POST or None, actor=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            destination = services.destination_create(actor=request.user, street=form.cleaned_data["street"],
+                                                      **_destination_values(form.cleaned_data))
+        except DomainError as err:
+            add_domain_error(form, err)
+        else:
+            messages.success(request, _("已登记 %(d)s") % {"d": destination})
+            return redirect("health:destinations")
+    return TemplateResponse(request, "health/destination_list.html",
+                            {"form": form, "destinations": queries.destinations_for(request.user),
+                             "may_manage": any(services.may_manage_destinations(request.user, street)
+                                               for street in queries.streets_for(request.user))},
+                            status=400 if request.method == "POST" else 200)
+
+
+@never_cache
+@staff_required
+def destination_detail(request, pk):
+    """The site's own list, and its details for those who keep them."""
+    destination = queries.get_destination_for(request.user, pk)
+    initial = {name: getattr(destination, name) for name in ("name", "kind", "address", "phone", "capacity", "active")}
+    form = DestinationForm(request.POST or None, initial=initial, actor=request.user, editing=True)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.destination_update(actor=request.user, destination=destination, active=form.cleaned_data["active"],
+                                        **_destination_values(form.cleaned_data))
+        except DomainError as err:
+            add_domain_error(form, err)
+        else:
+            messages.success(request, _("已保存"))
+            return redirect("health:destination_detail", pk=destination.pk)
+    roster = list(queries.destination_roster(request.user, destination)[:ROSTER_SIZE])
+    context = {"destination": destination, "roster": roster, "form": form,
+               "may_manage": services.may_manage_destinations(request.user, destination.street)}
+    return TemplateResponse(request, "health/destination_detail.html", context,
+                            status=400 if request.method == "POST" else 200)
