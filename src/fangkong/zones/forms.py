@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from fangkong.places.queries import buildings_for, compounds_for, households_for
 from fangkong.places.services import normalize_building_number, normalize_room, normalize_unit_number
-from fangkong.zones.models import Level, Zone
+from fangkong.zones.models import CareCheck, Level, MedicalException, Zone
 from fangkong.zones.places import place_fields
 from fangkong.zones.queries import change_places
 
@@ -134,3 +134,25 @@ class ZonePolicyForm(forms.Form):
 # ---------------------------------------------------------------------------
 # Care inside zones
 # ---------------------------------------------------------------------------
+
+
+class CareCheckForm(forms.Form):
+    """One tap on the care page: 正常 / 需要帮助 (with what is needed) / 未联系上."""
+
+    outcome = forms.ChoiceField(label=_("情况"), choices=CareCheck.Outcome.choices)
+    note = forms.CharField(label=_("需要什么"), required=False, max_length=300)
+
+
+class MedicalExceptionForm(forms.Form):
+    person = forms.ModelChoiceField(label=_("人员"), queryset=None)
+    need = forms.ChoiceField(label=_("就医需求"), choices=MedicalException.Need.choices)
+    destination = forms.CharField(label=_("前往"), required=False, max_length=100,
+                                  widget=forms.TextInput(attrs={"placeholder": _("医院或药店")}))
+    note = forms.CharField(label=_("说明"), required=False, max_length=300)
+    valid_on = forms.DateField(label=_("日期"), required=False, widget=DATE, help_text=_("留空为今天"))
+
+    def __init__(self, *args, residents, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["person"].queryset = residents
+        self.fields["person"].label_from_instance = lambda person: (
+            f"{person.name} {person.household.shorthand}" if person.household_id else person.name)

@@ -279,7 +279,15 @@ def zone_people(actor, zone: Zone, day: datetime.date | None = None) -> ZonePeop
 
 def zone_residents(actor, zone: Zone):
     """The people living inside the zone, in scope: whom a medical exception may name."""
-    return Person.objects.in_scope(actor).filter(household__in=households_in(zone).values("pk")).order_by("name", "id")
+    return (Person.objects.in_scope(actor).filter(household__in=households_in(zone).values("pk"))
+            .select_related("household__building", "household__unit").order_by("name", "id"))
+
+
+def care_row_of_task(actor, task: CareTask) -> PersonRow:
+    """The care page's row of one task after a check: the person, the needs and today's check."""
+    tasks = CareTask.objects.in_scope(actor).filter(pk=task.pk)
+    task = _with_day_check(tasks, timezone.localdate()).prefetch_related("person__tags").get()
+    return PersonRow(person=task.person, needs=task.needs, task=task, check=task.day_checks[0] if task.day_checks else None)
 
 
 def care_tasks_due(actor, day: datetime.date):

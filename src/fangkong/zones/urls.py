@@ -18,4 +18,8 @@ urlpatterns = [
     path("<id:pk>/lift/", views.zone_lift, name="lift"),
     path("<id:pk>/rounds/", views.zone_round, name="round"),
     # Care inside zones
+    path("<id:pk>/care/", views.care, name="care"),
+    path("<id:pk>/care/exceptions/", views.care_exception, name="care_exception"),
+    path("care/today/", views.care_today, name="care_today"),
+    path("care/tasks/<id:pk>/check/", views.care_check, name="care_check"),
 ]

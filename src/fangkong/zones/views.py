@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -15,15 +16,17 @@ from fangkong.core.forms import add_domain_error
 from fangkong.zones import queries, services
 from fangkong.zones.forms import (
     AcceptForm,
+    CareCheckForm,
     ChangeForm,
     DismissForm,
     DrawForm,
     LiftForm,
+    MedicalExceptionForm,
     RoundForm,
     ZoneFilterForm,
     ZonePolicyForm,
 )
-from fangkong.zones.models import Level, Zone
+from fangkong.zones.models import CareCheck, Level, Zone
 from fangkong.zones.unlock import DEFAULT_DAYS_WITHOUT_POSITIVE, DEFAULT_NEGATIVE_ROUNDS
 
 PAGE_SIZE = 50
@@ -171,3 +174,70 @@ def _defaults() -> list[tuple[str, int, int]]:
 # ---------------------------------------------------------------------------
 # Care inside zones
 # ---------------------------------------------------------------------------
+
+
+def _care_page(request, zone, *, exception_form=None, status=200):
+    exception_form = exception_form or MedicalExceptionForm(residents=queries.zone_residents(request.user, zone))
+    context = {"zone": zone, "people": queries.zone_people(request.user, zone), "today": timezone.localdate(),
+               "exception_form": exception_form, "exceptions": queries.exceptions_of_zone(request.user, zone),
+               "outcomes": CareCheck.Outcome}
+    return TemplateResponse(request, "zones/care_zone.html", context, status=status)
+
+
+@never_cache
+@staff_required
+def care(request, pk):
+    """Everyone inside a zone, the vulnerable first with today's check and three quick buttons; medical exceptions."""
+    return _care_page(request, queries.get_care_zone_for(request.user, pk))
+
+
+@never_cache
+@require_POST
+@staff_required
+def care_check(request, pk):
+    """One tap on a care task: answers the person's card (HTMX) or goes back to the care page."""
+    task = queries.get_care_task_for(request.user, pk)
+    form = CareCheckForm(request.POST)
+    error = ""
+    if form.is_valid():
+        try:
+            services.care_check_record(actor=request.user, task=task, **form.cleaned_data)
+        except DomainError as err:
+            error = err.message
+    else:
+        error = _("请选择情况")
+    if not request.htmx:
+        if error:
+            messages.error(request, error)
+        else:
+            messages.success(request, _("已记录 %(p)s 今天的情况") % {"p": task.person.name})
+        return redirect("zones:care", pk=task.zone_id)
+    context = {"row": queries.care_row_of_task(request.user, task), "error": error, "outcomes": CareCheck.Outcome}
+    return TemplateResponse(request, "zones/care_zone.html#person", context, status=400 if error else 200)
+
+
+@never_cache
+@require_POST
+@staff_required
+def care_exception(request, pk):
+    """Record a medical exception from the care page; never refused because of the zone."""
+    zone = queries.get_care_zone_for(request.user, pk)
+    form = MedicalExceptionForm(request.POST, residents=queries.zone_residents(request.user, zone))
+    if form.is_valid():
+        try:
+            exception = services.medical_exception_allow(actor=request.user, zone=zone, **form.cleaned_data)
+        except DomainError as err:
+            add_domain_error(form, err)
+        else:
+            messages.success(request, _("已登记就医例外:%(p)s %(n)s") % {
+                "p": exception.person.name, "n": exception.get_need_display()})
+            return redirect("zones:care", pk=zone.pk)
+    return _care_page(request, zone, exception_form=form, status=400)
+
+
+@staff_required
+def care_today(request):
+    """Every care task in scope not yet checked today, zone by zone."""
+    today = timezone.localdate()
+    tasks = list(queries.care_tasks_due(request.user, today)[:LIST_LIMIT])
+    return TemplateResponse(request, "zones/care_today.html", {"tasks": tasks, "today": today})
