@@ -85,7 +85,7 @@ def _event(*, actor, zone: Zone, kind: str, note: str = "", unlock_on=None) -> Z
 
 
 def _locked(zone: Zone) -> Zone:
-    return Zone.objects.select_for_update().select_related("activated_by").get(pk=zone.pk)
+    return Zone.objects.select_for_update(of=("self",)).select_related("activated_by").get(pk=zone.pk)
 
 
 # Unlock dates
