@@ -659,15 +659,19 @@ def _household_contacts(*, actor, case: Case) -> list[Contact]:
                         last_exposure_at=case.confirmed_at, person=member) for member in members]
 
 
-def _step(*, actor, case: Case, kind: str, call, done, refused: str):
-    """Run one follow-on step in its own savepoint; a refusal becomes a timeline line instead of undoing the case."""
+def _step(*, actor, case: Case, kind: str, call, refused: str, done=None):
+    """Run one follow-on step in its own savepoint; a refusal becomes a timeline line instead of undoing the case.
+
+    `done` writes the success line; steps whose service writes its own line (transfers) leave it out.
+    """
     try:
         with transaction.atomic():
             result = call()
     except DomainError as err:
         case_event_add(actor=actor, case=case, kind=kind, note=f"{refused}:{err.message}")
         return None
-    case_event_add(actor=actor, case=case, kind=kind, note=done(result))
+    if done is not None:
+        case_event_add(actor=actor, case=case, kind=kind, note=done(result))
     return result
 
 
@@ -711,7 +715,6 @@ def _schedule_case_transfer(*, actor, case: Case) -> None:
     _step(actor=actor, case=case, kind=CaseEvent.Kind.TRANSFER,
           call=lambda: transfer_schedule(actor=actor, destination_kind=kind, people=[case.person], case=case,
                                          window_start=now, window_end=now + TRANSFER_WINDOW),
-          done=lambda _transfer: _("安排转运至%(where)s") % {"where": label},
           refused=_("未能安排转运至%(where)s") % {"where": label})
 
 
@@ -728,7 +731,6 @@ def _schedule_contacts_transfer(*, actor, case: Case, contacts: list[Contact]) -
           call=lambda: transfer_schedule(actor=actor, destination_kind=Destination.Kind.CENTRAL_QUARANTINE,
                                          people=[contact.person for contact in batch], case=case, contacts=batch,
                                          window_start=now, window_end=now + TRANSFER_WINDOW),
-          done=lambda _transfer: _("安排 %(n)s 名密接转运至%(where)s") % {"n": len(batch), "where": label},
           refused=_("未能安排密接转运至%(where)s") % {"where": label})
 
 
