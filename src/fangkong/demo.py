@@ -314,8 +314,10 @@ def demo_load() -> bool:
     anguo = _build_anguo(admin, street)
     _create_accounts(admin, street, chunyu, anguo)
     from fangkong.demo_following import load_following
+    from fangkong.demo_outbreak import load_outbreak
 
     load_following(admin, street, chunyu, anguo)
+    load_outbreak(admin, street, chunyu["community"])
     return True
 
 

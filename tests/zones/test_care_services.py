@@ -222,3 +222,27 @@ def test_a_non_staff_user_cannot_record_an_exception(sealed_unit, dialysis_patie
 
     with pytest.raises(NotAllowed):
         services.medical_exception_allow(actor=stranger, zone=sealed_unit, person=dialysis_patient, need="dialysis")
+
+
+def test_a_person_in_a_sealed_unit_of_a_controlled_building_is_checked_once_under_the_sealed_unit(
+        unit_a, building_a, dialysis_patient, next_door, staff_a):
+    neighbour = PersonFactory(household=next_door, name="隔壁孕妇", tags=["pregnant"])
+    controlled_building = ZoneFactory(place=building_a, level="controlled")
+    sealed_unit = ZoneFactory(place=unit_a)
+
+    services.care_tasks_sync_around(actor=staff_a, zone=sealed_unit)
+
+    active = {(task.zone_id, task.person_id) for task in CareTask.objects.filter(active=True)}
+    assert active == {(sealed_unit.pk, dialysis_patient.pk), (controlled_building.pk, neighbour.pk)}
+
+
+def test_when_the_sealed_unit_is_lifted_the_controlled_building_takes_over_its_daily_checks(
+        unit_a, building_a, dialysis_patient, staff_a):
+    controlled_building = ZoneFactory(place=building_a, level="controlled")
+    sealed_unit = ZoneFactory(place=unit_a)
+    services.care_tasks_sync_around(actor=staff_a, zone=sealed_unit)
+
+    services.zone_lift(actor=staff_a, zone=sealed_unit, override_reason="区疾控同意提前解封")
+
+    task = CareTask.objects.get(active=True)
+    assert (task.zone_id, task.person_id) == (controlled_building.pk, dialysis_patient.pk)

@@ -8,7 +8,6 @@ import datetime
 
 from django.http import Http404
 from django.utils import timezone
-
 from django.utils.translation import gettext as _
 from ninja import Router, Status
 

@@ -19,8 +19,19 @@ from fangkong.core.scope import ensure_in_scope
 from fangkong.people.models import Person
 from fangkong.places.models import Building, Compound, Household, Unit
 from fangkong.volunteers.services import posts_close_for_zone, posts_open_for_zone
-from fangkong.zones.models import VULNERABLE_TAGS, CareCheck, CareTask, MedicalException, Zone, ZoneEvent
-from fangkong.zones.models import LEVEL_RANK, Level, ZonePolicy, ZoneRound
+from fangkong.zones.models import (
+    LEVEL_RANK,
+    VULNERABLE_TAGS,
+    CareCheck,
+    CareTask,
+    Level,
+    MedicalException,
+    PlaceKind,
+    Zone,
+    ZoneEvent,
+    ZonePolicy,
+    ZoneRound,
+)
 from fangkong.zones.places import covering_place, households_in, place_fields, place_of
 from fangkong.zones.unlock import (
     DEFAULT_DAYS_WITHOUT_POSITIVE,
@@ -233,7 +244,7 @@ def _open_posts(*, actor, zone: Zone) -> None:
 def _activate(*, actor, zone: Zone, note: str) -> None:
     status = _recompute(zone)
     _event(actor=actor, zone=zone, kind=ZoneEvent.Kind.ACTIVATED, note=note, unlock_on=status.unlock_on)
-    care_tasks_sync(actor=actor, zone=zone)
+    care_tasks_sync_around(actor=actor, zone=zone)
     _open_posts(actor=actor, zone=zone)
 
 
@@ -262,7 +273,7 @@ def _end(*, actor, zone: Zone, status: str, note: str) -> None:
     zone.status, zone.ended_at, zone.ended_by, zone.end_note = status, timezone.now(), actor, note[:300]
     zone.save(update_fields=["status", "ended_at", "ended_by", "end_note", "lifted_by_override", "updated_at"])
     audit.record(actor=actor, action=audit.Action.UPDATE, obj=zone, fields=["status", "end_note"])
-    care_tasks_sync(actor=actor, zone=zone)
+    care_tasks_sync_around(actor=actor, zone=zone)
     posts_close_for_zone(actor=actor, zone=zone)
 
 
@@ -389,7 +400,7 @@ def zone_change(*, actor, zone: Zone, reason: str, level: str | None = None, pla
     status = _recompute(new)
     _event(actor=actor, zone=new, kind=kind, unlock_on=status.unlock_on,
            note=_("%(reason)s ← %(old)s") % {"reason": reason, "old": zone})
-    care_tasks_sync(actor=actor, zone=new)
+    care_tasks_sync_around(actor=actor, zone=new)
     _open_posts(actor=actor, zone=new)
     return new
 
@@ -523,16 +534,41 @@ def zone_policy_set(*, actor, street, level: str, days_without_positive: int, ne
 def vulnerable_people(zone: Zone):
     """The people inside the zone with a tag that needs a daily look (dialysis, pregnant, ...)."""
     return (Person.objects.filter(household__in=households_in(zone), tags__tag__in=VULNERABLE_TAGS)
-            .distinct().prefetch_related("tags"))
+            .distinct().select_related("household").prefetch_related("tags"))
+
+
+_PLACE_DEPTH = {PlaceKind.HOUSEHOLD: 4, PlaceKind.UNIT: 3, PlaceKind.BUILDING: 2, PlaceKind.COMPOUND: 1}
+
+
+def _care_precedence(zone: Zone) -> tuple:
+    """The strictest zone comes first, then the narrowest place, then the oldest."""
+    return (-zone.rank, -_PLACE_DEPTH[zone.place_kind], zone.pk)
+
+
+def _holds(zone: Zone, household) -> bool:
+    return (zone.compound_id == household.compound_id and zone.building_id in (None, household.building_id)
+            and zone.unit_id in (None, household.unit_id) and zone.household_id in (None, household.pk))
+
+
+def _people_cared_for_here(zone: Zone) -> dict:
+    """Vulnerable people inside whose strictest active zone is this one: one daily check per person, not one per zone."""
+    if zone.status != Zone.Status.ACTIVE:
+        return {}
+    ahead = [other for other in Zone.objects.active().filter(compound_id=zone.compound_id).exclude(pk=zone.pk)
+             if _care_precedence(other) < _care_precedence(zone)]
+    return {person.pk: person for person in vulnerable_people(zone)
+            if not any(_holds(other, person.household) for other in ahead)}
 
 
 @transaction.atomic
 def care_tasks_sync(*, actor, zone: Zone) -> int:
     """Give every vulnerable person inside an active zone a standing daily check; return how many were added.
 
-    Tasks of people no longer inside (moved, untagged) stop; a zone that ended stops them all.
+    A person inside a sealed unit of a controlled building is checked under the sealed unit only.
+    Tasks of people no longer inside (moved, untagged, now under a stricter zone) stop; a zone
+    that ended stops them all.
     """
-    inside = {} if zone.status != Zone.Status.ACTIVE else {person.pk: person for person in vulnerable_people(zone)}
+    inside = _people_cared_for_here(zone)
     existing = {task.person_id: task for task in CareTask.objects.select_for_update().filter(zone=zone)}
     added = []
     for person_id, person in inside.items():
@@ -550,6 +586,13 @@ def care_tasks_sync(*, actor, zone: Zone) -> int:
         audit.record(actor=actor, action=audit.Action.CREATE, object_type="caretask", community_id=zone.community_id,
                      object_repr=f"{zone} +{len(added)}", fields=["person", "needs"])
     return len(added)
+
+
+def care_tasks_sync_around(*, actor, zone: Zone) -> None:
+    """Resync the zone and every active zone of its compound, since which zone cares for whom depends on all of them."""
+    care_tasks_sync(actor=actor, zone=zone)
+    for other in Zone.objects.active().filter(compound_id=zone.compound_id).exclude(pk=zone.pk):
+        care_tasks_sync(actor=actor, zone=other)
 
 
 def _require_care_staff(actor) -> None:

@@ -1,0 +1,94 @@
+"""The demo's outbreak in 驰誉小区, written through the same services the console uses.
+
+As the field report tells it: six positives and seven close contacts in three units of the
+three buildings. The three units are sealed with 24-hour guard posts, two buildings controlled,
+and the newest positive (two hours ago) reset the countdown of its unit and left building 3's
+controlled zone waiting for a community worker to accept it. Older cases are in hospital or the
+makeshift hospital, their contacts in central quarantine; today's transfer is still planned.
+"""
+
+import datetime
+
+from django.utils import timezone
+
+from fangkong.demo import CHIYU_COMPOUND
+from fangkong.health import services as health
+from fangkong.health.models import Case, Destination, Observation, Transfer
+from fangkong.places.models import Household
+from fangkong.zones import services as zones
+from fangkong.zones.models import Level, Zone
+
+CASE_PLAN = (
+    # (building, unit, household size, days ago, severity)
+    ("1", "1", 2, 9, Case.Severity.MILD),
+    ("1", "1", 2, 8, Case.Severity.ASYMPTOMATIC),
+    ("2", "2", 2, 7, Case.Severity.MODERATE),
+    ("2", "2", 2, 6, Case.Severity.ASYMPTOMATIC),
+    ("3", "2", 2, 5, Case.Severity.MILD),
+    ("3", "2", 3, 0, Case.Severity.ASYMPTOMATIC),
+)
+PENDING_BUILDING = "3"
+
+
+def load_outbreak(admin, street, community) -> None:
+    destinations = _destinations(admin, street)
+    cases = [_open_case(admin, household, days_ago, severity)
+             for household, days_ago, severity in _case_households(community)]
+    _accept_zones(admin, community)
+    _negative_rounds(admin, community)
+    _carry_out_transfers(admin, community, destinations, today_case=cases[-1])
+
+
+def _destinations(admin, street) -> dict:
+    rows = [("呼和浩特市第二医院", Destination.Kind.HOSPITAL, "回民区", 300),
+            ("如意方舱医院", Destination.Kind.MAKESHIFT_HOSPITAL, "如意和大街", 2000),
+            ("赛罕区集中隔离点(锦江酒店)", Destination.Kind.CENTRAL_QUARANTINE, "大学东街", 180)]
+    return {kind: health.destination_create(actor=admin, street=street, name=name, kind=kind, address=address,
+                                            capacity=capacity)
+            for name, kind, address, capacity in rows}
+
+
+def _case_households(community):
+    """One household per planned case: the first of the planned size in its unit with nobody under observation."""
+    observed = set(Observation.objects.filter(community=community).values_list("household_id", flat=True))
+    taken = set()
+    for building, unit, size, days_ago, severity in CASE_PLAN:
+        households = (Household.objects.filter(compound__name=CHIYU_COMPOUND, compound__community=community,
+                                               building__number=building, unit__number=unit)
+                      .exclude(pk__in=observed | taken).prefetch_related("members").order_by("room"))
+        household = next(h for h in households if len(h.members.all()) == size)
+        taken.add(household.pk)
+        yield household, days_ago, severity
+
+
+def _open_case(admin, household: Household, days_ago: int, severity: str) -> Case:
+    person = min(household.members.all(), key=lambda member: member.birth_date or datetime.date.min)
+    confirmed_at = timezone.now() - datetime.timedelta(days=days_ago, hours=2)
+    return health.case_open(actor=admin, person=person, source=Case.Source.TEST_RESULT, confirmed_at=confirmed_at,
+                            severity=severity, location="家中", source_ref="区疾控中心核酸复核阳性")
+
+
+def _accept_zones(admin, community) -> None:
+    """Seal the units under guard and control the buildings, except building 3's proposal from today."""
+    for zone in Zone.objects.filter(community=community, status=Zone.Status.PROPOSED).select_related("building"):
+        if zone.level == Level.CONTROLLED and zone.building.number == PENDING_BUILDING:
+            continue
+        zones.zone_accept(actor=admin, zone=zone, guarded=zone.level == Level.SEALED,
+                          rules="足不出户,上门核酸,代购物资" if zone.level == Level.SEALED else "人不出区,错峰取物")
+
+
+def _negative_rounds(admin, community) -> None:
+    for zone in Zone.objects.filter(community=community, status=Zone.Status.ACTIVE, level=Level.SEALED):
+        zones.zone_round_record(actor=admin, zone=zone, on=timezone.localdate(), negative=True,
+                                note="上门采样,全员阴性")
+
+
+def _carry_out_transfers(admin, community, destinations: dict, today_case: Case) -> None:
+    """Every transfer but today's case has been driven: picked up and arrived."""
+    planned = Transfer.objects.filter(community=community, status=Transfer.Status.PLANNED).exclude(case=today_case)
+    for transfer in planned.order_by("id"):
+        health.transfer_update(actor=admin, transfer=transfer, destination=destinations[transfer.destination_kind],
+                               vehicle="蒙A·D0120", crew="司机 王师傅;随车医护 2 人")
+        now = timezone.now()
+        health.transfer_pick_up(actor=admin, transfer=transfer, at=now - datetime.timedelta(minutes=50))
+        health.transfer_arrive(actor=admin, transfer=transfer, at=now - datetime.timedelta(minutes=10))
