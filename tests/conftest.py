@@ -8,8 +8,15 @@ import pytest
 from fangkong.accounts.models import Role, User
 from tests.accounts.factories import PASSWORD, UserFactory
 from tests.people.factories import PersonFactory
-from tests.places.factories import (BuildingFactory, CommunityFactory, CompoundFactory, GridFactory, HouseholdFactory,
-                                    StreetFactory, UnitFactory)
+from tests.places.factories import (
+    BuildingFactory,
+    CommunityFactory,
+    CompoundFactory,
+    GridFactory,
+    HouseholdFactory,
+    StreetFactory,
+    UnitFactory,
+)
 
 
 @pytest.fixture

@@ -3,7 +3,15 @@ import datetime
 import factory
 from django.utils import timezone
 
-from fangkong.health.models import Case, HealthCheck, Observation, ObservationKind, ObservationReason, Reporter, check_window
+from fangkong.health.models import (
+    Case,
+    HealthCheck,
+    Observation,
+    ObservationKind,
+    ObservationReason,
+    Reporter,
+    check_window,
+)
 from tests.people.factories import PersonFactory
 
 

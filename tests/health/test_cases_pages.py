@@ -3,8 +3,8 @@
 import datetime
 
 import pytest
-from django.test.utils import CaptureQueriesContext
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from fangkong.health.models import Case, Contact, ContactPolicy

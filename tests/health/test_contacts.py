@@ -8,8 +8,7 @@ from django.utils import timezone
 
 from fangkong.core.errors import Conflict, DomainError, NotAllowed
 from fangkong.health.models import Case, Contact, ContactKind, Observation, ObservationKind
-from fangkong.health.services import (case_status_set, contact_add, contact_policy_set, contact_remove,
-                                      observation_start)
+from fangkong.health.services import case_status_set, contact_add, contact_policy_set, contact_remove, observation_start
 from fangkong.people.models import Person
 from tests.health.factories import CaseFactory
 from tests.people.factories import PersonFactory, resident_id

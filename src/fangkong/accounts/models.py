@@ -3,7 +3,6 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
-
 class Role(models.TextChoices):
     STREET_ADMIN = "street_admin", _("街道领导/专班")
     COMMUNITY_STAFF = "community_staff", _("社区两委/工作人员")

@@ -3,9 +3,8 @@
 from django.db import models
 from django.utils import timezone
 
-from fangkong.core.bulk import insert_rows
-
 from fangkong.core.actors import context_of
+from fangkong.core.bulk import insert_rows
 from fangkong.core.models import AuditEvent
 
 Action = AuditEvent.Action

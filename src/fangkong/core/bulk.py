@@ -12,6 +12,7 @@ from django.db import connection, models
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
+
 def _copy(model, attnames: Sequence[str], rows: Iterable[tuple]) -> None:
     """Values must be types psycopg adapts itself (str, int, date, aware datetime, None), or JSON for JSON fields."""
     fields = [model._meta.get_field(name) for name in attnames]

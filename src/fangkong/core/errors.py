@@ -38,4 +38,15 @@ def from_validation_error(err: ValidationError, field: str) -> DomainError:
     return DomainError(" ".join(err.messages), code=getattr(err, "code", None) or "invalid", fields={field: " ".join(err.messages)})
 
 
-__all__ = ["DomainError", "NotAllowed", "RateLimited", "Conflict", "Http404", "from_validation_error"]
+def require_choice(value: str, choices, *, field: str, label: str) -> str:
+    """`value` if it is one of the TextChoices `choices`, else an error naming the field and the words allowed."""
+    if value in choices.values:
+        return value
+    from django.utils.translation import gettext as _
+
+    allowed = "、".join(f"{code}({name})" for code, name in choices.choices)
+    message = _("%(label)s应为:%(allowed)s") % {"label": label, "allowed": allowed}
+    raise DomainError(message, fields={field: message})
+
+
+__all__ = ["DomainError", "require_choice", "NotAllowed", "RateLimited", "Conflict", "Http404", "from_validation_error"]

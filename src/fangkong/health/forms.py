@@ -5,8 +5,17 @@ import uuid
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from fangkong.health.models import (Case, Contact, ContactKind, Destination, Observation, ObservationKind,
-                                    ObservationReason, Reporter, Symptom)
+from fangkong.health.models import (
+    Case,
+    Contact,
+    ContactKind,
+    Destination,
+    Observation,
+    ObservationKind,
+    ObservationReason,
+    Reporter,
+    Symptom,
+)
 from fangkong.health.queries import destinations_for, streets_for, team_candidates
 from fangkong.people.models import IdType
 from fangkong.places.queries import grids_for

@@ -8,8 +8,17 @@ from ninja import Field, Schema
 
 from fangkong.core.converters import Id
 from fangkong.core.masking import mask_phone
-from fangkong.health.models import (Case, CheckWindow, Contact, ContactKind, Destination, ObservationKind,
-                                     ObservationReason, Reporter, Symptom)
+from fangkong.health.models import (
+    Case,
+    CheckWindow,
+    Contact,
+    ContactKind,
+    Destination,
+    ObservationKind,
+    ObservationReason,
+    Reporter,
+    Symptom,
+)
 from fangkong.people.models import IdType
 
 

@@ -14,8 +14,15 @@ from fangkong.core.converters import Id
 from fangkong.core.errors import DomainError
 from fangkong.people import queries, services
 from fangkong.people.models import Residency, Tag
-from fangkong.people.schemas import (DuplicateGroupOut, LedgerReportOut, MergeIn, PersonIn, PersonOut, PersonPatch,
-                                     PersonRevealed)
+from fangkong.people.schemas import (
+    DuplicateGroupOut,
+    LedgerReportOut,
+    MergeIn,
+    PersonIn,
+    PersonOut,
+    PersonPatch,
+    PersonRevealed,
+)
 from fangkong.places.queries import get_community_for, get_household_for
 
 router = Router()

@@ -6,9 +6,26 @@ from fangkong.core.api import lookup, paginated
 from fangkong.core.converters import Id
 from fangkong.places import queries, services
 from fangkong.places.models import Venue
-from fangkong.places.schemas import (BuildingIn, BuildingOut, BuildingPatch, CommunityOut, CompoundIn, CompoundOut,
-                                     CompoundPatch, GenerateIn, GenerateOut, GridIn, GridOut, GridPatch, HouseholdIn,
-                                     HouseholdOut, HouseholdPatch, VenueIn, VenueOut, VenuePatch)
+from fangkong.places.schemas import (
+    BuildingIn,
+    BuildingOut,
+    BuildingPatch,
+    CommunityOut,
+    CompoundIn,
+    CompoundOut,
+    CompoundPatch,
+    GenerateIn,
+    GenerateOut,
+    GridIn,
+    GridOut,
+    GridPatch,
+    HouseholdIn,
+    HouseholdOut,
+    HouseholdPatch,
+    VenueIn,
+    VenueOut,
+    VenuePatch,
+)
 
 router = Router()
 

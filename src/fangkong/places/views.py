@@ -12,8 +12,17 @@ from fangkong.core.access import allowed, staff_required
 from fangkong.core.errors import DomainError
 from fangkong.core.forms import add_domain_error, id_param
 from fangkong.places import queries, services
-from fangkong.places.forms import (BuildingEditForm, BuildingForm, CompoundForm, GenerateForm, GridForm,
-                                   HouseholdEditForm, HouseholdForm, VenueFilterForm, VenueForm)
+from fangkong.places.forms import (
+    BuildingEditForm,
+    BuildingForm,
+    CompoundForm,
+    GenerateForm,
+    GridForm,
+    HouseholdEditForm,
+    HouseholdForm,
+    VenueFilterForm,
+    VenueForm,
+)
 
 PAGE_SIZE = 50
 

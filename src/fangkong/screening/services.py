@@ -25,8 +25,8 @@ from fangkong.people import ledger
 from fangkong.people.models import IdType, Person
 from fangkong.people.services import (
     PERSON_FIELDS,
-    check_household,
     apply_person_data,
+    check_household,
     clean_person_data,
     person_create,
 )

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from fangkong.accounts.roles import may_edit_places
 from fangkong.core import audit
-from fangkong.core.errors import Conflict, DomainError, NotAllowed
+from fangkong.core.errors import Conflict, DomainError, NotAllowed, require_choice
 from fangkong.core.idnumbers import normalize_text
 from fangkong.core.scope import ensure_in_scope
 from fangkong.volunteers.models import Post
@@ -81,9 +81,7 @@ def post_create(*, actor, community, name: str, kind: str, compound=None, buildi
     name = normalize_text(name or "")[:100]
     if not name:
         raise DomainError(_("请填写岗位名称"), fields={"name": _("必填")})
-    if kind not in Post.Kind.values:
-        message = _("岗位类型应为:%(choices)s") % {"choices": "、".join(f"{v}({l})" for v, l in Post.Kind.choices)}
-        raise DomainError(message, fields={"kind": message})
+    require_choice(kind, Post.Kind, field="kind", label=_("岗位类型"))
     hours_per_day = _within(hours_per_day, HOURS_RANGE, "hours_per_day", _("每日在岗小时"))
     headcount = _within(headcount, HEADCOUNT_RANGE, "headcount", _("同时在岗人数"))
     place = _clean_place(community, compound, building, unit, zone)

@@ -11,6 +11,7 @@ from fangkong.core.errors import NotAllowed
 from fangkong.health.queries import get_staff_member_for
 from fangkong.people.queries import get_person_for
 from fangkong.zones import queries, services
+from fangkong.zones.models import Level, Zone
 from fangkong.zones.schemas import (
     CareAssignIn,
     CareCheckIn,
@@ -18,16 +19,13 @@ from fangkong.zones.schemas import (
     CareTaskOut,
     MedicalExceptionIn,
     MedicalExceptionOut,
-    ZoneHouseholdOut,
-)
-from fangkong.zones.models import Level, Zone
-from fangkong.zones.schemas import (
     MovementOut,
     ZoneAcceptIn,
     ZoneChangeIn,
     ZoneDetailOut,
     ZoneDismissIn,
     ZoneDrawIn,
+    ZoneHouseholdOut,
     ZoneLiftIn,
     ZoneOut,
     ZonePolicyIn,

@@ -10,7 +10,6 @@ from fangkong.zones.models import CareCheck, Level, MedicalException, Zone
 from fangkong.zones.places import place_fields
 from fangkong.zones.queries import change_places
 
-
 # ---------------------------------------------------------------------------
 # Zones and their unlock dates
 # ---------------------------------------------------------------------------

@@ -15,11 +15,18 @@ from fangkong.core.scope import ensure_in_scope
 from fangkong.health.models import Case
 from fangkong.people.models import Person, Tag
 from fangkong.places.models import Building, Community, Compound, Household, Unit
-from fangkong.zones.models import VULNERABLE_TAGS, CareCheck, CareTask, MedicalException, Zone
-from fangkong.zones.models import Movement, PlaceKind, ZonePolicy
+from fangkong.zones.models import (
+    VULNERABLE_TAGS,
+    CareCheck,
+    CareTask,
+    MedicalException,
+    Movement,
+    PlaceKind,
+    Zone,
+    ZonePolicy,
+)
 from fangkong.zones.places import covering_place, households_in
 from fangkong.zones.unlock import DEFAULT_NEGATIVE_ROUNDS
-
 
 # ---------------------------------------------------------------------------
 # Zones and their unlock dates

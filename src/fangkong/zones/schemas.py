@@ -8,7 +8,6 @@ from ninja import Field, Schema
 from fangkong.core.converters import Id
 from fangkong.zones.models import Level, PlaceKind
 
-
 # ---------------------------------------------------------------------------
 # Zones and their unlock dates
 # ---------------------------------------------------------------------------

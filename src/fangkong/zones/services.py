@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from fangkong.accounts.models import Role
 from fangkong.accounts.roles import is_staff_member
 from fangkong.core import audit
-from fangkong.core.errors import Conflict, DomainError, NotAllowed
+from fangkong.core.errors import Conflict, DomainError, NotAllowed, require_choice
 from fangkong.core.idnumbers import normalize_text
 from fangkong.core.scope import ensure_in_scope
 from fangkong.people.models import Person
@@ -40,7 +40,6 @@ from fangkong.zones.unlock import (
     UnlockStatus,
     unlock_status,
 )
-
 
 # ---------------------------------------------------------------------------
 # Zones and their unlock dates
@@ -624,9 +623,7 @@ def care_task_assign(*, actor, task: CareTask, assignee) -> CareTask:
 
 
 def _clean_check(outcome: str, note: str, day) -> tuple[str, str, object]:
-    if outcome not in CareCheck.Outcome.values:
-        message = _("情况应为:%(choices)s") % {"choices": "、".join(f"{v}({l})" for v, l in CareCheck.Outcome.choices)}
-        raise DomainError(message, fields={"outcome": message})
+    require_choice(outcome, CareCheck.Outcome, field="outcome", label=_("情况"))
     note = normalize_text(note or "")[:300]
     if outcome == CareCheck.Outcome.NEEDS_HELP and not note:
         message = _("需要帮助时请写明需要什么")
@@ -661,11 +658,7 @@ def care_check_record(*, actor, task: CareTask, outcome: str, note: str = "", da
 
 
 def _clean_need(need: str) -> str:
-    if need not in MedicalException.Need.values:
-        message = _("就医需求应为:%(choices)s") % {
-            "choices": "、".join(f"{v}({l})" for v, l in MedicalException.Need.choices)}
-        raise DomainError(message, fields={"need": message})
-    return need
+    return require_choice(need, MedicalException.Need, field="need", label=_("就医需求"))
 
 
 def _ensure_inside(zone: Zone, person: Person) -> None:
