@@ -1,7 +1,10 @@
 """The demo street: what a visitor sees after `make run` must match the field report."""
 
+import datetime
+
 import pytest
 from django.contrib.auth import authenticate
+from django.utils import timezone
 
 from fangkong import demo
 from fangkong.accounts.models import Role, User
@@ -153,7 +156,7 @@ def test_the_demo_shows_follow_up_work_in_progress(loaded):
     assert set(FollowUp.objects.values_list("risk_color", flat=True)) == {"red", "yellow", "blue", "green"}
     assert Arrival.objects.filter(exposed=True, origin_code__startswith="42").count() == Arrival.objects.filter(exposed=True).count() > 0
     # two returnees of 春雨社区 in home quarantine with the medic on their team, one 37.6 ℃ alert open
-    observations = Observation.objects.filter(community__name="春雨社区", status="active")
+    observations = Observation.objects.filter(community__name="春雨社区", status="active", reason="arrival")
     assert observations.count() == 2 and {o.medic.username for o in observations} == {"yihu"}
     assert [a.reason for a in HealthAlert.objects.filter(handled_at=None)] == ["体温 37.6℃,咳嗽"]
     # a list of 10 rows, 8 found by ID, 3 answered; round 1 with 20 visits, 2 not reached
@@ -161,3 +164,32 @@ def test_the_demo_shows_follow_up_work_in_progress(loaded):
     assert (items.count(), items.filter(match_kind="id_number").count(), items.exclude(answer="").count()) == (10, 8, 3)
     visits = HouseholdVisit.objects.all()
     assert (visits.count(), visits.filter(method="not_reached").count()) == (20, 2)
+
+
+def test_the_demo_replays_the_outbreak_of_chiyu(loaded):
+    from fangkong.health.models import Case, Contact, Observation, Transfer
+    from fangkong.volunteers.models import Post
+    from fangkong.zones.models import CareTask, Zone
+
+    # six positives and seven close contacts, each contact in central quarantine
+    assert Case.objects.count() == 6
+    contacts = Contact.objects.all()
+    assert contacts.count() == 7
+    assert set(contacts.values_list("observation__kind", flat=True)) == {"central_quarantine"}
+    assert Observation.objects.filter(reason="close_contact", status="active").count() == 7
+    # in three units of the three buildings, sealed under a 24-hour guard
+    sealed = Zone.objects.filter(level="sealed", status="active")
+    assert sorted(str(zone.unit) for zone in sealed) == ["1号楼1单元", "2号楼2单元", "3号楼2单元"]
+    assert Post.objects.filter(zone__in=sealed, status="open", hours_per_day=24).count() == 3
+    # two buildings controlled, building 3 waiting to be accepted
+    controlled = {zone.building.number: zone.status for zone in Zone.objects.filter(level="controlled")}
+    assert controlled == {"1": "active", "2": "active", "3": "proposed"}
+    # today's positive reset its unit's countdown: 14 days from today
+    newest = sealed.get(unit__building__number="3")
+    assert newest.unlock_on == timezone.localdate() + datetime.timedelta(days=14)
+    # the pregnant woman of unit 1-1 has her daily check under the sealed unit only
+    pregnant = CareTask.objects.get(person__tags__tag="pregnant", active=True)
+    assert pregnant.zone.level == "sealed"
+    # every transfer but those of today's case has arrived
+    todays_case = Case.objects.get(status="found")
+    assert set(Transfer.objects.exclude(status="arrived").values_list("case", flat=True)) == {todays_case.pk}
