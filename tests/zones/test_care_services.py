@@ -246,3 +246,14 @@ def test_when_the_sealed_unit_is_lifted_the_controlled_building_takes_over_its_d
 
     task = CareTask.objects.get(active=True)
     assert (task.zone_id, task.person_id) == (controlled_building.pk, dialysis_patient.pk)
+
+
+def test_the_controlled_buildings_care_page_names_the_sealed_unit_that_checks_on_its_patient(
+        unit_a, building_a, dialysis_patient, staff_a):
+    controlled_building = ZoneFactory(place=building_a, level="controlled")
+    sealed_unit = ZoneFactory(place=unit_a)
+    services.care_tasks_sync_around(actor=staff_a, zone=sealed_unit)
+
+    rows = queries.zone_people(staff_a, controlled_building).vulnerable
+
+    assert [(row.person, row.task, row.cared_in) for row in rows] == [(dialysis_patient, None, sealed_unit)]

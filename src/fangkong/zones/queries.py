@@ -199,6 +199,7 @@ class PersonRow:
     needs: list[str]
     task: CareTask | None = None
     check: CareCheck | None = None
+    cared_in: Zone | None = None
 
     @property
     def need_labels(self) -> list[str]:
@@ -255,11 +256,11 @@ def care_tasks_of_zone(actor, zone: Zone, day: datetime.date | None = None):
     return _with_day_check(tasks, day or timezone.localdate()).prefetch_related("person__tags")
 
 
-def _member_row(person: Person, tasks: dict[int, CareTask]) -> PersonRow:
+def _member_row(person: Person, tasks: dict[int, CareTask], elsewhere: dict[int, Zone]) -> PersonRow:
     needs = sorted(tag.tag for tag in person.tags.all() if tag.tag in VULNERABLE_TAGS)
     task = tasks.get(person.pk)
     check = task.day_checks[0] if task is not None and task.day_checks else None
-    return PersonRow(person=person, needs=needs, task=task, check=check)
+    return PersonRow(person=person, needs=needs, task=task, check=check, cared_in=elsewhere.get(person.pk))
 
 
 def _household_order(row: HouseholdRow) -> tuple:
@@ -270,15 +271,19 @@ def _household_order(row: HouseholdRow) -> tuple:
 
 def zone_people(actor, zone: Zone, day: datetime.date | None = None) -> ZonePeople:
     """The households inside the zone with their members: households with vulnerable people first,
-    then by building, unit and room; in a household the vulnerable members first. Five queries whatever the size.
+    then by building, unit and room; in a household the vulnerable members first. Six queries whatever the size.
+
+    A vulnerable person whose daily check belongs to a stricter zone inside this one names that zone.
     """
     households = list(households_in(zone).in_scope(actor).select_related("compound", "building", "unit"))
     persons = Person.objects.in_scope(actor).filter(household__in=[h.pk for h in households]).prefetch_related("tags")
     tasks = {task.person_id: task for task in
              CareTask.objects.filter(zone=zone, active=True).prefetch_related(_today_checks(day or timezone.localdate()))}
+    elsewhere = {task.person_id: task.zone for task in CareTask.objects.filter(
+        person__household__in=[h.pk for h in households], active=True).exclude(zone=zone).select_related(*_ZONE_PLACE)}
     rows = {household.pk: HouseholdRow(household=household) for household in households}
     for person in persons.order_by("id"):
-        rows[person.household_id].members.append(_member_row(person, tasks))
+        rows[person.household_id].members.append(_member_row(person, tasks, elsewhere))
     for row in rows.values():
         row.members.sort(key=lambda member: not member.needs)
     return ZonePeople(households=sorted(rows.values(), key=_household_order))
