@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from fangkong.core.errors import Conflict, DomainError, NotAllowed
 from fangkong.core.models import AuditEvent
+from fangkong.people import services as people_services
 from fangkong.zones import queries, services
 from fangkong.zones.models import CareCheck, CareTask, MedicalException, Zone, ZoneEvent
 from tests.accounts.factories import UserFactory
@@ -257,3 +258,22 @@ def test_the_controlled_buildings_care_page_names_the_sealed_unit_that_checks_on
     rows = queries.zone_people(staff_a, controlled_building).vulnerable
 
     assert [(row.person, row.task, row.cared_in) for row in rows] == [(dialysis_patient, None, sealed_unit)]
+
+
+def test_someone_tagged_on_dialysis_while_the_unit_is_sealed_gets_a_daily_check_at_once(sealed_unit, person_a,
+                                                                                        staff_a):
+    people_services.person_update(actor=staff_a, person=person_a, household=person_a.household, name=person_a.name,
+                         id_type=person_a.id_type, id_number=person_a.id_number, tags=["dialysis"])
+
+    task = CareTask.objects.get(person=person_a, active=True)
+    assert (task.zone, task.needs) == (sealed_unit, ["dialysis"])
+
+
+def test_a_patient_who_moves_out_of_the_sealed_unit_leaves_its_daily_checks(task, dialysis_patient, next_door,
+                                                                            staff_a):
+    people_services.person_update(actor=staff_a, person=dialysis_patient, household=next_door, name=dialysis_patient.name,
+                         id_type=dialysis_patient.id_type, id_number=dialysis_patient.id_number,
+                         tags=dialysis_patient.tag_codes())
+
+    task.refresh_from_db()
+    assert not task.active

@@ -925,7 +925,7 @@ def contact_remove(*, actor, contact: Contact, reason: str) -> Contact:
     _require_case_editor(actor)
     ensure_in_scope(actor, contact)
     reason = _required_reason(reason)
-    contact = Contact.objects.select_for_update().select_related("person", "case", "observation").get(pk=contact.pk)
+    contact = Contact.objects.select_for_update(of=("self",)).select_related("person", "case", "observation").get(pk=contact.pk)
     if contact.status == Contact.Status.REMOVED:
         raise Conflict(_("该密接已排除"), code="already_removed")
     contact.status = Contact.Status.REMOVED

@@ -27,6 +27,7 @@ from fangkong.people.models import IdType, ImportJob, Person, PersonTag, Residen
 from fangkong.people.names import pinyin_keys
 from fangkong.places.models import Building, Community, Compound, Household, Unit
 from fangkong.places.services import normalize_building_number, normalize_room, normalize_unit_number
+from fangkong.zones.services import care_tasks_follow_people
 
 PERSON_FIELDS = ("name", "id_type", "id_number", "sex", "birth_date", "phone", "household", "relationship",
                  "residency", "notes")
@@ -174,6 +175,7 @@ def person_create(*, actor, community, household=None, **values) -> Person:
     _save_person(person)
     _set_tags(person, data.tags)
     audit.record(actor=actor, action=audit.Action.CREATE, obj=person, fields=[*PERSON_FIELDS, "tags"])
+    care_tasks_follow_people(actor=actor, households=[household])
     return person
 
 
@@ -184,7 +186,8 @@ def person_update(*, actor, person: Person, household=None, **values) -> Person:
     check_household(actor, person.community, household)
     data = clean_person_data(**values)
     changed = apply_person_data(person, data)
-    if household != person.household:
+    previous_household = person.household
+    if household != previous_household:
         person.household = household
         changed.append("household")
     if changed:
@@ -193,6 +196,8 @@ def person_update(*, actor, person: Person, household=None, **values) -> Person:
         changed.append("tags")
     if changed:
         audit.record(actor=actor, action=audit.Action.UPDATE, obj=person, fields=changed)
+    if {"household", "tags"} & set(changed):
+        care_tasks_follow_people(actor=actor, households=[previous_household, household])
     return person
 
 

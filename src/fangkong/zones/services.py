@@ -587,6 +587,16 @@ def care_tasks_sync(*, actor, zone: Zone) -> int:
     return len(added)
 
 
+def care_tasks_follow_people(*, actor, households) -> None:
+    """Someone moved in or out, or was tagged or untagged: the active zones around those homes resync their checks."""
+    zones = {}
+    for household in households:
+        if household is not None:
+            zones.update({zone.pk: zone for zone in Zone.objects.active().filter(covering_place(household))})
+    for zone in zones.values():
+        care_tasks_sync(actor=actor, zone=zone)
+
+
 def care_tasks_sync_around(*, actor, zone: Zone) -> None:
     """Resync the zone and every active zone of its compound, since which zone cares for whom depends on all of them."""
     care_tasks_sync(actor=actor, zone=zone)
