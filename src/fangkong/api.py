@@ -13,6 +13,7 @@ from fangkong.health.api import router as health_router
 from fangkong.people.api import router as people_router
 from fangkong.places.api import router as places_router
 from fangkong.screening.api import router as screening_router
+from fangkong.testing.api import router as testing_router
 from fangkong.volunteers.api import router as volunteers_router
 from fangkong.zones.api import router as zones_router
 
@@ -32,6 +33,7 @@ api.add_router("", screening_router, tags=["排查与跟踪"])
 api.add_router("", health_router, tags=["健康监测"])
 api.add_router("", zones_router, tags=["封控管控"])
 api.add_router("", volunteers_router, tags=["岗位"])
+api.add_router("", testing_router, tags=["核酸筛查"])
 
 unknown_paths = Router()
 

@@ -7,6 +7,7 @@ FANGKONG_ALLOWED_HOSTS  comma-separated host names (default: localhost names)
 FANGKONG_VAR_DIR        where the SQLite file, secret key and uploads live (default: ./var)
 FANGKONG_HTTPS          "1" behind TLS: secure cookies, HSTS and HTTPS redirect
 FANGKONG_SMS_SENDER     dotted path of the one-time-code sender (default: server log)
+FANGKONG_PERSONAL_CODE_DAYS  days a printed personal code stays valid (default 90)
 """
 
 import os
@@ -57,6 +58,7 @@ INSTALLED_APPS = [
     "fangkong.health",
     "fangkong.zones",
     "fangkong.volunteers",
+    "fangkong.testing",
 ]
 
 MIDDLEWARE = [
@@ -135,6 +137,7 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = VAR_DIR / "media"
+FANGKONG_PERSONAL_CODE_DAYS = int(os.environ.get("FANGKONG_PERSONAL_CODE_DAYS", "90"))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 LEDGER_MAX_BYTES = 20 * 1024 * 1024

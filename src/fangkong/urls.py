@@ -13,5 +13,6 @@ urlpatterns = [
     path("health/", include("fangkong.health.urls")),
     path("zones/", include("fangkong.zones.urls")),
     path("volunteers/", include("fangkong.volunteers.urls")),
+    path("testing/", include("fangkong.testing.urls")),
     path("", include("fangkong.core.urls")),
 ]

@@ -1,0 +1,56 @@
+import uuid
+
+import factory
+from django.utils import timezone
+
+from fangkong.testing.models import Sample, SamplingSite, TestRound, Tube
+from tests.places.factories import CommunityFactory
+
+
+class TestRoundFactory(factory.django.DjangoModelFactory):
+    """An open everyone-round today, ten people per tube."""
+
+    class Meta:
+        model = TestRound
+
+    community = factory.SubFactory(CommunityFactory)
+    name = factory.Sequence(lambda n: f"第{n + 1}轮全员核酸")
+    on = factory.LazyFunction(timezone.localdate)
+    pool_size = 10
+
+
+class SamplingSiteFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SamplingSite
+
+    community = factory.SubFactory(CommunityFactory)
+    name = factory.Sequence(lambda n: f"{n + 1}号采样点")
+
+
+class TubeFactory(factory.django.DjangoModelFactory):
+    """An open tube of the round, at a site of the round's community."""
+
+    class Meta:
+        model = Tube
+
+    round = factory.SubFactory(TestRoundFactory)
+    community = factory.SelfAttribute("round.community")
+    site = factory.SubFactory(SamplingSiteFactory, community=factory.SelfAttribute("..round.community"))
+    barcode = factory.Sequence(lambda n: f"T{n:010d}")
+    pool_size = factory.SelfAttribute("round.pool_size")
+    opened_at = factory.LazyFunction(timezone.now)
+
+
+class SampleFactory(factory.django.DjangoModelFactory):
+    """A sample of `person` in `tube`, taken now; the tube's count is the caller's business."""
+
+    class Meta:
+        model = Sample
+
+    tube = factory.SubFactory(TubeFactory)
+    round = factory.SelfAttribute("tube.round")
+    community = factory.SelfAttribute("tube.community")
+    site = factory.SelfAttribute("tube.site")
+    household = factory.SelfAttribute("person.household")
+    taken_at = factory.LazyFunction(timezone.now)
+    client_id = factory.LazyFunction(uuid.uuid4)
