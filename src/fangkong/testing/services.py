@@ -1,21 +1,1310 @@
 """Every write about mass testing: rounds, sites, tubes and samples, lab results, and what a positive tube sets off."""
 
+import datetime
+import re
+import uuid
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, transaction
+from django.db.models import OuterRef, Q, Subquery
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from fangkong.accounts.models import Role
+from fangkong.accounts.roles import is_staff_member
+from fangkong.core import audit
+from fangkong.core.errors import Conflict, DomainError, NotAllowed, require_choice
+from fangkong.core.converters import is_id
+from fangkong.core.idnumbers import compact, normalize_text
+from fangkong.core.scope import ensure_in_scope, scope_of
+from fangkong.health import services as health_services
+from fangkong.health.models import Case, CaseEvent
+from fangkong.people import ledger
+from fangkong.people.codes import is_personal_code, read_personal_code
+from fangkong.people.models import IdType, Person, Tag
+from fangkong.places.models import Building, Community
+from fangkong.testing.models import (
+    POOL_SIZES,
+    AntigenReport,
+    LabResult,
+    ResampleTask,
+    Result,
+    ResultImport,
+    RoundExemption,
+    Sample,
+    SamplingSite,
+    TestRound,
+    Tube,
+)
+from fangkong.testing.queries import expected_people, round_people
+from fangkong.zones import services as zone_services
+from fangkong.zones.models import Level, Zone
+from fangkong.zones.places import households_in
+
 
 # ---------------------------------------------------------------------------
 # Rounds, sites and exemptions
 # ---------------------------------------------------------------------------
+
+MANAGER_ROLES = (Role.STREET_ADMIN, Role.COMMUNITY_STAFF)
+_INFANT_MONTHS_MAX = 216
+_CASE_REASONS = {RoundExemption.Reason.AWAY: "exempt_away", RoundExemption.Reason.IN_HOSPITAL: "exempt_in_hospital",
+                 RoundExemption.Reason.POSITIVE: "exempt_positive"}
+
+
+def may_manage_rounds(actor) -> bool:
+    """Rounds, sites, teams, rosters and exemptions: community staff and street admins."""
+    return actor.is_authenticated and (actor.is_superuser or actor.role in MANAGER_ROLES)
+
+
+def _require_round_manager(actor) -> None:
+    if not may_manage_rounds(actor):
+        raise NotAllowed(_("只有社区工作人员或街道管理员可以安排筛查轮次、采样点和免采人员"))
+
+
+def _field_error(field: str, message: str) -> DomainError:
+    return DomainError(message, fields={field: message})
+
+
+def _clean_name(name: str, field: str = "name") -> str:
+    name = normalize_text(name)
+    if not name:
+        raise _field_error(field, _("请填写名称"))
+    return name
+
+
+def _clean_pool_size(pool_size) -> int:
+    if pool_size not in POOL_SIZES:
+        raise _field_error("pool_size", _("混采人数应为 1、5、10 或 20 人一管"))
+    return pool_size
+
+
+def _clean_grids(grids, community) -> list:
+    grids = list(grids)
+    if any(grid.community_id != community.pk for grid in grids):
+        raise _field_error("grids", _("所选网格不属于%(community)s") % {"community": community.name})
+    return grids
+
+
+def _clean_round_target(kind: str, community, zone, key_tags) -> tuple:
+    """The zone and key tags that go with the round's kind, or a clear error."""
+    require_choice(kind, TestRound.Kind, field="kind", label=_("筛查类型"))
+    if kind == TestRound.Kind.ZONE:
+        if zone is None:
+            raise _field_error("zone", _("区域筛查须选择一个封控管控区域"))
+        if zone.community_id != community.pk:
+            raise _field_error("zone", _("所选区域不属于%(community)s") % {"community": community.name})
+    elif zone is not None:
+        raise _field_error("zone", _("只有区域筛查可以选择区域"))
+    key_tags = sorted(set(key_tags or ()))
+    if kind == TestRound.Kind.KEY_GROUPS:
+        unknown = [tag for tag in key_tags if tag not in Tag.values]
+        if not key_tags or unknown:
+            raise _field_error("key_tags", _("重点人群筛查须选择至少一类重点人群"))
+    elif key_tags:
+        raise _field_error("key_tags", _("只有重点人群筛查可以选择重点人群"))
+    return zone, key_tags
+
+
+def _clean_infant_months(months) -> int:
+    if not isinstance(months, int) or not 0 <= months <= _INFANT_MONTHS_MAX:
+        raise _field_error("infant_months", _("免采婴幼儿月龄应在 0 到 216 之间"))
+    return months
+
+
+@transaction.atomic
+def test_round_create(*, actor, community: Community, name: str, on: datetime.date, kind: str = TestRound.Kind.EVERYONE,
+                      pool_size: int = 10, grids=(), zone: Zone | None = None, key_tags=(), infant_months: int = 36,
+                      exempt_away: bool = True, exempt_in_hospital: bool = True,
+                      exempt_positive: bool = True) -> TestRound:
+    """A round of mass testing over a community, some of its grids, one of its zones or its key groups."""
+    _require_round_manager(actor)
+    ensure_in_scope(actor, community)
+    if zone is not None:
+        ensure_in_scope(actor, zone)
+    if on is None:
+        raise _field_error("on", _("请填写采样日期"))
+    zone, key_tags = _clean_round_target(kind, community, zone, key_tags)
+    round = TestRound.objects.create(
+        community=community, name=_clean_name(name), on=on, kind=kind, pool_size=_clean_pool_size(pool_size),
+        zone=zone, key_tags=key_tags, infant_months=_clean_infant_months(infant_months), exempt_away=exempt_away,
+        exempt_in_hospital=exempt_in_hospital, exempt_positive=exempt_positive, created_by=actor)
+    round.grids.set(_clean_grids(grids, community))
+    audit.record(actor=actor, action=audit.Action.CREATE, obj=round,
+                 fields=["name", "on", "kind", "pool_size", "grids", "zone", "key_tags"])
+    return round
+
+
+def _require_open(round: TestRound) -> None:
+    if round.status != TestRound.Status.OPEN:
+        raise Conflict(_("%(round)s已结束,不能再修改") % {"round": round.name}, code="round_closed")
+
+
+@transaction.atomic
+def test_round_close(*, actor, round: TestRound) -> TestRound:
+    """End the round: no more exemptions; its figures stay."""
+    _require_round_manager(actor)
+    ensure_in_scope(actor, round)
+    round = TestRound.objects.select_for_update().get(pk=round.pk)
+    _require_open(round)
+    round.status = TestRound.Status.CLOSED
+    round.save(update_fields=["status", "updated_at"])
+    audit.record(actor=actor, action=audit.Action.UPDATE, obj=round, fields=["status"])
+    return round
+
+
+def _check_reason(round: TestRound, reason: str) -> str:
+    require_choice(reason, RoundExemption.Reason, field="reason", label=_("免采原因"))
+    flag = _CASE_REASONS.get(reason)
+    if flag and not getattr(round, flag):
+        message = _("本轮筛查不对“%(reason)s”人员免采") % {"reason": RoundExemption.Reason(reason).label}
+        raise _field_error("reason", message)
+    return reason
+
+
+@transaction.atomic
+def round_exemption_add(*, actor, round: TestRound, person: Person, reason: str, note: str = "") -> RoundExemption:
+    """Leave one person of the round out by hand (away, in hospital, ...), with who decided it."""
+    _require_round_manager(actor)
+    ensure_in_scope(actor, round)
+    ensure_in_scope(actor, person)
+    round = TestRound.objects.select_for_update().get(pk=round.pk)
+    _require_open(round)
+    _check_reason(round, reason)
+    if not round_people(round).filter(pk=person.pk).exists():
+        raise _field_error("person", _("%(name)s不在本轮筛查范围内") % {"name": person.name})
+    note = normalize_text(note)
+    if reason == RoundExemption.Reason.OTHER and not note:
+        raise _field_error("note", _("其他原因须写明说明"))
+    if RoundExemption.objects.filter(round=round, person=person).exists():
+        raise Conflict(_("%(name)s已登记免采") % {"name": person.name}, code="already_exempt")
+    exemption = RoundExemption.objects.create(round=round, community=round.community, person=person, reason=reason,
+                                              note=note[:200], recorded_by=actor)
+    audit.record(actor=actor, action=audit.Action.CREATE, obj=exemption, object_repr=f"{round} {person}",
+                 fields=["reason", "note"])
+    return exemption
+
+
+@transaction.atomic
+def round_exemption_remove(*, actor, exemption: RoundExemption) -> None:
+    """Take the person back into the round's expected list."""
+    _require_round_manager(actor)
+    ensure_in_scope(actor, exemption)
+    _require_open(TestRound.objects.select_for_update().get(pk=exemption.round_id))
+    audit.record(actor=actor, action=audit.Action.DELETE, obj=exemption,
+                 object_repr=f"{exemption.round} {exemption.person}", fields=["reason"])
+    exemption.delete()
+
+
+def _covers(user, community: Community) -> bool:
+    """Whether the user's scope reaches the community (all of it, or one of its grids)."""
+    scope = scope_of(user)
+    if scope.everything or community.pk in scope.community_ids:
+        return True
+    return bool(scope.grid_ids) and community.grids.filter(pk__in=scope.grid_ids).exists()
+
+
+def _clean_team(team, community: Community) -> list:
+    team = list(team)
+    outside = [user for user in team if not is_staff_member(user) or not user.is_active or not _covers(user, community)]
+    if outside:
+        names = "、".join(user.display_name or user.get_username() for user in outside)
+        raise _field_error("team", _("%(names)s不负责%(community)s,不能加入采样队") % {
+            "names": names, "community": community.name})
+    return team
+
+
+def _clean_roster(roster, kind: str, community: Community) -> list:
+    roster = list(roster)
+    if roster and kind != SamplingSite.Kind.DOOR_TO_DOOR:
+        raise _field_error("roster", _("只有上门采样队有上门名单"))
+    if any(household.community_id != community.pk for household in roster):
+        raise _field_error("roster", _("上门名单中有不属于%(community)s的户") % {"community": community.name})
+    return roster
+
+
+def _clean_hours(opens_at, closes_at) -> None:
+    if opens_at is not None and closes_at is not None and opens_at >= closes_at:
+        raise _field_error("closes_at", _("结束时间应晚于开始时间"))
+
+
+def _clean_site(*, community, site_pk, name, kind, opens_at, closes_at, team, roster) -> dict:
+    require_choice(kind, SamplingSite.Kind, field="kind", label=_("采样点类型"))
+    name = _clean_name(name)
+    if SamplingSite.objects.filter(community=community, name=name).exclude(pk=site_pk).exists():
+        raise Conflict(_("%(community)s已有名为“%(name)s”的采样点") % {"community": community.name, "name": name},
+                       code="duplicate_name")
+    _clean_hours(opens_at, closes_at)
+    return {"name": name, "team": _clean_team(team, community), "roster": _clean_roster(roster, kind, community)}
+
+
+@transaction.atomic
+def sampling_site_create(*, actor, community: Community, name: str, kind: str = SamplingSite.Kind.FIXED,
+                         address: str = "", opens_at: datetime.time | None = None,
+                         closes_at: datetime.time | None = None, team=(), roster=()) -> SamplingSite:
+    """A fixed sampling site with its hours, or a door-to-door team with its roster of households."""
+    _require_round_manager(actor)
+    ensure_in_scope(actor, community)
+    clean = _clean_site(community=community, site_pk=None, name=name, kind=kind, opens_at=opens_at,
+                        closes_at=closes_at, team=team, roster=roster)
+    site = SamplingSite.objects.create(community=community, name=clean["name"], kind=kind,
+                                       address=normalize_text(address)[:200], opens_at=opens_at, closes_at=closes_at)
+    site.team.set(clean["team"])
+    site.roster.set(clean["roster"])
+    audit.record(actor=actor, action=audit.Action.CREATE, obj=site,
+                 fields=["name", "kind", "address", "opens_at", "closes_at", "team", "roster"])
+    return site
+
+
+@transaction.atomic
+def sampling_site_update(*, actor, site: SamplingSite, name: str, kind: str, address: str = "",
+                         opens_at: datetime.time | None = None, closes_at: datetime.time | None = None, team=(),
+                         roster=(), active: bool = True) -> SamplingSite:
+    """Change a site's facts, team or roster (the whole of each, as the edit form shows them)."""
+    _require_round_manager(actor)
+    ensure_in_scope(actor, site)
+    clean = _clean_site(community=site.community, site_pk=site.pk, name=name, kind=kind, opens_at=opens_at,
+                        closes_at=closes_at, team=team, roster=roster)
+    site.name, site.kind, site.address = clean["name"], kind, normalize_text(address)[:200]
+    site.opens_at, site.closes_at, site.active = opens_at, closes_at, active
+    site.save()
+    site.team.set(clean["team"])
+    site.roster.set(clean["roster"])
+    audit.record(actor=actor, action=audit.Action.UPDATE, obj=site,
+                 fields=["name", "kind", "address", "opens_at", "closes_at", "team", "roster", "active"])
+    return site
+
+
+@transaction.atomic
+def site_roster_from_zone(*, actor, site: SamplingSite, zone: Zone) -> int:
+    """Put every household of a sealed or controlled zone on a door-to-door team's roster; how many were new."""
+    _require_round_manager(actor)
+    ensure_in_scope(actor, site)
+    ensure_in_scope(actor, zone)
+    if site.kind != SamplingSite.Kind.DOOR_TO_DOOR:
+        raise _field_error("roster", _("只有上门采样队有上门名单"))
+    if zone.community_id != site.community_id:
+        raise _field_error("zone", _("所选区域不属于%(community)s") % {"community": site.community.name})
+    known = set(site.roster.values_list("id", flat=True))
+    added = [pk for pk in households_in(zone).values_list("id", flat=True) if pk not in known]
+    site.roster.add(*added)
+    audit.record(actor=actor, action=audit.Action.UPDATE, obj=site, fields=["roster"])
+    return len(added)
 
 
 # ---------------------------------------------------------------------------
 # Sampling
 # ---------------------------------------------------------------------------
 
+SAMPLER_ROLES = frozenset({Role.MEDIC, Role.COMMUNITY_STAFF, Role.STREET_ADMIN})
+BATCH_LIMIT = 2000
+_ID_NUMBER = re.compile(r"^\d{17}[\dX]$")
+
+
+def normalize_barcode(raw) -> str:
+    """A tube barcode as stored: full-width folded, no spaces, upper case."""
+    return normalize_text(raw or "").replace(" ", "").upper()
+
+
+def _clean_barcode(raw, *, field: str) -> str:
+    barcode = normalize_barcode(raw)
+    if not barcode or len(barcode) > 40:
+        message = _("请扫描或输入采样管条码(最多 40 位)")
+        raise DomainError(message, code="bad_barcode", fields={field: message})
+    return barcode
+
+
+def _clean_sample_client_id(client_id) -> uuid.UUID:
+    try:
+        return client_id if isinstance(client_id, uuid.UUID) else uuid.UUID(str(client_id))
+    except ValueError:
+        message = _("client_id 应为 UUID")
+        raise DomainError(message, fields={"client_id": message}) from None
+
+
+def _clean_taken_at(taken_at) -> datetime.datetime:
+    if taken_at in (None, ""):
+        return timezone.now()
+    if isinstance(taken_at, str):
+        parsed = parse_datetime(taken_at)
+        if parsed is None:
+            message = _("采样时间格式应为 YYYY-MM-DDTHH:MM")
+            raise DomainError(message, fields={"taken_at": message})
+        taken_at = parsed
+    if timezone.is_naive(taken_at):
+        taken_at = timezone.make_aware(taken_at)
+    if taken_at > timezone.now() + datetime.timedelta(minutes=10):
+        message = _("采样时间不能晚于现在")
+        raise DomainError(message, fields={"taken_at": message})
+    return taken_at
+
+
+def _is_sampler_anywhere(actor) -> bool:
+    return actor.is_superuser or actor.role in SAMPLER_ROLES
+
+
+def _require_sampler(actor, site: SamplingSite) -> None:
+    """Medics and community staff sample at every site in scope; other staff only on a team they belong to."""
+    if not is_staff_member(actor):
+        raise NotAllowed(_("仅工作人员可以采样"))
+    if _is_sampler_anywhere(actor) or site.team.filter(pk=actor.pk).exists():
+        return
+    raise NotAllowed(_("您不在“%(site)s”的采样人员名单中") % {"site": site.name}, code="not_on_team")
+
+
+def _round_closed(round: TestRound) -> DomainError:
+    return DomainError(_("“%(round)s”已结束,不能再采样") % {"round": round.name}, code="round_closed")
+
+
+def _require_site_of(round: TestRound, site: SamplingSite) -> None:
+    if round.status != TestRound.Status.OPEN:
+        raise _round_closed(round)
+    if site.community_id != round.community_id:
+        message = _("采样点“%(site)s”不属于本轮筛查的社区") % {"site": site.name}
+        raise DomainError(message, code="site_elsewhere", fields={"site_id": message})
+    if not site.active:
+        message = _("采样点“%(site)s”已停用") % {"site": site.name}
+        raise DomainError(message, code="site_inactive", fields={"site_id": message})
+
+
+def _moment(value: datetime.datetime) -> str:
+    return timezone.localtime(value).strftime("%m-%d %H:%M")
+
+
+def _barcode_used(tube: Tube, *, field: str = "barcode") -> Conflict:
+    used = Tube.objects.select_related("round", "site").get(pk=tube.pk)
+    message = _("条码 %(barcode)s 已于 %(when)s 在“%(round)s”%(site)s开管使用,请换一支采样管") % {
+        "barcode": used.barcode, "when": _moment(used.opened_at), "round": used.round.name, "site": used.site.name}
+    return Conflict(message, code="barcode_used", fields={field: message})
+
+
+def _new_tube(actor, round: TestRound, site: SamplingSite, barcode: str) -> Tube:
+    return Tube(round=round, community_id=round.community_id, site=site, barcode=barcode, pool_size=round.pool_size,
+                opened_by=actor, opened_at=timezone.now())
+
+
+def _create_tube(actor, round: TestRound, site: SamplingSite, barcode: str) -> Tube:
+    tube = _new_tube(actor, round, site, barcode)
+    tube.save(force_insert=True)
+    audit.record(actor=actor, action=audit.Action.CREATE, obj=tube, fields=["barcode"])
+    return tube
+
+
+@transaction.atomic
+def tube_open(*, actor, round: TestRound, site: SamplingSite, barcode: str) -> Tube:
+    """Open a new tube at a site; a barcode is used once, in any round."""
+    barcode = _clean_barcode(barcode, field="barcode")
+    ensure_in_scope(actor, round)
+    _require_site_of(round, site)
+    _require_sampler(actor, site)
+    used = Tube.objects.filter(barcode=barcode).first()
+    if used is not None:
+        raise _barcode_used(used)
+    try:
+        with transaction.atomic():
+            return _create_tube(actor, round, site, barcode)
+    except IntegrityError:
+        used = Tube.objects.filter(barcode=barcode).first()
+        if used is None:
+            raise
+        raise _barcode_used(used) from None
+
+
+def _clean_id_number(text: str) -> str:
+    id_number = compact(normalize_text(text)).upper()
+    if not _ID_NUMBER.match(id_number):
+        message = _("请扫描个人码,或输入 18 位身份证号")
+        raise DomainError(message, code="not_a_code", fields={"code": message})
+    return id_number
+
+
+def _not_of_community() -> DomainError:
+    message = _("该个人码不属于本社区")
+    return DomainError(message, code="code_elsewhere", fields={"code": message})
+
+
+def _unknown_person() -> DomainError:
+    message = _("本社区查无此人,请核对个人码或身份证号")
+    return DomainError(message, code="unknown_person", fields={"code": message})
+
+
+def person_for_scan(actor, round: TestRound, text: str) -> Person:
+    """Who a scanned personal code or a typed ID number names, among the people of the round's community.
+
+    A sampler on a site's team samples anyone of the community, whatever grid the account covers.
+    """
+    if not is_staff_member(actor):
+        raise NotAllowed(_("仅工作人员可以采样"))
+    text = (text or "").strip()
+    if is_personal_code(text):
+        holder = read_personal_code(text)
+        if holder.community_id != round.community_id:
+            raise _not_of_community()
+        person = Person.objects.filter(pk=holder.person_id, community_id=round.community_id).first()
+    else:
+        id_number = _clean_id_number(text)
+        person = Person.objects.filter(id_type=IdType.RESIDENT_ID, id_number=id_number).first()
+        if person is not None and person.community_id != round.community_id:
+            message = _("此人不属于本社区")
+            raise DomainError(message, code="person_elsewhere", fields={"code": message})
+    if person is None:
+        raise _unknown_person()
+    return person
+
+
+def _stored_sample(actor, client_id: uuid.UUID) -> Sample | None:
+    stored = Sample.objects.filter(client_id=client_id).select_related("tube", "person").first()
+    if stored is not None:
+        ensure_in_scope(actor, stored)
+    return stored
+
+
+def _locked_tube(pk: int) -> Tube:
+    return Tube.objects.select_for_update(of=("self",)).select_related("round", "site").get(pk=pk)
+
+
+def _already_sampled(round_id: int, person: Person) -> DomainError:
+    first = (Sample.objects.filter(round_id=round_id, person=person, void=False, resample=False)
+             .select_related("site").order_by("taken_at").first())
+    message = _("%(name)s 本轮已于 %(when)s 在%(site)s采样,不能重复采样") % {
+        "name": person.name, "when": _moment(first.taken_at), "site": first.site.name}
+    return Conflict(message, code="already_sampled", fields={"code": message})
+
+
+def _tube_closed(tube: Tube) -> DomainError:
+    message = _("采样管 %(barcode)s 已封管,请扫描新的采样管") % {"barcode": tube.barcode}
+    return DomainError(message, code="tube_closed", fields={"tube": message})
+
+
+def _close(actor, tube: Tube) -> None:
+    tube.status = Tube.Status.CLOSED
+    tube.closed_at = timezone.now()
+    tube.save(update_fields=["sample_count", "status", "closed_at"])
+    audit.record(actor=actor, action=audit.Action.UPDATE, obj=tube, fields=["status"])
+
+
+def _count_one_more(actor, tube: Tube) -> None:
+    tube.sample_count += 1
+    if tube.sample_count >= tube.pool_size:
+        _close(actor, tube)
+    else:
+        tube.save(update_fields=["sample_count"])
+
+
+def _sample_into(actor, tube: Tube, person: Person, client_id: uuid.UUID, taken_at, door_to_door: bool) -> Sample:
+    """Swab one person into a locked tube; the partial unique constraint is the last word on a second sample."""
+    if tube.status != Tube.Status.OPEN:
+        raise _tube_closed(tube)
+    if tube.round.status != TestRound.Status.OPEN:
+        raise _round_closed(tube.round)
+    if person.community_id != tube.community_id:
+        raise _unknown_person()
+    task = None
+    if tube.pool_size == 1:
+        task = ResampleTask.objects.filter(round_id=tube.round_id, person=person,
+                                           status=ResampleTask.Status.OPEN).first()
+    sample = Sample(round_id=tube.round_id, tube=tube, community_id=tube.community_id, person=person,
+                    household_id=person.household_id, site_id=tube.site_id, sampler=actor,
+                    taken_at=_clean_taken_at(taken_at), door_to_door=bool(door_to_door), resample=task is not None,
+                    client_id=client_id)
+    try:
+        with transaction.atomic():
+            sample.save(force_insert=True)
+    except IntegrityError:
+        twin = Sample.objects.filter(client_id=client_id).select_related("tube", "person").first()
+        if twin is not None:
+            return twin
+        raise _already_sampled(tube.round_id, person) from None
+    _count_one_more(actor, tube)
+    if task is not None:
+        ResampleTask.objects.filter(pk=task.pk).update(status=ResampleTask.Status.DONE, sample=sample,
+                                                       updated_at=timezone.now())
+    return sample
+
+
+def sample_add(*, actor, tube: Tube, person: Person, client_id, taken_at=None, door_to_door: bool = False) -> Sample:
+    """Add one person to an open tube; the same client_id again returns the stored sample and stores nothing.
+
+    The tube row is locked while counting, so two samplers at one tube never push it past its pool
+    size; it closes itself at the pool size. Samples are not audited one by one (volume).
+    """
+    client_id = _clean_sample_client_id(client_id)
+    stored = _stored_sample(actor, client_id)
+    if stored is not None:
+        return stored
+    with transaction.atomic():
+        tube = _locked_tube(tube.pk)
+        _require_sampler(actor, tube.site)
+        return _sample_into(actor, tube, person, client_id, taken_at, door_to_door)
+
+
+def _tube_for_registration(actor, round: TestRound, site: SamplingSite, barcode: str) -> Tube:
+    """The open tube of this barcode at this site, locked; a new barcode opens a tube."""
+    lock = Tube.objects.select_for_update(of=("self",))
+    tube = lock.filter(barcode=barcode).first()
+    if tube is None:
+        try:
+            with transaction.atomic():
+                tube = _create_tube(actor, round, site, barcode)
+        except IntegrityError:
+            tube = lock.get(barcode=barcode)
+    if tube.round_id != round.pk or tube.site_id != site.pk:
+        raise _barcode_used(tube, field="tube")
+    tube.round, tube.site = round, site
+    return tube
+
+
+def sample_register(*, actor, round: TestRound, site: SamplingSite, barcode: str, person: Person, client_id,
+                    taken_at=None, door_to_door: bool = False) -> Sample:
+    """One registration from a device: the tube by barcode (opened when new), then `sample_add`'s rules.
+
+    `round` and `site` come from scoped lookups; a retry with the same client_id returns the stored sample.
+    """
+    client_id = _clean_sample_client_id(client_id)
+    stored = _stored_sample(actor, client_id)
+    if stored is not None:
+        return stored
+    barcode = _clean_barcode(barcode, field="tube")
+    _require_site_of(round, site)
+    _require_sampler(actor, site)
+    with transaction.atomic():
+        tube = _tube_for_registration(actor, round, site, barcode)
+        return _sample_into(actor, tube, person, client_id, taken_at, door_to_door)
+
+
+@transaction.atomic
+def sample_undo_last(*, actor, tube: Tube) -> Sample:
+    """Take back this sampler's last person in an open tube (a wrong scan); the tube has room again."""
+    tube = _locked_tube(tube.pk)
+    _require_sampler(actor, tube.site)
+    if tube.status != Tube.Status.OPEN:
+        raise Conflict(_("采样管 %(barcode)s 已封管,不能撤销") % {"barcode": tube.barcode}, code="tube_closed")
+    last = tube.samples.filter(sampler=actor).select_related("person").order_by("-id").first()
+    if last is None:
+        raise DomainError(_("这支采样管里没有您采的人"), code="nothing_to_undo")
+    if last.resample:
+        ResampleTask.objects.filter(sample=last).update(status=ResampleTask.Status.OPEN, sample=None,
+                                                        updated_at=timezone.now())
+    audit.record(actor=actor, action=audit.Action.DELETE, obj=last, object_repr=f"{tube.barcode} {last.person.name}",
+                 fields=["person"])
+    last.delete()
+    tube.sample_count -= 1
+    tube.save(update_fields=["sample_count"])
+    return last
+
+
+@transaction.atomic
+def tube_close(*, actor, tube: Tube) -> Tube:
+    """Close a tube by hand before it is full (the last people of a site, a door-to-door round)."""
+    tube = _locked_tube(tube.pk)
+    _require_sampler(actor, tube.site)
+    if tube.status != Tube.Status.OPEN:
+        raise Conflict(_("采样管 %(barcode)s 已封管") % {"barcode": tube.barcode}, code="tube_closed")
+    if tube.sample_count == 0:
+        raise DomainError(_("采样管中还没有人,不能封管"), code="tube_empty")
+    _close(actor, tube)
+    return tube
+
+
+@dataclass
+class _Row:
+    """One row of a device's batch on its way through `samples_register`."""
+
+    raw: dict
+    client_id: uuid.UUID | None = None
+    round: TestRound | None = None
+    site: SamplingSite | None = None
+    barcode: str = ""
+    person_id: int | None = None
+    household_id: int | None = None
+    tube: Tube | None = None
+    task_id: int | None = None
+    taken_at: datetime.datetime | None = None
+    status: str = ""
+    message: str = ""
+
+    @property
+    def pending(self) -> bool:
+        return not self.status
+
+    def refuse(self, message: str) -> None:
+        self.status, self.message = "refused", message
+
+    def answer(self) -> dict:
+        client_id = str(self.client_id) if self.client_id else str(self.raw.get("client_id") or "")
+        return {"client_id": client_id, "status": self.status, "message": self.message}
+
+
+def _parse_row(raw: dict) -> _Row:
+    row = _Row(raw=raw)
+    try:
+        row.client_id = _clean_sample_client_id(raw.get("client_id"))
+        row.barcode = _clean_barcode(raw.get("tube"), field="tube")
+        row.taken_at = _clean_taken_at(raw.get("taken_at"))
+    except DomainError as err:
+        row.refuse(err.message)
+    return row
+
+
+def _mark_replays(rows: list[_Row]) -> None:
+    """Rows whose client_id is stored already, or came earlier in the batch: duplicates, stored nothing."""
+    known = set(Sample.objects.filter(client_id__in=[row.client_id for row in rows if row.pending])
+                .values_list("client_id", flat=True))
+    for row in rows:
+        if row.pending and row.client_id in known:
+            row.status, row.message = "duplicate", _("已登记过")
+        elif row.pending:
+            known.add(row.client_id)
+
+
+def _int_or_none(value) -> int | None:
+    return int(value) if is_id(value) else None
+
+
+def _attach_rounds_and_sites(actor, rows: list[_Row]) -> None:
+    round_ids = {_int_or_none(row.raw.get("round_id")) for row in rows if row.pending}
+    site_ids = {_int_or_none(row.raw.get("site_id")) for row in rows if row.pending}
+    rounds = TestRound.objects.in_scope(actor).in_bulk([pk for pk in round_ids if pk])
+    sites = SamplingSite.objects.filter(community_id__in={r.community_id for r in rounds.values()}).in_bulk(
+        [pk for pk in site_ids if pk])
+    on_team = set()
+    if not _is_sampler_anywhere(actor):
+        on_team = set(SamplingSite.team.through.objects.filter(user_id=actor.pk, samplingsite_id__in=list(sites))
+                      .values_list("samplingsite_id", flat=True))
+    for row in (row for row in rows if row.pending):
+        row.round = rounds.get(_int_or_none(row.raw.get("round_id")))
+        row.site = sites.get(_int_or_none(row.raw.get("site_id")))
+        if row.round is None:
+            row.refuse(_("round_id 不存在或不在您的管辖范围内"))
+        elif row.site is None:
+            row.refuse(_("site_id 不存在或不属于本轮筛查的社区"))
+        elif not _is_sampler_anywhere(actor) and row.site.pk not in on_team:
+            row.refuse(_("您不在“%(site)s”的采样人员名单中") % {"site": row.site.name})
+        else:
+            try:
+                _require_site_of(row.round, row.site)
+            except DomainError as err:
+                row.refuse(err.message)
+
+
+def _person_key(row: _Row):
+    """('pk', id) or ('id', number) naming the row's person, before any query."""
+    raw = row.raw
+    if raw.get("person_id") not in (None, ""):
+        pk = _int_or_none(raw.get("person_id"))
+        if pk is None:
+            raise _unknown_person()
+        return ("pk", pk)
+    if raw.get("code"):
+        holder = read_personal_code(str(raw["code"]))
+        if holder.community_id != row.round.community_id:
+            raise _not_of_community()
+        return ("pk", holder.person_id)
+    return ("id", _clean_id_number(str(raw.get("id_number") or "")))
+
+
+def _attach_persons(rows: list[_Row]) -> None:
+    keys = {}
+    for row in (row for row in rows if row.pending):
+        try:
+            keys[id(row)] = _person_key(row)
+        except DomainError as err:
+            row.refuse(err.message)
+    pks = [value for kind, value in keys.values() if kind == "pk"]
+    numbers = [value for kind, value in keys.values() if kind == "id"]
+    found = Person.objects.filter(Q(pk__in=pks) | Q(id_type=IdType.RESIDENT_ID, id_number__in=numbers)).values_list(
+        "pk", "id_number", "community_id", "household_id")
+    by_key = {}
+    for pk, number, community_id, household_id in found:
+        by_key[("pk", pk)] = by_key[("id", number)] = (pk, community_id, household_id)
+    for row in (row for row in rows if row.pending):
+        person = by_key.get(keys[id(row)])
+        if person is None or person[1] != row.round.community_id:
+            row.refuse(_unknown_person().message)
+        else:
+            row.person_id, _community, row.household_id = person
+
+
+def _open_batch_tubes(actor, rows: list[_Row], tubes: dict) -> None:
+    """Open the batch's unknown barcodes at the round and site of their first row, and lock them."""
+    new = {}
+    for row in rows:
+        if row.pending and row.barcode not in tubes and row.barcode not in new:
+            new[row.barcode] = _new_tube(actor, row.round, row.site, row.barcode)
+    if not new:
+        return
+    Tube.objects.bulk_create(new.values(), ignore_conflicts=True)
+    opened = list(Tube.objects.select_for_update(of=("self",)).filter(barcode__in=list(new)).order_by("barcode"))
+    tubes.update((tube.barcode, tube) for tube in opened)
+    audit.record_many(actor=actor, action=audit.Action.CREATE, object_type="tube", community_id=None,
+                      objects=[(tube.pk, tube.barcode, ["barcode"]) for tube in opened
+                               if tube.opened_by_id == actor.pk and tube.opened_at == new[tube.barcode].opened_at])
+
+
+def _attach_tubes(actor, rows: list[_Row]) -> None:
+    barcodes = sorted({row.barcode for row in rows if row.pending})
+    tubes = {tube.barcode: tube for tube in
+             Tube.objects.select_for_update(of=("self",)).filter(barcode__in=barcodes).order_by("barcode")}
+    _open_batch_tubes(actor, rows, tubes)
+    for row in (row for row in rows if row.pending):
+        tube = tubes[row.barcode]
+        if tube.round_id != row.round.pk or tube.site_id != row.site.pk:
+            row.refuse(_("条码 %(barcode)s 已于 %(when)s 在其他轮次或采样点开管使用") % {
+                "barcode": tube.barcode, "when": _moment(tube.opened_at)})
+        else:
+            row.tube = tube
+
+
+def _first_samples(rows: list[_Row]) -> dict:
+    pending = [row for row in rows if row.pending]
+    firsts = (Sample.objects.filter(round_id__in={row.round.pk for row in pending},
+                                    person_id__in={row.person_id for row in pending}, void=False, resample=False)
+              .values_list("round_id", "person_id", "taken_at", "site__name"))
+    return {(round_id, person_id): (taken_at, site) for round_id, person_id, taken_at, site in firsts}
+
+
+def _open_tasks(rows: list[_Row]) -> dict:
+    singles = [row for row in rows if row.pending and row.tube.pool_size == 1]
+    if not singles:
+        return {}
+    tasks = ResampleTask.objects.filter(status=ResampleTask.Status.OPEN, round_id__in={row.round.pk for row in singles},
+                                        person_id__in={row.person_id for row in singles})
+    return {(round_id, person_id): pk for pk, round_id, person_id in tasks.values_list("pk", "round_id", "person_id")}
+
+
+def _refuse_second_samples(rows: list[_Row]) -> None:
+    """Once per round and person, the batch included; an open 单管复核 task lets a single tube take them again."""
+    firsts, tasks, seen = _first_samples(rows), _open_tasks(rows), set()
+    for row in (row for row in rows if row.pending):
+        key = (row.round.pk, row.person_id)
+        if row.tube.pool_size == 1 and tasks.get(key):
+            row.task_id = tasks.pop(key)
+        elif key in firsts:
+            taken_at, site = firsts[key]
+            row.refuse(_("本轮已于 %(when)s 在%(site)s采样,不能重复采样") % {"when": _moment(taken_at), "site": site})
+        elif key in seen:
+            row.refuse(_("同一批次中重复登记了此人"))
+        else:
+            seen.add(key)
+
+
+def _refuse_over_full(rows: list[_Row]) -> None:
+    room = {}
+    for row in (row for row in rows if row.pending):
+        tube = row.tube
+        left = room.setdefault(tube.pk, tube.pool_size - tube.sample_count if tube.status == Tube.Status.OPEN else 0)
+        if left <= 0:
+            row.refuse(_tube_closed(tube).message)
+        else:
+            room[tube.pk] = left - 1
+
+
+def _sample_of(actor, row: _Row) -> Sample:
+    return Sample(round_id=row.round.pk, tube=row.tube, community_id=row.round.community_id, person_id=row.person_id,
+                  household_id=row.household_id, site_id=row.site.pk, sampler_id=actor.pk, taken_at=row.taken_at,
+                  door_to_door=bool(row.raw.get("door_to_door")), resample=row.task_id is not None,
+                  client_id=row.client_id)
+
+
+def _insert_one_by_one(pairs: list) -> None:
+    """The slow path after a concurrent writer took a client_id or a person: each row in its own savepoint."""
+    for row, sample in pairs:
+        try:
+            with transaction.atomic():
+                sample.save(force_insert=True)
+        except IntegrityError:
+            if Sample.objects.filter(client_id=row.client_id).exists():
+                row.status, row.message = "duplicate", _("已登记过")
+            else:
+                row.refuse(_("本轮已采样,不能重复采样"))
+
+
+def _insert_samples(actor, rows: list[_Row]) -> list:
+    pairs = [(row, _sample_of(actor, row)) for row in rows if row.pending]
+    try:
+        with transaction.atomic():
+            Sample.objects.bulk_create([sample for _row, sample in pairs])
+    except IntegrityError:
+        _insert_one_by_one(pairs)
+    for row, _sample in pairs:
+        if row.pending:
+            row.status = "stored"
+    return [(row, sample) for row, sample in pairs if row.status == "stored"]
+
+
+def _count_stored(actor, stored: list) -> None:
+    tubes, now = {}, timezone.now()
+    for row, _sample in stored:
+        tube = tubes.setdefault(row.tube.pk, row.tube)
+        tube.sample_count += 1
+    closed = []
+    for tube in tubes.values():
+        if tube.sample_count >= tube.pool_size:
+            tube.status, tube.closed_at = Tube.Status.CLOSED, now
+            closed.append(tube)
+    Tube.objects.bulk_update(tubes.values(), ["sample_count", "status", "closed_at"])
+    if closed:
+        audit.record_many(actor=actor, action=audit.Action.UPDATE, object_type="tube", community_id=None,
+                          objects=[(tube.pk, tube.barcode, ["status"]) for tube in closed])
+
+
+def _finish_tasks(stored: list) -> None:
+    tasks = [ResampleTask(pk=row.task_id, status=ResampleTask.Status.DONE, sample_id=sample.pk,
+                          updated_at=timezone.now()) for row, sample in stored if row.task_id]
+    if tasks:
+        ResampleTask.objects.bulk_update(tasks, ["status", "sample", "updated_at"])
+
+
+def samples_register(*, actor, rows: list[dict]) -> list[dict]:
+    """A site device catching up: each row answered stored / duplicate / refused; a replay stores nothing twice.
+
+    Rows carry client_id, round_id, site_id, tube (barcode), code | id_number | person_id, taken_at,
+    door_to_door. Persons, stored client ids and earlier samples are read in bulk, unknown tubes are
+    opened, the batch's tubes are locked, and the valid rows are inserted at once.
+    """
+    if not is_staff_member(actor):
+        raise NotAllowed(_("仅工作人员可以采样"))
+    if len(rows) > BATCH_LIMIT:
+        raise DomainError(_("每批最多 %(n)s 条") % {"n": BATCH_LIMIT}, code="batch_too_large")
+    batch = [_parse_row(raw) for raw in rows]
+    _mark_replays(batch)
+    _attach_rounds_and_sites(actor, batch)
+    _attach_persons(batch)
+    with transaction.atomic():
+        _attach_tubes(actor, batch)
+        _refuse_second_samples(batch)
+        _refuse_over_full(batch)
+        stored = _insert_samples(actor, batch)
+        _count_stored(actor, stored)
+        _finish_tasks(stored)
+    return [row.answer() for row in batch]
+
 
 # ---------------------------------------------------------------------------
 # Lab results and positive tubes
 # ---------------------------------------------------------------------------
 
+RESULT_WORDS = {
+    "阴性": Result.NEGATIVE, "negative": Result.NEGATIVE,
+    "阳性": Result.POSITIVE, "positive": Result.POSITIVE,
+    "无效": Result.INVALID, "invalid": Result.INVALID,
+}
+# Field code → the headers labs use for it (compared without spaces, underscores, brackets, case).
+RESULT_HEADERS: dict[str, tuple[str, ...]] = {
+    "barcode": ("条码", "管码", "试管条码", "采样管条码", "采样管编码", "采样管编号", "样本条码", "样本编号", "管号",
+                "tube", "barcode", "tubebarcode"),
+    "result": ("结果", "检测结果", "核酸结果", "result"),
+    "time": ("时间", "报告时间", "检测时间", "结果时间", "time", "reportedat", "reporttime"),
+    "lab": ("检测机构", "检测单位", "实验室", "lab", "laboratory"),
+}
+RESULT_ERRORS_SHOWN = 20
+RESULT_CHUNK = 5000
+_RESULT_ROLES = {Role.COMMUNITY_STAFF, Role.STREET_ADMIN, Role.MEDIC}
+_RESULT_ALIASES = {alias: code for code, aliases in RESULT_HEADERS.items() for alias in aliases}
+_RESULT_HEADER_NOISE = re.compile(r"[\s*※:_\-]|\(.*?\)|\[.*?\]")
+_RESULT_TIME = re.compile(r"^(\d{4})\D(\d{1,2})\D(\d{1,2})\D?(?:[ T]*(\d{1,2})[:时](\d{1,2})(?:[:分](\d{1,2}))?)?")
+
+
+@dataclass(frozen=True)
+class ResultRow:
+    """One line of a lab's result file, checked."""
+
+    line: int
+    barcode: str
+    result: str
+    reported_at: datetime.datetime
+    lab: str
+
+
+@dataclass
+class PositiveChain:
+    """What a positive tube set off: its people, their re-sampling tasks, zones and cases, and what was skipped."""
+
+    tube: Tube
+    people: list = field(default_factory=list)
+    tasks: int = 0
+    zones: list = field(default_factory=list)
+    cases: list = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def may_import_results(actor) -> bool:
+    """Community staff, the street's task force and medics bring in the lab's results."""
+    return actor.is_authenticated and (actor.is_superuser or actor.role in _RESULT_ROLES)
+
+
+def _require_result_importer(actor) -> None:
+    if not may_import_results(actor):
+        raise NotAllowed(_("只有社区工作人员、街道专班和医护人员可以登记检测结果"))
+
+
+def result_header_code(text) -> str | None:
+    """The field a header cell names: '采样管条码(必填)' → 'barcode', 'Tube_Barcode' → 'barcode'."""
+    return _RESULT_ALIASES.get(_RESULT_HEADER_NOISE.sub("", normalize_text(text)).lower())
+
+
+def parse_result_word(text: str) -> str | None:
+    return RESULT_WORDS.get(normalize_text(text).lower())
+
+
+def parse_result_time(text: str) -> datetime.datetime | None:
+    """2022-04-04 06:30, 2022/4/4 6:30:15, 2022年4月4日 6时30分 or a date alone, in local time; None otherwise."""
+    match = _RESULT_TIME.match(text)
+    if not match:
+        return None
+    parts = [int(part) if part else 0 for part in match.groups()]
+    try:
+        moment = datetime.datetime(*parts)
+    except ValueError:
+        return None
+    return timezone.make_aware(moment)
+
+
+def read_result_file(file_name: str, data: bytes) -> list[ResultRow]:
+    """Every row of a result file, or a DomainError naming each bad line ("第 N 行") and nothing read."""
+    grid, _merged, _formulas = ledger.read_grid(file_name, data)
+    header_index, columns = _result_header(grid)
+    now = timezone.now()
+    rows, errors, first_line = [], [], {}
+    for index in range(header_index + 1, len(grid)):
+        cells = grid[index]
+        texts = {code: ledger.cell_text(cells[position]) if position < len(cells) else ""
+                 for code, position in columns.items()}
+        if not any(texts.values()):
+            continue
+        row, problem = _result_row(index + 1, texts, now)
+        if row is not None:
+            first = first_line.setdefault(row.barcode, row.line)
+            if first != row.line:
+                problem = _("第 %(line)d 行:条码 %(barcode)s 与第 %(first)d 行重复") % {
+                    "line": row.line, "barcode": row.barcode, "first": first}
+        if problem:
+            errors.append(problem)
+        else:
+            rows.append(row)
+    if errors:
+        shown = ";".join(errors[:RESULT_ERRORS_SHOWN]) + ("……" if len(errors) > RESULT_ERRORS_SHOWN else "")
+        message = _("结果文件有 %(n)d 处错误,未导入任何结果:%(errors)s") % {"n": len(errors), "errors": shown}
+        raise DomainError(message, code="bad_rows", fields={"file": message})
+    if not rows:
+        raise DomainError(_("结果文件中没有数据行"), code="empty", fields={"file": _("没有数据行")})
+    return rows
+
+
+def _result_header(grid: list[list]) -> tuple[int, dict[str, int]]:
+    for index, cells in enumerate(grid[:ledger.HEADER_SEARCH_ROWS]):
+        columns: dict[str, int] = {}
+        for position, value in enumerate(cells):
+            code = result_header_code(ledger.cell_text(value))
+            if code and code not in columns:
+                columns[code] = position
+        if "barcode" in columns and "result" in columns:
+            return index, columns
+    message = _("找不到表头:前 %(n)d 行中没有同时包含“条码”和“结果”两列的行") % {"n": ledger.HEADER_SEARCH_ROWS}
+    raise DomainError(message, code="missing_column", fields={"file": message})
+
+
+def _result_row(line: int, texts: dict, now: datetime.datetime) -> tuple[ResultRow | None, str | None]:
+    barcode = texts["barcode"].replace(" ", "")
+    if not barcode or len(barcode) > 40:
+        return None, _("第 %(line)d 行:条码为空或超过 40 个字符") % {"line": line}
+    result = parse_result_word(texts["result"])
+    if result is None:
+        return None, _("第 %(line)d 行:结果“%(word)s”无法识别,应为阴性、阳性或无效(negative/positive/invalid)") % {
+            "line": line, "word": texts["result"]}
+    time_text = texts.get("time", "")
+    reported_at = parse_result_time(time_text) if time_text else now
+    if reported_at is None:
+        return None, _("第 %(line)d 行:时间“%(text)s”无法识别,应如 2022-04-04 06:30") % {"line": line, "text": time_text}
+    if reported_at > now + datetime.timedelta(minutes=5):
+        return None, _("第 %(line)d 行:时间 %(text)s 晚于现在") % {"line": line, "text": time_text}
+    return ResultRow(line=line, barcode=barcode, result=result, reported_at=reported_at,
+                     lab=texts.get("lab", "")[:100]), None
+
+
+def lab_results_import(*, actor, community, uploaded_file) -> ResultImport:
+    """Bring in a lab's result file for one community, then set off the chain of every positive tube.
+
+    A malformed row stops the whole file; a barcode that is no tube of the community is only
+    reported. A tube whose current result the file repeats is left alone (the same file twice
+    stores nothing twice); a different word is a correction that replaces the current result.
+    The results land in one transaction; each positive tube's chain then runs in its own.
+    """
+    _require_result_importer(actor)
+    ensure_in_scope(actor, community)
+    rows = read_result_file(uploaded_file.name or "", uploaded_file.read())
+    with transaction.atomic():
+        result_import, positive_ids = _store_results(actor=actor, community=community,
+                                                     file_name=uploaded_file.name or "", rows=rows)
+    tubes = Tube.objects.filter(pk__in=positive_ids).order_by("id")
+    result_import.chains = [positive_tube_chain(actor=actor, tube=tube) for tube in tubes]
+    return result_import
+
+
+def _store_results(*, actor, community, file_name: str, rows: list[ResultRow]) -> tuple[ResultImport, list[int]]:
+    tubes = _tube_ids_by_barcode(community, [row.barcode for row in rows])
+    current = _current_results(list(tubes.values()))
+    unknown = [row.barcode for row in rows if row.barcode not in tubes]
+    fresh = [(row, tubes[row.barcode]) for row in rows if row.barcode in tubes
+             and current.get(tubes[row.barcode], (None, None))[1] != row.result]
+    positive_ids = [tube_id for row, tube_id in fresh if row.result == Result.POSITIVE]
+    result_import = ResultImport.objects.create(community=community, file_name=file_name[:200], rows=len(rows),
+                                                positives=len(positive_ids), unknown_tubes=unknown, imported_by=actor)
+    LabResult.objects.bulk_create([
+        LabResult(tube_id=tube_id, community=community, result=row.result, reported_at=row.reported_at, lab=row.lab,
+                  replaces_id=current.get(tube_id, (None, None))[0], source=result_import, recorded_by=actor)
+        for row, tube_id in fresh], batch_size=2000)
+    latest = LabResult.objects.filter(source=result_import, tube_id=OuterRef("pk"))
+    Tube.objects.filter(results__source=result_import).update(
+        result=Subquery(latest.values("result")[:1]), resulted_at=Subquery(latest.values("reported_at")[:1]),
+        status=Tube.Status.RESULTED)
+    Sample.objects.filter(tube__results__source=result_import, tube__results__result=Result.INVALID,
+                          void=False).update(void=True)
+    audit.record(actor=actor, action=audit.Action.IMPORT, obj=result_import,
+                 object_repr=f"{file_name} ({len(fresh)}/{len(rows)})", fields=["rows", "positives", "unknown_tubes"])
+    return result_import, positive_ids
+
+
+def _tube_ids_by_barcode(community, barcodes: list[str]) -> dict[str, int]:
+    """The community's tubes among the barcodes, locked so a second import of the same tubes waits."""
+    found: dict[str, int] = {}
+    for start in range(0, len(barcodes), RESULT_CHUNK):
+        chunk = barcodes[start:start + RESULT_CHUNK]
+        found.update(Tube.objects.select_for_update().filter(community=community, barcode__in=chunk)
+                     .values_list("barcode", "id"))
+    return found
+
+
+def _current_results(tube_ids: list[int]) -> dict[int, tuple[int, str]]:
+    """tube id → (id, word) of its current result: the latest one nothing replaces."""
+    current: dict[int, tuple[int, str]] = {}
+    for start in range(0, len(tube_ids), RESULT_CHUNK):
+        rows = (LabResult.objects.filter(tube_id__in=tube_ids[start:start + RESULT_CHUNK], replaced_by__isnull=True)
+                .order_by("created_at", "id").values_list("tube_id", "id", "result"))
+        current.update((tube_id, (pk, word)) for tube_id, pk, word in rows)
+    return current
+
+
+def lab_result_record(*, actor, tube: Tube, result: str, reported_at: datetime.datetime, lab: str = "",
+                      replaces: LabResult | None = None) -> LabResult:
+    """One result for one tube (a lab's device, a phone call written down).
+
+    Results are never changed: a second result must name the current one in `replaces`,
+    so two people correcting at once cannot both win (409 for the second).
+    """
+    _require_result_importer(actor)
+    ensure_in_scope(actor, tube)
+    result = require_choice(result, Result, field="result", label=_("检测结果"))
+    _check_reported_at(reported_at)
+    with transaction.atomic():
+        tube = Tube.objects.select_for_update().get(pk=tube.pk)
+        current = _current_results([tube.pk]).get(tube.pk)
+        _check_replaces(current, replaces)
+        lab_result = LabResult.objects.create(tube=tube, community_id=tube.community_id, result=result,
+                                              reported_at=reported_at, lab=normalize_text(lab)[:100],
+                                              replaces=replaces, recorded_by=actor)
+        Tube.objects.filter(pk=tube.pk).update(result=result, resulted_at=reported_at, status=Tube.Status.RESULTED)
+        if result == Result.INVALID:
+            Sample.objects.filter(tube=tube, void=False).update(void=True)
+        audit.record(actor=actor, action=audit.Action.CREATE, obj=lab_result,
+                     object_repr=f"{tube.barcode} {lab_result.get_result_display()}",
+                     fields=["result", "reported_at", "lab"] + (["replaces"] if replaces else []))
+    if result == Result.POSITIVE:
+        tube.refresh_from_db()
+        positive_tube_chain(actor=actor, tube=tube)
+    return lab_result
+
+
+def _check_reported_at(reported_at) -> None:
+    if reported_at is None or reported_at > timezone.now() + datetime.timedelta(minutes=5):
+        message = _("报告时间不能为空,也不能晚于现在")
+        raise DomainError(message, fields={"reported_at": message})
+
+
+def _check_replaces(current: tuple[int, str] | None, replaces: LabResult | None) -> None:
+    if current is None and replaces is not None:
+        message = _("该管还没有结果,无需更正")
+        raise Conflict(message, code="nothing_to_replace", fields={"replaces_id": message})
+    if current is not None and (replaces is None or replaces.pk != current[0]):
+        message = _("该管已有结果(%(word)s);更正须指明所替代的当前结果") % {"word": Result(current[1]).label}
+        raise Conflict(message, code="result_exists", fields={"replaces_id": message})
+
+
+def positive_tube_chain(*, actor, tube: Tube) -> PositiveChain:
+    """Everything a positive tube sets off, in one transaction.
+
+    A pooled tube: everyone in it gets a re-sampling task (单管复核) with their household and grid,
+    and each household is proposed as a controlled zone. A tube of one person (pool size 1 or a
+    re-sample) is a positive: it opens a case, whose own chain follows; someone who already has
+    an open case gets a line on that case's timeline instead.
+    """
+    with transaction.atomic():
+        samples = list(Sample.objects.filter(tube_id=tube.pk, void=False)
+                       .select_related("person", "household", "person__household").order_by("id"))
+        chain = PositiveChain(tube=tube, people=[sample.person for sample in samples])
+        if tube.pool_size == 1 or any(sample.resample for sample in samples):
+            _open_cases(actor=actor, chain=chain)
+        else:
+            _resample_everyone(actor=actor, chain=chain, samples=samples)
+    return chain
+
+
+def _resample_everyone(*, actor, chain: PositiveChain, samples: list[Sample]) -> None:
+    tube = chain.tube
+    households = {}
+    tasks = []
+    for sample in samples:
+        household = sample.household or sample.person.household
+        if household is not None:
+            households.setdefault(household.pk, household)
+        tasks.append(ResampleTask(round_id=tube.round_id, community_id=tube.community_id, tube_id=tube.pk,
+                                  person_id=sample.person_id, household=household,
+                                  grid_id=household.grid_id if household else None))
+    ResampleTask.objects.bulk_create(tasks, ignore_conflicts=True)
+    chain.tasks = len(tasks)
+    audit.record(actor=actor, action=audit.Action.CREATE, obj=tube, object_type="resampletask",
+                 object_repr=_("%(barcode)s 混管阳性:%(n)d 人单管复核") % {"barcode": tube.barcode, "n": len(tasks)},
+                 fields=["person", "household", "grid"])
+    reason = _("混管阳性 %(barcode)s") % {"barcode": tube.barcode}
+    for household in households.values():
+        try:
+            with transaction.atomic():
+                chain.zones.append(zone_services.zone_propose(actor=actor, level=Level.CONTROLLED, place=household,
+                                                              reason=reason))
+        except DomainError as err:
+            chain.notes.append(f"{household.shorthand}:{err.message}")
+
+
+def _open_cases(*, actor, chain: PositiveChain) -> None:
+    tube = chain.tube
+    for person in chain.people:
+        open_case = Case.objects.filter(person=person, status__in=Case.OPEN_STATUSES).first()
+        if open_case is not None:
+            note = _("单管阳性 %(barcode)s(已是病例,未重复登记)") % {"barcode": tube.barcode}
+            health_services.case_event_add(actor=actor, case=open_case, kind=CaseEvent.Kind.NOTE, note=note)
+            chain.notes.append(f"{person.name}:{note}")
+            continue
+        try:
+            with transaction.atomic():
+                chain.cases.append(health_services.case_open(
+                    actor=actor, person=person, source=Case.Source.TEST_RESULT,
+                    confirmed_at=tube.resulted_at or timezone.now(), source_ref=tube.barcode))
+        except DomainError as err:
+            chain.notes.append(f"{person.name}:{err.message}")
+
 
 # ---------------------------------------------------------------------------
 # Coverage and figures
 # ---------------------------------------------------------------------------
+
+MAX_PHOTO_BYTES = 5 * 1024 * 1024
+_PHOTO_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")
+
+
+def _antigen_client_id(client_id) -> uuid.UUID | None:
+    if client_id in (None, ""):
+        return None
+    try:
+        return client_id if isinstance(client_id, uuid.UUID) else uuid.UUID(str(client_id))
+    except ValueError:
+        message = _("client_id 应为 UUID")
+        raise DomainError(message, fields={"client_id": message}) from None
+
+
+def _check_photo(photo) -> None:
+    """At most 5 MB, and a JPEG or PNG by its first bytes (a renamed file is refused whatever its name says)."""
+    if photo.size > MAX_PHOTO_BYTES:
+        message = _("照片不能超过 5 MB")
+        raise DomainError(message, code="photo_too_large", fields={"photo": message})
+    photo.seek(0)
+    head = photo.read(8)
+    photo.seek(0)
+    if not head.startswith(_PHOTO_SIGNATURES):
+        message = _("照片应为 JPEG 或 PNG 图片")
+        raise DomainError(message, code="photo_not_image", fields={"photo": message})
+
+
+def _antigen_taken_at(taken_at: datetime.datetime | None) -> datetime.datetime:
+    now = timezone.now()
+    taken_at = taken_at or now
+    if taken_at > now + datetime.timedelta(minutes=10):
+        message = _("检测时间不能晚于现在")
+        raise DomainError(message, fields={"taken_at": message})
+    if taken_at < now - datetime.timedelta(days=7):
+        message = _("只能填报7天内的检测")
+        raise DomainError(message, fields={"taken_at": message})
+    return taken_at
+
+
+def _antigen_round(person: Person, round: TestRound | None, taken_at: datetime.datetime) -> TestRound | None:
+    """The round a report counts in: the one given (of the person's community), else the latest round that
+    day expecting the person, else none."""
+    if round is not None:
+        if round.community_id != person.household.community_id:
+            message = _("该轮次不属于此人所在社区")
+            raise DomainError(message, fields={"round": message})
+        return round
+    candidates = TestRound.objects.filter(community_id=person.household.community_id,
+                                          on=timezone.localdate(taken_at)).order_by("-id")
+    return next((candidate for candidate in candidates
+                 if expected_people(candidate).filter(pk=person.pk).exists()), None)
+
+
+def antigen_report(*, actor, person: Person, result: str, taken_at: datetime.datetime | None = None, photo=None,
+                   client_id=None, round: TestRound | None = None) -> AntigenReport:
+    """A resident reports an antigen self-test for a member of their own household (staff for anyone in scope).
+
+    The same client_id twice stores once and returns the first report; it is counted apart from samples.
+    """
+    if not actor.is_authenticated:
+        raise NotAllowed(_("请先登录"))
+    client_id = _antigen_client_id(client_id)
+    if client_id is not None:
+        existing = AntigenReport.objects.filter(client_id=client_id).first()
+        if existing is not None:
+            ensure_in_scope(actor, existing)
+            return existing
+    ensure_in_scope(actor, person)
+    if person.household_id is None:
+        message = _("该人员没有登记住户,无法填报")
+        raise DomainError(message, fields={"person": message})
+    require_choice(result, Result, field="result", label=_("检测结果"))
+    if photo:
+        _check_photo(photo)
+    taken_at = _antigen_taken_at(taken_at)
+    round = _antigen_round(person, round, taken_at)
+    try:
+        with transaction.atomic():
+            return _store_antigen(actor=actor, person=person, result=result, taken_at=taken_at, photo=photo,
+                                  client_id=client_id, round=round)
+    except IntegrityError:
+        existing = AntigenReport.objects.filter(client_id=client_id).first() if client_id else None
+        if existing is None:
+            raise
+        return existing
+
+
+def _store_antigen(*, actor, person: Person, result: str, taken_at, photo, client_id, round) -> AntigenReport:
+    report = AntigenReport(community_id=person.household.community_id, person=person, household_id=person.household_id,
+                           round=round, result=result, taken_at=taken_at, reported_by=actor, client_id=client_id)
+    if photo:
+        report.photo.save(f"{uuid.uuid4().hex}{_photo_suffix(photo)}", photo, save=False)
+    report.save()
+    audit.record(actor=actor, action=audit.Action.CREATE, obj=report, object_repr=str(person),
+                 fields=["result", "taken_at"] + (["photo"] if photo else []))
+    return report
+
+
+def _photo_suffix(photo) -> str:
+    photo.seek(0)
+    suffix = ".png" if photo.read(8).startswith(_PHOTO_SIGNATURES[1]) else ".jpg"
+    photo.seek(0)
+    return suffix
+
+
+def untested_list_print(*, actor, round: TestRound, building: Building) -> None:
+    """Printing a building's untested list (names, rooms, masked phones) for door knocking is logged as an export."""
+    audit.record(actor=actor, action=audit.Action.EXPORT, obj=round,
+                 object_repr=_("%(round)s %(building)s 未采样名单") % {"round": round, "building": building},
+                 fields=["name", "room", "phone"])
