@@ -1,14 +1,22 @@
 """Scoped reads of mass testing: rounds, sites, tubes, samples, results, re-sampling tasks, coverage and figures."""
 
 import datetime
+import math
+import statistics
+from dataclasses import dataclass, field
 
+from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models.functions import TruncHour
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from fangkong.core.converters import is_id
 from fangkong.health.models import Case
 from fangkong.people.models import Person, PersonTag
-from fangkong.testing.models import RoundExemption, SamplingSite, TestRound
+from fangkong.places.models import Building, Grid, Unit
+from fangkong.places.queries import get_building_for
+from fangkong.testing.models import AntigenReport, Result, RoundExemption, Sample, SamplingSite, TestRound, Tube
 from fangkong.zones.places import households_in
 
 
@@ -143,3 +151,218 @@ def get_site_for(actor, pk) -> SamplingSite:
 # ---------------------------------------------------------------------------
 # Coverage and figures
 # ---------------------------------------------------------------------------
+
+
+@dataclass
+class CoverageRow:
+    """Expected and sampled people of one grid, building or unit of a round; `children` one level down."""
+
+    id: int | None
+    name: str
+    expected: int = 0
+    sampled: int = 0
+    order: tuple = ()
+    children: list["CoverageRow"] = field(default_factory=list)
+
+    def sort(self) -> None:
+        """Children in walking order, all the way down."""
+        self.children.sort(key=lambda row: (row.order, row.id or 0))
+        for child in self.children:
+            child.sort()
+
+    @property
+    def untested(self) -> int:
+        return self.expected - self.sampled
+
+    @property
+    def percent(self) -> int:
+        """Sampled share of the expected, rounded down so 99.6 % never reads as done."""
+        return self.sampled * 100 // self.expected if self.expected else 100
+
+
+@dataclass
+class Coverage:
+    """A round's coverage as the actor sees it: totals, grid → building → unit, and antigen self-tests."""
+
+    total: CoverageRow
+    grids: list[CoverageRow]
+    antigen: dict[str, int]
+
+    @property
+    def antigen_total(self) -> int:
+        return sum(self.antigen.values())
+
+
+def _natural(text: str) -> tuple:
+    """'3' before '10', numbers before names: the order one walks buildings, units and rooms."""
+    return (0, int(text), "") if text.isdigit() else (1, 0, text)
+
+
+def _sampled(round: TestRound):
+    """Whether the outer person has a sample in the round that counts: voided samples (invalid tube) do not."""
+    return Exists(Sample.objects.filter(round_id=round.pk, person_id=OuterRef("pk"), void=False))
+
+
+def coverage_people(actor, round: TestRound):
+    """The round's expected people the actor sees, each annotated `is_sampled`."""
+    return expected_people(round).in_scope(actor).annotate(is_sampled=_sampled(round))
+
+
+def _place_names(counts: list[dict]) -> tuple[dict, dict, dict]:
+    """Name and walking order of the grids, buildings and units in the grouped counts: three queries."""
+    grid_ids = {row["household__grid_id"] for row in counts}
+    building_ids = {row["household__building_id"] for row in counts}
+    unit_ids = {row["household__unit_id"] for row in counts}
+    grids = {grid.pk: (grid.name, (grid.name,)) for grid in Grid.objects.filter(pk__in=grid_ids)}
+    buildings = {building.pk: (f"{building.compound.name} {building}", (building.compound.name, _natural(building.number)))
+                 for building in Building.objects.filter(pk__in=building_ids).select_related("compound")}
+    units = {unit.pk: (unit.number, _natural(unit.number)) for unit in Unit.objects.filter(pk__in=unit_ids)}
+    return grids, buildings, units
+
+
+def _child(parent: CoverageRow, index: dict, key: int, names: dict) -> CoverageRow:
+    """The parent's row for `key`, made on first sight; `index` is keyed by (parent row, key)."""
+    row = index.get((id(parent), key))
+    if row is None:
+        name, order = names.get(key, ("", ()))
+        row = index[(id(parent), key)] = CoverageRow(id=key, name=name, order=order)
+        parent.children.append(row)
+    return row
+
+
+def _coverage_tree(counts: list[dict]) -> CoverageRow:
+    grids, buildings, units = _place_names(counts)
+    total, index = CoverageRow(id=None, name=""), {}
+    for entry in counts:
+        grid = _child(total, index, entry["household__grid_id"], grids)
+        building = _child(grid, index, entry["household__building_id"], buildings)
+        unit = _child(building, index, entry["household__unit_id"], units)
+        for row in (total, grid, building, unit):
+            row.expected += entry["expected"]
+            row.sampled += entry["sampled"]
+    total.sort()
+    return total
+
+
+def antigen_counts(actor, round: TestRound) -> dict[str, int]:
+    """People with an antigen self-test in the round, by their latest result: counted apart from samples."""
+    reports = (AntigenReport.objects.in_scope(actor).filter(round_id=round.pk)
+               .order_by("person_id", "-taken_at", "-id").values_list("person_id", "result"))
+    latest = {}
+    for person_id, result in reports:
+        latest.setdefault(person_id, result)
+    counts = {result: 0 for result in Result.values}
+    for result in latest.values():
+        counts[result] += 1
+    return counts
+
+
+def round_coverage(actor, round: TestRound) -> Coverage:
+    """Expected, sampled and untested people by grid, building and unit.
+
+    One grouped count over the expected people (each marked sampled by an EXISTS on the round's
+    non-void samples), three queries for the place names and one for antigen reports: five
+    queries whether the round expects 252 people or 100,000. A person sampled twice (a single-tube
+    re-sample after a positive pool) is one person, counted once.
+    """
+    counts = list(coverage_people(actor, round).order_by()
+                  .values("household__grid_id", "household__building_id", "household__unit_id")
+                  .annotate(expected=Count("id"), sampled=Count("id", filter=Q(is_sampled=True))))
+    total = _coverage_tree(counts)
+    return Coverage(total=total, grids=total.children, antigen=antigen_counts(actor, round))
+
+
+def untested_people(actor, round: TestRound, *, building=None):
+    """The expected people not yet sampled, in walking order: building, unit, room; phones are masked by the caller."""
+    rows = coverage_people(actor, round).filter(is_sampled=False)
+    if building is not None:
+        rows = rows.filter(household__building_id=building.pk)
+    return (rows.select_related("household__building__compound", "household__unit", "household__grid")
+            .order_by("household__building__compound__name", "household__building__number",
+                      "household__unit__number", "household__room", "name", "id"))
+
+
+def untested_households(actor, round: TestRound, building) -> list[tuple]:
+    """A building's untested people grouped by household, rooms in natural order: [(household, [people])]."""
+    households: dict[int, tuple] = {}
+    for person in untested_people(actor, round, building=building):
+        households.setdefault(person.household_id, (person.household, []))[1].append(person)
+    return sorted(households.values(), key=lambda pair: (_natural(pair[0].unit.number), _natural(pair[0].room)))
+
+
+def get_round_building_for(actor, round: TestRound, pk) -> Building:
+    """A building of the round's community in the actor's scope; 404 otherwise."""
+    building = get_building_for(actor, pk)
+    if building.community_id != round.community_id:
+        raise Http404
+    return building
+
+
+@dataclass
+class SiteHours:
+    site: SamplingSite
+    counts: list[int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts)
+
+
+@dataclass
+class Figures:
+    """A round's figures for the daily report; durations are timedeltas, None when no tube has a result yet."""
+
+    hours: list[datetime.datetime]
+    sites: list[SiteHours]
+    samples: int
+    tubes: dict[str, int]
+    turnaround_median: datetime.timedelta | None
+    turnaround_p90: datetime.timedelta | None
+    positive_tubes: int
+    positive_people: int
+
+
+def _samples_per_hour(round: TestRound) -> tuple[list, list[SiteHours]]:
+    """Samples per site and local hour (every sample taken, voided ones too: they were swabbed)."""
+    tz = timezone.get_current_timezone()
+    counts = list(Sample.objects.filter(round_id=round.pk).order_by()
+                  .annotate(hour=TruncHour("taken_at", tzinfo=tz)).values("site_id", "hour").annotate(n=Count("id")))
+    hours = sorted({entry["hour"] for entry in counts})
+    position = {hour: i for i, hour in enumerate(hours)}
+    sites = {site.pk: SiteHours(site=site, counts=[0] * len(hours))
+             for site in SamplingSite.objects.filter(pk__in={entry["site_id"] for entry in counts})}
+    for entry in counts:
+        sites[entry["site_id"]].counts[position[entry["hour"]]] += entry["n"]
+    return hours, sorted(sites.values(), key=lambda row: (row.site.name, row.site.pk))
+
+
+def _nearest_rank(ordered: list, share: float):
+    """The nearest-rank percentile of an ascending list (p90: the value 90 % of tubes did not exceed)."""
+    return ordered[max(math.ceil(share * len(ordered)) - 1, 0)]
+
+
+def _turnaround(round: TestRound) -> tuple:
+    durations = sorted(resulted - closed for closed, resulted in
+                       Tube.objects.filter(round_id=round.pk, closed_at__isnull=False, resulted_at__isnull=False)
+                       .values_list("closed_at", "resulted_at"))
+    if not durations:
+        return None, None
+    return statistics.median(durations), _nearest_rank(durations, 0.9)
+
+
+def round_figures(round: TestRound) -> Figures:
+    """Samples per hour per site, tubes by status, turnaround (closed → resulted) and positives; six queries.
+
+    Figures are counts and durations without personal data, so they cover the whole round for anyone
+    who may see the round.
+    """
+    hours, sites = _samples_per_hour(round)
+    tubes = {status: 0 for status in Tube.Status.values}
+    for entry in Tube.objects.filter(round_id=round.pk).order_by().values("status").annotate(n=Count("id")):
+        tubes[entry["status"]] = entry["n"]
+    median, p90 = _turnaround(round)
+    positive = Tube.objects.filter(round_id=round.pk, result=Result.POSITIVE)
+    people = (Sample.objects.filter(tube__in=positive, void=False).order_by()
+              .aggregate(n=Count("person_id", distinct=True))["n"])
+    return Figures(hours=hours, sites=sites, samples=sum(site.total for site in sites), tubes=tubes,
+                   turnaround_median=median, turnaround_p90=p90, positive_tubes=positive.count(), positive_people=people)
