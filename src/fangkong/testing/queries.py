@@ -5,19 +5,37 @@ import math
 import statistics
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, Q
 from django.db.models.functions import TruncHour
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from fangkong.accounts.models import Role, User
 from fangkong.core.converters import is_id
+from fangkong.core.errors import DomainError
+from fangkong.core.scope import scope_of
 from fangkong.health.models import Case
 from fangkong.people.models import Person, PersonTag
-from fangkong.places.models import Building, Grid, Unit
-from fangkong.places.queries import get_building_for
-from fangkong.testing.models import AntigenReport, Result, RoundExemption, Sample, SamplingSite, TestRound, Tube
-from fangkong.zones.places import households_in
+from fangkong.people.queries import persons_for, search_persons
+from fangkong.places.models import Building, Grid, Household, Unit
+from fangkong.places.queries import communities_for, get_building_for, get_household_for
+from fangkong.testing.models import (
+    AntigenReport,
+    LabResult,
+    ResampleTask,
+    Result,
+    ResultImport,
+    RoundExemption,
+    Sample,
+    SamplingSite,
+    TestRound,
+    Tube,
+)
+from fangkong.zones.models import Zone
+from fangkong.zones.places import covering_place, households_in
+from fangkong.zones.queries import zones_for
 
 
 # ---------------------------------------------------------------------------
@@ -138,14 +156,164 @@ def get_site_for(actor, pk) -> SamplingSite:
     return _get(sites_for(actor), pk)
 
 
+def team_candidates_for(actor, community=None):
+    """Staff whose own scope reaches the community (or any community the actor sees): the people a site's
+    team is picked from."""
+    communities = communities_for(actor)
+    if community is not None:
+        communities = communities.filter(pk=community.pk)
+    reach = (Q(scope_communities__in=communities) | Q(scope_grids__community__in=communities)
+             | Q(scope_street__communities__in=communities))
+    staff = User.objects.filter(reach, is_active=True).exclude(role__in=["", Role.RESIDENT]).values("pk")
+    return User.objects.filter(pk__in=staff).order_by("role", "username")
+
+
+def zones_for_rounds(actor, community=None):
+    """The live zones a round or a door-to-door roster may be drawn from."""
+    return zones_for(actor).filter(status__in=[Zone.Status.PROPOSED, Zone.Status.ACTIVE]).narrowed(
+        community=community)
+
+
+def find_round_person(actor, round: TestRound, text: str):
+    """The one person of the round that `text` (name, pinyin, ID or phone digits) names in the actor's scope;
+    a clear error when nobody or several people match."""
+    matches = list(search_persons(actor, text).filter(id__in=round_people(round).values("id"))[:2])
+    if not matches:
+        message = _("本轮筛查范围内没有找到此人")
+        raise DomainError(message, fields={"who": message})
+    if len(matches) > 1:
+        message = _("找到多人,请输入完整证件号码")
+        raise DomainError(message, fields={"who": message})
+    return matches[0]
+
+
+def household_card_for(actor, pk):
+    """A household and its members, for the printable card of personal codes (404 outside scope)."""
+    household = get_household_for(actor, pk)
+    return household, list(persons_for(actor).filter(household=household).order_by("id"))
+
+
 # ---------------------------------------------------------------------------
 # Sampling
 # ---------------------------------------------------------------------------
+
+def get_sampling_round_for(actor, pk) -> TestRound:
+    """The round a sampler registers into: one plain query (the registration path stays lean)."""
+    return _get(TestRound.objects.in_scope(actor), pk)
+
+
+def get_round_site_for(round: TestRound, pk) -> SamplingSite:
+    """A site of the round's community: whoever sees the round sees its community's sites."""
+    return _get(SamplingSite.objects.filter(community_id=round.community_id), pk)
+
+
+def get_round_person(round: TestRound, pk) -> Person:
+    """Someone of the round's community, picked from a household roster or named by id."""
+    return _get(Person.objects.filter(community_id=round.community_id), pk)
+
+
+def round_sites(round: TestRound):
+    return SamplingSite.objects.filter(community_id=round.community_id, active=True).order_by("kind", "name")
+
+
+def tubes_for(actor):
+    return Tube.objects.in_scope(actor).select_related("round", "site", "opened_by")
+
+
+def get_tube_for(actor, pk) -> Tube:
+    return _get(tubes_for(actor), pk)
+
+
+def tube_samples(tube: Tube):
+    """The people in a tube, in the order they were swabbed."""
+    return tube.samples.select_related("person", "sampler").order_by("id")
+
+
+def open_tubes_at(actor, round: TestRound, site: SamplingSite):
+    """Tubes still open at a site, newest first: a sampler coming back to the page picks one up again."""
+    return tubes_for(actor).filter(round=round, site=site, status=Tube.Status.OPEN).order_by("-opened_at")[:5]
+
+
+def roster_households(round: TestRound, site: SamplingSite | None, room: str, *, limit: int = 12) -> list:
+    """Households matching a room number (a door-to-door team's roster first), each with who is sampled."""
+    households = Household.objects.filter(community_id=round.community_id).select_related("building", "unit")
+    if site is not None and site.kind == SamplingSite.Kind.DOOR_TO_DOOR and site.roster.exists():
+        households = households.filter(pk__in=site.roster.values("pk"))
+    room = room.strip()
+    if room:
+        households = households.filter(room__startswith=room)
+    households = list(households.order_by("building__number", "unit__number", "room")[:limit])
+    members = Person.objects.filter(household__in=households).order_by("household_id", "id")
+    sampled = set(Sample.objects.filter(round=round, void=False, person__household__in=households)
+                  .values_list("person_id", flat=True))
+    by_household = {}
+    for person in members:
+        person.sampled = person.pk in sampled
+        by_household.setdefault(person.household_id, []).append(person)
+    for household in households:
+        household.roster = by_household.get(household.pk, [])
+    return households
 
 
 # ---------------------------------------------------------------------------
 # Lab results and positive tubes
 # ---------------------------------------------------------------------------
+
+
+def result_imports_for(actor):
+    return ResultImport.objects.in_scope(actor).select_related("community", "imported_by")
+
+
+def get_result_import_for(actor, pk) -> ResultImport:
+    return _get(result_imports_for(actor), pk)
+
+
+def positive_tubes_of_import(result_import: ResultImport, *, limit: int = 100) -> list[Tube]:
+    """The tubes this import found positive, with their people, tasks and live zones on their households."""
+    tubes = list(Tube.objects.filter(results__source=result_import, results__result=Result.POSITIVE)
+                 .select_related("round").order_by("barcode")[:limit])
+    for tube in tubes:
+        tube.tasks = list(tube.resample_tasks.select_related(
+            "person", "household__building", "household__unit", "household__compound", "grid").order_by("id"))
+        tube.people = [sample.person for sample in tube.samples.filter(void=False).select_related("person")]
+        households = {task.household_id: task.household for task in tube.tasks if task.household_id}
+        tube.zones = sorted({zone for household in households.values()
+                             for zone in Zone.objects.live().filter(covering_place(household))},
+                            key=lambda zone: zone.pk)
+    return tubes
+
+
+def lab_tube_for(actor, barcode: str) -> Tube:
+    """A tube by its barcode; 404 when it is not one of the actor's."""
+    return get_object_or_404(Tube.objects.in_scope(actor).select_related("round", "site"), barcode=barcode.strip())
+
+
+def results_of_tube(tube: Tube):
+    """Every result of the tube, oldest first; the current one is the latest nothing replaces."""
+    return (LabResult.objects.filter(tube=tube).select_related("recorded_by", "source", "replaced_by")
+            .order_by("created_at", "id"))
+
+
+def get_lab_result_for(actor, pk) -> LabResult:
+    return _get(LabResult.objects.in_scope(actor).select_related("tube"), pk)
+
+
+def resample_tasks_for(actor, *, status=ResampleTask.Status.OPEN, grid=None, round=None):
+    """Re-sampling tasks (单管复核): the actor's own grids first, then by grid, building, unit and room."""
+    rows = (ResampleTask.objects.in_scope(actor).narrowed(status=status, grid=grid, round=round)
+            .select_related("person", "household__building", "household__unit", "household__compound", "grid",
+                            "tube", "round"))
+    order = ["grid__name", "household__building__number", "household__unit__number", "household__room", "id"]
+    mine = scope_of(actor).grid_ids
+    if mine:
+        rows = rows.annotate(mine=ExpressionWrapper(Q(grid_id__in=mine), output_field=BooleanField()))
+        order.insert(0, "-mine")
+    return rows.order_by(*order)
+
+
+def resample_alert_count(actor) -> int:
+    """Open re-sampling tasks the actor should see to: for a grid member, those of their grids."""
+    return ResampleTask.objects.in_scope(actor).filter(status=ResampleTask.Status.OPEN).count()
 
 
 # ---------------------------------------------------------------------------
@@ -321,6 +489,18 @@ class Figures:
     positive_tubes: int
     positive_people: int
 
+    @property
+    def median_minutes(self) -> int | None:
+        return _minutes(self.turnaround_median)
+
+    @property
+    def p90_minutes(self) -> int | None:
+        return _minutes(self.turnaround_p90)
+
+
+def _minutes(duration: datetime.timedelta | None) -> int | None:
+    return None if duration is None else round(duration.total_seconds() / 60)
+
 
 def _samples_per_hour(round: TestRound) -> tuple[list, list[SiteHours]]:
     """Samples per site and local hour (every sample taken, voided ones too: they were swabbed)."""
@@ -366,3 +546,15 @@ def round_figures(round: TestRound) -> Figures:
               .aggregate(n=Count("person_id", distinct=True))["n"])
     return Figures(hours=hours, sites=sites, samples=sum(site.total for site in sites), tubes=tubes,
                    turnaround_median=median, turnaround_p90=p90, positive_tubes=positive.count(), positive_people=people)
+
+
+def household_antigen_reports(actor, *, limit: int = 20):
+    """The latest antigen self-tests of the resident's household (a staff member's scope, for staff)."""
+    return AntigenReport.objects.in_scope(actor).select_related("person").order_by("-taken_at", "-id")[:limit]
+
+
+def get_person_round(person: Person, pk) -> TestRound:
+    """A round of the person's own community (a resident names it when reporting a self-test); 404 otherwise."""
+    if person.household_id is None:
+        raise Http404
+    return get_object_or_404(TestRound.objects.filter(community_id=person.household.community_id), pk=pk)

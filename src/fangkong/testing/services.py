@@ -293,6 +293,16 @@ def site_roster_from_zone(*, actor, site: SamplingSite, zone: Zone) -> int:
     return len(added)
 
 
+def household_card_print(*, actor, household) -> None:
+    """Log that someone printed a household's card of personal codes: the codes let anyone holding the card
+    pass as its people."""
+    if not is_staff_member(actor):
+        raise NotAllowed(_("只有工作人员可以打印家庭个人码卡片"))
+    ensure_in_scope(actor, household)
+    audit.record(actor=actor, action=audit.Action.EXPORT, obj=household, object_repr=f"{household} 个人码卡片",
+                 fields=["personal_code"])
+
+
 # ---------------------------------------------------------------------------
 # Sampling
 # ---------------------------------------------------------------------------
@@ -773,31 +783,32 @@ def _open_tasks(rows: list[_Row]) -> dict:
     return {(round_id, person_id): pk for pk, round_id, person_id in tasks.values_list("pk", "round_id", "person_id")}
 
 
+def _room_left(tube: Tube, room: dict) -> int:
+    if tube.pk not in room:
+        room[tube.pk] = tube.pool_size - tube.sample_count if tube.status == Tube.Status.OPEN else 0
+    return room[tube.pk]
+
+
 def _refuse_second_samples(rows: list[_Row]) -> None:
-    """Once per round and person, the batch included; an open 单管复核 task lets a single tube take them again."""
-    firsts, tasks, seen = _first_samples(rows), _open_tasks(rows), set()
+    """Room in the tube, then once per round and person, the batch included; an open 单管复核 task lets a
+    single tube take them again."""
+    firsts, tasks, seen, room = _first_samples(rows), _open_tasks(rows), set(), {}
     for row in (row for row in rows if row.pending):
         key = (row.round.pk, row.person_id)
+        if _room_left(row.tube, room) <= 0:
+            row.refuse(_tube_closed(row.tube).message)
+            continue
         if row.tube.pool_size == 1 and tasks.get(key):
             row.task_id = tasks.pop(key)
         elif key in firsts:
             taken_at, site = firsts[key]
             row.refuse(_("本轮已于 %(when)s 在%(site)s采样,不能重复采样") % {"when": _moment(taken_at), "site": site})
+            continue
         elif key in seen:
             row.refuse(_("同一批次中重复登记了此人"))
-        else:
-            seen.add(key)
-
-
-def _refuse_over_full(rows: list[_Row]) -> None:
-    room = {}
-    for row in (row for row in rows if row.pending):
-        tube = row.tube
-        left = room.setdefault(tube.pk, tube.pool_size - tube.sample_count if tube.status == Tube.Status.OPEN else 0)
-        if left <= 0:
-            row.refuse(_tube_closed(tube).message)
-        else:
-            room[tube.pk] = left - 1
+            continue
+        seen.add(key)
+        room[row.tube.pk] -= 1
 
 
 def _sample_of(actor, row: _Row) -> Sample:
@@ -874,7 +885,6 @@ def samples_register(*, actor, rows: list[dict]) -> list[dict]:
     with transaction.atomic():
         _attach_tubes(actor, batch)
         _refuse_second_samples(batch)
-        _refuse_over_full(batch)
         stored = _insert_samples(actor, batch)
         _count_stored(actor, stored)
         _finish_tasks(stored)

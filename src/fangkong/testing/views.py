@@ -1,9 +1,229 @@
 """Testing pages: rounds and sites, the sampler's scanner, lab results, coverage and figures."""
 
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from fangkong.accounts.models import Role
+from fangkong.accounts.roles import is_staff_member
+from fangkong.core.access import staff_required
+from fangkong.core.errors import DomainError
+from fangkong.core.forms import add_domain_error, id_param
+from fangkong.people.codes import personal_code_svg
+from fangkong.people.models import Tag
+from fangkong.people.queries import get_person_for, own_household_members, persons_for
+from fangkong.places.queries import communities_for, grids_for, households_for
+from fangkong.testing import queries, services
+from fangkong.testing.forms import AntigenForm, ExemptionForm, RosterFromZoneForm, RoundCreateForm, SiteForm
+
 
 # ---------------------------------------------------------------------------
 # Rounds, sites and exemptions
 # ---------------------------------------------------------------------------
+
+ROUND_PAGE_SIZE = 50
+
+
+def _round_form(user, data=None) -> RoundCreateForm:
+    return RoundCreateForm(data, communities=communities_for(user), zones=queries.zones_for_rounds(user),
+                           grids=grids_for(user).select_related("community").order_by("community__name", "name"))
+
+
+@staff_required
+def rounds(request):
+    """The rounds in scope, and the form to start one (community staff, street admins)."""
+    user = request.user
+    may_manage = services.may_manage_rounds(user)
+    form = _round_form(user, request.POST or None)
+    if request.method == "POST":
+        if not may_manage:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                round = services.test_round_create(actor=user, **form.cleaned_data)
+            except DomainError as err:
+                add_domain_error(form, err)
+            else:
+                messages.success(request, _("已创建 %(r)s") % {"r": round})
+                return redirect("testing:round_detail", pk=round.pk)
+    page = Paginator(queries.rounds_for(user), ROUND_PAGE_SIZE).get_page(request.GET.get("page"))
+    return TemplateResponse(request, "testing/round_list.html", {"form": form, "page": page, "may_manage": may_manage},
+                            status=400 if form.errors else 200)
+
+
+def _round_page(request, round, exemption_form=None, status=200):
+    user = request.user
+    context = {"round": round, "may_manage": services.may_manage_rounds(user),
+               "exemptions": queries.exemptions_of(user, round),
+               "expected_count": queries.expected_people(round).filter(
+                   id__in=persons_for(user).values("id")).count(),
+               "exemption_form": exemption_form or ExemptionForm(), "figures": queries.round_figures(round),
+               "key_tag_labels": [Tag(tag).label for tag in round.key_tags if tag in Tag.values]}
+    return TemplateResponse(request, "testing/round_detail.html", context, status=status)
+
+
+@staff_required
+def round_detail(request, pk):
+    """The round's facts and exemptions; the figures and coverage links of the round sit in their own area."""
+    return _round_page(request, queries.get_round_for(request.user, pk))
+
+
+@require_POST
+@staff_required
+def round_close(request, pk):
+    round = queries.get_round_for(request.user, pk)
+    try:
+        services.test_round_close(actor=request.user, round=round)
+    except DomainError as err:
+        messages.error(request, err.message)
+    else:
+        messages.success(request, _("%(r)s已结束") % {"r": round})
+    return redirect("testing:round_detail", pk=round.pk)
+
+
+@require_POST
+@staff_required
+def round_exemption_add(request, pk):
+    user = request.user
+    round = queries.get_round_for(user, pk)
+    form = ExemptionForm(request.POST)
+    if form.is_valid():
+        try:
+            person = queries.find_round_person(user, round, form.cleaned_data["who"])
+            services.round_exemption_add(actor=user, round=round, person=person, reason=form.cleaned_data["reason"],
+                                         note=form.cleaned_data["note"])
+        except DomainError as err:
+            add_domain_error(form, err)
+        else:
+            messages.success(request, _("%(name)s已登记免采") % {"name": person.name})
+            return redirect("testing:round_detail", pk=round.pk)
+    return _round_page(request, round, form, status=400)
+
+
+@require_POST
+@staff_required
+def round_exemption_remove(request, pk, exemption_pk):
+    round = queries.get_round_for(request.user, pk)
+    exemption = queries.get_exemption_for(request.user, exemption_pk, round=round)
+    try:
+        services.round_exemption_remove(actor=request.user, exemption=exemption)
+    except DomainError as err:
+        messages.error(request, err.message)
+    return redirect("testing:round_detail", pk=round.pk)
+
+
+def _site_form(user, data=None, *, site=None) -> SiteForm:
+    community = site.community if site else None
+    households = households_for(user).select_related("building", "unit").order_by("building__number", "unit__number",
+                                                                                   "room")
+    if community is not None:
+        households = households.filter(community=community)
+    initial = {}
+    if site is not None:
+        initial = {"community": site.community, "name": site.name, "kind": site.kind, "address": site.address,
+                   "opens_at": site.opens_at, "closes_at": site.closes_at, "team": list(site.team.all()),
+                   "roster": list(site.roster.all()), "active": site.active}
+    form = SiteForm(data, initial=initial, communities=communities_for(user), households=households,
+                    team=queries.team_candidates_for(user, community))
+    if site is not None:
+        form.fields["community"].disabled = True
+    return form
+
+
+@staff_required
+def sites(request):
+    """Sampling sites and door-to-door teams in scope, and the form to add one."""
+    user = request.user
+    may_manage = services.may_manage_rounds(user)
+    form = _site_form(user, request.POST or None)
+    if request.method == "POST":
+        if not may_manage:
+            raise PermissionDenied
+        if form.is_valid():
+            data = {k: v for k, v in form.cleaned_data.items() if k != "active"}
+            try:
+                site = services.sampling_site_create(actor=user, **data)
+            except DomainError as err:
+                add_domain_error(form, err)
+            else:
+                messages.success(request, _("已添加 %(s)s") % {"s": site})
+                return redirect("testing:sites")
+    return TemplateResponse(request, "testing/site_list.html",
+                            {"form": form, "sites": queries.sites_for(user), "may_manage": may_manage},
+                            status=400 if form.errors else 200)
+
+
+@staff_required
+def site_edit(request, pk):
+    """One site's facts, team and roster; door-to-door teams take the households of a zone in one go."""
+    user = request.user
+    site = queries.get_site_for(user, pk)
+    may_manage = services.may_manage_rounds(user)
+    form = _site_form(user, request.POST or None, site=site)
+    if request.method == "POST":
+        if not may_manage:
+            raise PermissionDenied
+        if form.is_valid():
+            data = {k: v for k, v in form.cleaned_data.items() if k != "community"}
+            try:
+                services.sampling_site_update(actor=user, site=site, **data)
+            except DomainError as err:
+                add_domain_error(form, err)
+            else:
+                messages.success(request, _("已保存 %(s)s") % {"s": site})
+                return redirect("testing:site_edit", pk=site.pk)
+    zone_form = RosterFromZoneForm(zones=queries.zones_for_rounds(user, site.community))
+    return TemplateResponse(request, "testing/site_edit.html",
+                            {"site": site, "form": form, "zone_form": zone_form, "may_manage": may_manage},
+                            status=400 if form.errors else 200)
+
+
+@require_POST
+@staff_required
+def site_roster_from_zone(request, pk):
+    user = request.user
+    site = queries.get_site_for(user, pk)
+    form = RosterFromZoneForm(request.POST, zones=queries.zones_for_rounds(user, site.community))
+    if not form.is_valid():
+        messages.error(request, _("请选择区域"))
+        return redirect("testing:site_edit", pk=site.pk)
+    try:
+        added = services.site_roster_from_zone(actor=user, site=site, zone=form.cleaned_data["zone"])
+    except DomainError as err:
+        messages.error(request, err.message)
+    else:
+        messages.success(request, _("已加入 %(n)s 户") % {"n": added})
+    return redirect("testing:site_edit", pk=site.pk)
+
+
+def _with_codes(people, scale: int) -> list[tuple]:
+    return [(person, mark_safe(personal_code_svg(person, scale=scale))) for person in people]
+
+
+@login_required
+def my_code(request):
+    """A resident's personal codes: one for each member of their household, big enough to scan off a phone."""
+    if request.user.role != Role.RESIDENT:
+        return redirect("testing:rounds")
+    return TemplateResponse(request, "testing/code_mine.html",
+                            {"codes": _with_codes(own_household_members(request.user), scale=8)})
+
+
+@staff_required
+def household_card(request, pk):
+    """The printable card of a household's personal codes, for people without a phone; printing is logged."""
+    household, members = queries.household_card_for(request.user, pk)
+    services.household_card_print(actor=request.user, household=household)
+    return TemplateResponse(request, "testing/code_card.html",
+                            {"household": household, "codes": _with_codes(members, scale=5)})
 
 
 # ---------------------------------------------------------------------------
@@ -19,3 +239,67 @@
 # ---------------------------------------------------------------------------
 # Coverage and figures
 # ---------------------------------------------------------------------------
+
+def _coverage_building(request, round):
+    """The building drilled into (?building=<id>), or None; a building outside the round's community is 404."""
+    value = request.GET.get("building")
+    return queries.get_round_building_for(request.user, round, id_param(value)) if value else None
+
+
+@staff_required
+def coverage(request, pk):
+    """Totals, grid → building → unit, and one building's untested households; HTMX re-asks every 10 s."""
+    round = queries.get_round_for(request.user, pk)
+    building = _coverage_building(request, round)
+    context = {"round": round, "coverage": queries.round_coverage(request.user, round), "building": building,
+               "households": queries.untested_households(request.user, round, building) if building else None}
+    if request.htmx:
+        return TemplateResponse(request, "testing/coverage.html#live", context)
+    return TemplateResponse(request, "testing/coverage.html", context)
+
+
+@staff_required
+def coverage_print(request, pk, building_pk):
+    """One building's untested people for door knocking: room, names, masked phone, a column to tick."""
+    round = queries.get_round_for(request.user, pk)
+    building = queries.get_round_building_for(request.user, round, building_pk)
+    households = queries.untested_households(request.user, round, building)
+    services.untested_list_print(actor=request.user, round=round, building=building)
+    return TemplateResponse(request, "testing/coverage_print.html",
+                            {"round": round, "building": building, "households": households,
+                             "people": sum(len(people) for _household, people in households),
+                             "printed_at": timezone.localtime()})
+
+
+@staff_required
+def figures(request, pk):
+    round = queries.get_round_for(request.user, pk)
+    return TemplateResponse(request, "testing/figures.html", {"round": round, "figures": queries.round_figures(round)})
+
+
+def _antigen_saved(request, form) -> bool:
+    data = form.cleaned_data
+    person = get_person_for(request.user, data["person"])
+    try:
+        services.antigen_report(actor=request.user, person=person, result=data["result"], taken_at=data["taken_at"],
+                                photo=data["photo"], client_id=data["client_id"])
+    except DomainError as err:
+        add_domain_error(form, err)
+        return False
+    return True
+
+
+@never_cache
+@login_required(login_url="accounts:resident_login")
+def antigen_me(request):
+    """A resident reports an antigen self-test for someone of their household, with a photo of the card if they like."""
+    if is_staff_member(request.user):
+        return redirect("testing:rounds")
+    members = list(own_household_members(request.user))
+    form = AntigenForm(request.POST or None, request.FILES or None, members=members)
+    if request.method == "POST" and form.is_valid() and _antigen_saved(request, form):
+        messages.success(request, _("已提交,谢谢配合"))
+        return redirect("testing:antigen_me")
+    reports = queries.household_antigen_reports(request.user)
+    return TemplateResponse(request, "testing/antigen_me.html", {"form": form, "members": members, "reports": reports},
+                            status=400 if request.method == "POST" else 200)
