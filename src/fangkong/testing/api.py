@@ -1,6 +1,33 @@
 """Mass-testing endpoints. Anything outside the actor's scope is 404."""
 
-from ninja import Router
+from django.http import Http404
+from django.utils.translation import gettext as _
+from ninja import File, Form, Router, Status, UploadedFile
+
+from fangkong.core.api import NotInScope, any_user_auth, lookup, paginated
+from fangkong.core.converters import Id
+from fangkong.core.errors import DomainError, NotAllowed
+from fangkong.people.queries import get_person_for
+from fangkong.places.queries import communities_for, get_community_for
+from fangkong.testing import queries, services
+from fangkong.testing.models import ResampleTask, Tube
+from fangkong.testing.schemas import (
+    AntigenIn,
+    AntigenOut,
+    CoverageOut,
+    FiguresOut,
+    LabResultIn,
+    LabResultOut,
+    ResampleTaskOut,
+    ResultImportOut,
+    SampleIn,
+    SampleOut,
+    SampleRowIn,
+    SampleRowOut,
+    TubeDetailOut,
+    TubeOpenIn,
+    UntestedOut,
+)
 
 router = Router()
 
@@ -14,12 +41,181 @@ router = Router()
 # Sampling
 # ---------------------------------------------------------------------------
 
+def _person_named(actor, round, payload: SampleIn):
+    """The person a registration names: a personal code, an ID number, or a person id of the round's community."""
+    if payload.person_id is not None:
+        try:
+            return queries.get_round_person(round, payload.person_id)
+        except Http404:
+            raise NotInScope("person_id") from None
+    if not (payload.code or payload.id_number):
+        message = _("请提供个人码 code、身份证号 id_number 或 person_id")
+        raise DomainError(message, fields={"code": message})
+    return services.person_for_scan(actor, round, payload.code or payload.id_number)
+
+
+def _tube_detail(actor, pk) -> Tube:
+    tube = queries.get_tube_for(actor, pk)
+    tube.samples_list = list(queries.tube_samples(tube))
+    return tube
+
+
+@router.post("/tubes", response={201: TubeDetailOut}, summary="开管(扫描新采样管条码)")
+def tube_create(request, payload: TubeOpenIn):
+    actor = request.auth
+    round = lookup(queries.get_sampling_round_for, actor, payload.round_id, "round_id")
+    try:
+        site = queries.get_round_site_for(round, payload.site_id)
+    except Http404:
+        raise NotInScope("site_id") from None
+    tube = services.tube_open(actor=actor, round=round, site=site, barcode=payload.barcode)
+    return Status(201, _tube_detail(actor, tube.pk))
+
+
+@router.get("/tubes/{tube_id}", response=TubeDetailOut, summary="采样管详情(含管内人员)")
+def tube_detail(request, tube_id: Id):
+    return _tube_detail(request.auth, tube_id)
+
+
+@router.post("/tubes/{tube_id}/close", response=TubeDetailOut, summary="手动封管")
+def tube_close(request, tube_id: Id):
+    services.tube_close(actor=request.auth, tube=queries.get_tube_for(request.auth, tube_id))
+    return _tube_detail(request.auth, tube_id)
+
+
+@router.post("/tubes/{tube_id}/undo", response=TubeDetailOut, summary="撤销本人在该管最后一次采样")
+def tube_undo(request, tube_id: Id):
+    services.sample_undo_last(actor=request.auth, tube=queries.get_tube_for(request.auth, tube_id))
+    return _tube_detail(request.auth, tube_id)
+
+
+@router.post("/samples", response={201: SampleOut}, summary="登记一条采样(按 client_id 幂等;新条码自动开管)")
+def sample_create(request, payload: SampleIn):
+    actor = request.auth
+    round = lookup(queries.get_sampling_round_for, actor, payload.round_id, "round_id")
+    try:
+        site = queries.get_round_site_for(round, payload.site_id)
+    except Http404:
+        raise NotInScope("site_id") from None
+    person = _person_named(actor, round, payload)
+    sample = services.sample_register(actor=actor, round=round, site=site, barcode=payload.tube, person=person,
+                                      client_id=payload.client_id, taken_at=payload.taken_at,
+                                      door_to_door=payload.door_to_door)
+    return Status(201, sample)
+
+
+@router.post("/samples/batch", response=list[SampleRowOut],
+             summary="批量登记采样(设备补传,每批最多 2000 条;逐条答复 stored / duplicate / refused)")
+def sample_batch(request, payload: list[SampleRowIn]):
+    return services.samples_register(actor=request.auth, rows=[row.dict() for row in payload])
+
 
 # ---------------------------------------------------------------------------
 # Lab results and positive tubes
 # ---------------------------------------------------------------------------
 
+def _result_importer(request):
+    if not services.may_import_results(request.auth):
+        raise NotAllowed(_("只有社区工作人员、街道专班和医护人员可以登记检测结果"))
+    return request.auth
+
+
+def _import_community(actor, community_id):
+    """The community named, or the actor's only one."""
+    if community_id is not None:
+        return lookup(get_community_for, actor, community_id, "community_id")
+    communities = list(communities_for(actor)[:2])
+    if len(communities) != 1:
+        message = _("请指明社区(community_id)")
+        raise DomainError(message, fields={"community_id": message})
+    return communities[0]
+
+
+@router.post("/lab-results/import", response={201: ResultImportOut},
+             summary="导入检测结果文件(.xlsx/.csv:条码、结果、时间、检测机构;列顺序不限;未知条码只报告)")
+def lab_results_import(request, file: File[UploadedFile], community_id: Form[Id | None] = None):
+    """A malformed row rejects the whole file; each positive tube then sets off its chain."""
+    actor = _result_importer(request)
+    community = _import_community(actor, community_id)
+    result_import = services.lab_results_import(actor=actor, community=community, uploaded_file=file)
+    return Status(201, queries.get_result_import_for(actor, result_import.pk))
+
+
+@router.post("/lab-results", response={201: LabResultOut},
+             summary="登记一管检测结果;已有结果时须以 replaces_id 指明所更正的当前结果(否则 409)")
+def lab_result_create(request, payload: LabResultIn):
+    actor = _result_importer(request)
+    try:
+        tube = queries.lab_tube_for(actor, payload.barcode)
+    except Http404:
+        raise NotInScope("barcode") from None
+    replaces = lookup(queries.get_lab_result_for, actor, payload.replaces_id, "replaces_id")
+    if replaces is not None and replaces.tube_id != tube.pk:
+        raise NotInScope("replaces_id")
+    lab_result = services.lab_result_record(actor=actor, tube=tube, result=payload.result,
+                                            reported_at=payload.reported_at, lab=payload.lab, replaces=replaces)
+    return Status(201, queries.get_lab_result_for(actor, lab_result.pk))
+
+
+@router.get("/tubes/{barcode}/results", response=list[LabResultOut], summary="一管的全部检测结果(含更正链)")
+def tube_results(request, barcode: str):
+    return list(queries.results_of_tube(queries.lab_tube_for(request.auth, barcode)))
+
+
+@router.get("/resample-tasks", response=list[ResampleTaskOut],
+            summary="单管复核任务(本人网格在前;电话已脱敏)")
+@paginated
+def resample_task_list(request, status: ResampleTask.Status | None = ResampleTask.Status.OPEN,
+                       grid: Id | None = None, round: Id | None = None):
+    return queries.resample_tasks_for(request.auth, status=status or "", grid=grid, round=round)
+
 
 # ---------------------------------------------------------------------------
 # Coverage and figures
 # ---------------------------------------------------------------------------
+
+def _coverage_body(round, coverage: queries.Coverage) -> dict:
+    total = coverage.total
+    return {"round_id": round.pk, "expected": total.expected, "sampled": total.sampled, "untested": total.untested,
+            "percent": total.percent, "antigen": coverage.antigen, "grids": coverage.grids}
+
+
+@router.get("/test-rounds/{round_id}/coverage", response=CoverageOut, summary="采样进度:应采、已采、未采(按网格、楼栋、单元)")
+def round_coverage(request, round_id: Id):
+    round = queries.get_round_for(request.auth, round_id)
+    return _coverage_body(round, queries.round_coverage(request.auth, round))
+
+
+@router.get("/test-rounds/{round_id}/untested", response=list[UntestedOut], summary="未采样人员(电话已脱敏)")
+@paginated
+def round_untested(request, round_id: Id, building_id: Id | None = None):
+    round = queries.get_round_for(request.auth, round_id)
+    building = None
+    if building_id is not None:
+        try:
+            building = queries.get_round_building_for(request.auth, round, building_id)
+        except Http404:
+            raise NotInScope("building_id") from None
+    return queries.untested_people(request.auth, round, building=building)
+
+
+@router.get("/test-rounds/{round_id}/figures", response=FiguresOut, summary="采样数据:每小时采样、管数、出结果时长、阳性")
+def round_figures(request, round_id: Id):
+    round = queries.get_round_for(request.auth, round_id)
+    return queries.round_figures(round)
+
+
+@router.post("/antigen-reports", response={201: AntigenOut}, auth=any_user_auth(),
+             summary="抗原自测上报(multipart 表单,照片可选;同一 client_id 只记录一次;居民可为本户成员上报)")
+def antigen_create(request, payload: Form[AntigenIn], photo: File[UploadedFile] = None):
+    actor = request.auth
+    person = lookup(get_person_for, actor, payload.person_id, "person_id")
+    round = None
+    if payload.round_id is not None:
+        try:
+            round = queries.get_person_round(person, payload.round_id)
+        except Http404:
+            raise NotInScope("round_id") from None
+    report = services.antigen_report(actor=actor, person=person, result=payload.result, taken_at=payload.taken_at,
+                                     photo=photo, client_id=payload.client_id, round=round)
+    return Status(201, report)

@@ -1,6 +1,11 @@
 """API schemas of mass testing."""
 
-from ninja import Schema
+import datetime
+import uuid
+
+from ninja import Field, Schema
+
+from fangkong.core.converters import Id
 
 
 # ---------------------------------------------------------------------------
@@ -12,12 +17,241 @@ from ninja import Schema
 # Sampling
 # ---------------------------------------------------------------------------
 
+class TubeOpenIn(Schema):
+    round_id: Id
+    site_id: Id
+    barcode: str = Field(max_length=60)
+
+
+class TubeOut(Schema):
+    id: int
+    barcode: str
+    round_id: int
+    site_id: int
+    site_name: str = Field(alias="site.name")
+    pool_size: int
+    sample_count: int
+    status: str
+    result: str
+    opened_at: datetime.datetime
+    closed_at: datetime.datetime | None
+
+
+class TubeSampleOut(Schema):
+    id: int
+    client_id: uuid.UUID
+    person_id: int
+    person_name: str = Field(alias="person.name")
+    person_id_number: str = Field(alias="person.masked_id_number")
+    taken_at: datetime.datetime
+    door_to_door: bool
+    resample: bool
+    void: bool
+
+
+class TubeDetailOut(TubeOut):
+    samples: list[TubeSampleOut] = Field(alias="samples_list")
+
+
+class SampleIn(Schema):
+    client_id: uuid.UUID
+    round_id: Id
+    site_id: Id
+    tube: str = Field(max_length=60)
+    code: str | None = Field(None, max_length=300)
+    id_number: str | None = Field(None, max_length=40)
+    person_id: Id | None = None
+    taken_at: datetime.datetime | None = None
+    door_to_door: bool = False
+
+
+class SampleOut(Schema):
+    id: int
+    client_id: uuid.UUID
+    round_id: int
+    tube_id: int
+    tube: str = Field(alias="tube.barcode")
+    tube_status: str = Field(alias="tube.status")
+    tube_sample_count: int = Field(alias="tube.sample_count")
+    site_id: int
+    person_id: int
+    person_name: str = Field(alias="person.name")
+    taken_at: datetime.datetime
+    door_to_door: bool
+    resample: bool
+
+
+class SampleRowIn(Schema):
+    """One row of a device's batch; the service checks each row and answers it on its own."""
+
+    client_id: str = Field(max_length=40)
+    round_id: int
+    site_id: int
+    tube: str = Field(max_length=60)
+    code: str | None = Field(None, max_length=300)
+    id_number: str | None = Field(None, max_length=40)
+    person_id: int | None = None
+    taken_at: datetime.datetime | None = None
+    door_to_door: bool = False
+
+
+class SampleRowOut(Schema):
+    client_id: str
+    status: str
+    message: str
+
 
 # ---------------------------------------------------------------------------
 # Lab results and positive tubes
 # ---------------------------------------------------------------------------
 
+class ResultImportOut(Schema):
+    id: int
+    community_id: int
+    file_name: str
+    rows: int
+    positives: int
+    unknown_tubes: list[str]
+    imported_by: str | None = Field(None, alias="imported_by.username")
+    created_at: datetime.datetime
+
+
+class LabResultIn(Schema):
+    barcode: str = Field(max_length=40)
+    result: str = Field(description="negative / positive / invalid")
+    reported_at: datetime.datetime
+    lab: str = Field("", max_length=100)
+    replaces_id: Id | None = Field(None, description="更正时必填:该管当前结果的 id")
+
+
+class LabResultOut(Schema):
+    id: int
+    tube_id: int
+    barcode: str = Field(alias="tube.barcode")
+    result: str
+    reported_at: datetime.datetime
+    lab: str
+    replaces_id: int | None
+    source_id: int | None
+    current: bool = False
+    created_at: datetime.datetime
+
+    @staticmethod
+    def resolve_current(obj) -> bool:
+        return not hasattr(obj, "replaced_by")
+
+
+class ResampleTaskOut(Schema):
+    id: int
+    status: str
+    round_id: int
+    tube_barcode: str = Field(alias="tube.barcode")
+    person_id: int
+    person_name: str = Field(alias="person.name")
+    phone: str = Field(alias="person.masked_phone")
+    household_id: int | None
+    address: str = ""
+    grid_id: int | None
+    grid_name: str = ""
+    created_at: datetime.datetime
+
+    @staticmethod
+    def resolve_address(obj) -> str:
+        household = obj.household
+        return f"{household.compound.name} {household.shorthand}" if household else ""
+
+    @staticmethod
+    def resolve_grid_name(obj) -> str:
+        return obj.grid.name if obj.grid else ""
+
 
 # ---------------------------------------------------------------------------
 # Coverage and figures
 # ---------------------------------------------------------------------------
+
+class CoverageUnitOut(Schema):
+    id: int
+    name: str
+    expected: int
+    sampled: int
+    untested: int
+
+
+class CoverageBuildingOut(CoverageUnitOut):
+    units: list[CoverageUnitOut] = Field(alias="children")
+
+
+class CoverageGridOut(CoverageUnitOut):
+    buildings: list[CoverageBuildingOut] = Field(alias="children")
+
+
+class AntigenCountsOut(Schema):
+    negative: int
+    positive: int
+    invalid: int
+
+
+class CoverageOut(Schema):
+    round_id: int
+    expected: int
+    sampled: int
+    untested: int
+    percent: int
+    antigen: AntigenCountsOut
+    grids: list[CoverageGridOut]
+
+
+class UntestedOut(Schema):
+    person_id: int = Field(alias="pk")
+    name: str
+    phone: str = Field(alias="masked_phone")
+    household_id: int
+    address: str = Field(alias="household.shorthand")
+    building_id: int = Field(alias="household.building_id")
+    grid_id: int = Field(alias="household.grid_id")
+
+
+class SiteHoursOut(Schema):
+    site_id: int = Field(alias="site.pk")
+    site_name: str = Field(alias="site.name")
+    counts: list[int]
+    total: int
+
+
+class TubeCountsOut(Schema):
+    open: int
+    closed: int
+    resulted: int
+
+
+class FiguresOut(Schema):
+    hours: list[datetime.datetime]
+    sites: list[SiteHoursOut]
+    samples: int
+    tubes: TubeCountsOut
+    turnaround_median_minutes: int | None = Field(alias="median_minutes")
+    turnaround_p90_minutes: int | None = Field(alias="p90_minutes")
+    positive_tubes: int
+    positive_people: int
+
+
+class AntigenIn(Schema):
+    person_id: Id
+    result: str
+    taken_at: datetime.datetime | None = None
+    client_id: uuid.UUID | None = None
+    round_id: Id | None = None
+
+
+class AntigenOut(Schema):
+    id: int
+    person_id: int
+    round_id: int | None
+    result: str
+    taken_at: datetime.datetime
+    has_photo: bool
+    client_id: uuid.UUID | None
+
+    @staticmethod
+    def resolve_has_photo(obj) -> bool:
+        return bool(obj.photo)
