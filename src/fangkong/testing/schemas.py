@@ -12,6 +12,102 @@ from fangkong.core.converters import Id
 # Rounds, sites and exemptions
 # ---------------------------------------------------------------------------
 
+class TestRoundIn(Schema):
+    __test__ = False
+
+    community_id: Id
+    name: str = Field(max_length=100)
+    on: datetime.date
+    kind: str = "everyone"
+    pool_size: int = 10
+    grid_ids: list[Id] = []
+    zone_id: Id | None = None
+    key_tags: list[str] = []
+    infant_months: int = 36
+    exempt_away: bool = True
+    exempt_in_hospital: bool = True
+    exempt_positive: bool = True
+
+
+class TestRoundOut(Schema):
+    __test__ = False
+
+    id: int
+    community_id: int
+    name: str
+    on: datetime.date
+    kind: str
+    pool_size: int
+    grid_ids: list[int]
+    zone_id: int | None
+    key_tags: list[str]
+    infant_months: int
+    exempt_away: bool
+    exempt_in_hospital: bool
+    exempt_positive: bool
+    status: str
+
+    @staticmethod
+    def resolve_grid_ids(obj) -> list[int]:
+        return sorted(grid.pk for grid in obj.grids.all())
+
+
+class ExemptionIn(Schema):
+    person_id: Id
+    reason: str
+    note: str = Field("", max_length=200)
+
+
+class ExemptionOut(Schema):
+    id: int
+    round_id: int
+    person_id: int
+    person_name: str
+    reason: str
+    note: str
+    created_at: datetime.datetime
+
+    @staticmethod
+    def resolve_person_name(obj) -> str:
+        return obj.person.name
+
+
+class SamplingSiteIn(Schema):
+    community_id: Id
+    name: str = Field(max_length=100)
+    kind: str = "fixed"
+    address: str = Field("", max_length=200)
+    opens_at: datetime.time | None = None
+    closes_at: datetime.time | None = None
+    team_ids: list[Id] = []
+    roster_household_ids: list[Id] = []
+
+
+class SamplingSiteOut(Schema):
+    id: int
+    community_id: int
+    name: str
+    kind: str
+    address: str
+    opens_at: datetime.time | None
+    closes_at: datetime.time | None
+    active: bool
+    team_ids: list[int]
+    roster_household_ids: list[int]
+
+    @staticmethod
+    def resolve_team_ids(obj) -> list[int]:
+        return sorted(user.pk for user in obj.team.all())
+
+    @staticmethod
+    def resolve_roster_household_ids(obj) -> list[int]:
+        return sorted(household.pk for household in obj.roster.all())
+
+
+class PersonalCodeOut(Schema):
+    person_id: int
+    code: str
+
 
 # ---------------------------------------------------------------------------
 # Sampling

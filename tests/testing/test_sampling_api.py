@@ -1,0 +1,111 @@
+"""The sampling API: tubes, single and batch registrations by site devices, 404 outside scope."""
+
+import uuid
+
+import pytest
+
+from fangkong.accounts.services import token_create
+from fangkong.people.codes import personal_code
+from fangkong.testing.models import Sample, Tube
+from tests.clients import signed_in
+from tests.people.factories import PersonFactory
+from tests.testing.factories import SamplingSiteFactory, TestRoundFactory
+
+pytestmark = pytest.mark.django_db
+
+API = "/api/v1"
+
+
+def send(client, url: str, body=None, **headers):
+    return client.post(f"{API}{url}", body, content_type="application/json", **headers)
+
+
+@pytest.fixture
+def round_a(community_a):
+    return TestRoundFactory(community=community_a, pool_size=5)
+
+
+@pytest.fixture
+def site_a(community_a):
+    return SamplingSiteFactory(community=community_a, name="春雨广场")
+
+
+def _sample(round, site, tube, **person):
+    return {"client_id": str(uuid.uuid4()), "round_id": round.pk, "site_id": site.pk, "tube": tube, **person}
+
+
+def test_a_device_registers_by_code_opening_the_tube_and_a_retry_lands_once(medic, round_a, site_a, person_a):
+    client = signed_in(medic)
+    body = _sample(round_a, site_a, "api-1", code=personal_code(person_a), door_to_door=True)
+    first = send(client, "/samples", body)
+    again = send(client, "/samples", body)
+    assert first.status_code == 201, first.json()
+    assert first.json()["tube"] == "API-1" and first.json()["person_name"] == "张三"
+    assert again.status_code == 201 and again.json()["id"] == first.json()["id"]
+    assert Sample.objects.count() == 1 and Sample.objects.get().door_to_door
+
+
+def test_a_bearer_token_registers_by_id_number(medic, round_a, site_a, person_a, client):
+    token = token_create(actor=medic, user=medic, label="采样点平板")
+    response = send(client, "/samples", _sample(round_a, site_a, "T-1", id_number=person_a.id_number),
+                    HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code == 201, response.json()
+    assert Sample.objects.get().sampler == medic
+
+
+def test_a_second_sample_in_the_round_is_409(medic, round_a, site_a, person_a):
+    client = signed_in(medic)
+    send(client, "/samples", _sample(round_a, site_a, "A1", person_id=person_a.pk))
+    twice = send(client, "/samples", _sample(round_a, site_a, "A2", person_id=person_a.pk))
+    assert twice.status_code == 409 and twice.json()["error"]["code"] == "already_sampled"
+
+
+def test_tubes_open_show_undo_and_close(medic, round_a, site_a, household_a):
+    client = signed_in(medic)
+    opened = send(client, "/tubes", {"round_id": round_a.pk, "site_id": site_a.pk, "barcode": "t-9"})
+    assert opened.status_code == 201 and opened.json()["barcode"] == "T-9"
+    tube_id = opened.json()["id"]
+    first, second = PersonFactory.create_batch(2, household=household_a)
+    for person in (first, second):
+        send(client, "/samples", _sample(round_a, site_a, "T-9", person_id=person.pk))
+    shown = client.get(f"{API}/tubes/{tube_id}").json()
+    assert [s["person_id"] for s in shown["samples"]] == [first.pk, second.pk]
+    assert "*" in shown["samples"][0]["person_id_number"]
+    undone = send(client, f"/tubes/{tube_id}/undo").json()
+    assert undone["sample_count"] == 1
+    closed = send(client, f"/tubes/{tube_id}/close").json()
+    assert closed["status"] == "closed"
+    used = send(client, "/tubes", {"round_id": round_a.pk, "site_id": site_a.pk, "barcode": "T-9"})
+    assert used.status_code == 409 and "春雨广场" in used.json()["error"]["message"]
+
+
+def test_a_batch_is_answered_row_by_row_and_a_replay_stores_nothing(medic, round_a, site_a, household_a):
+    people = PersonFactory.create_batch(4, household=household_a)
+    rows = [_sample(round_a, site_a, "BATCH-1", person_id=person.pk) for person in people]
+    client = signed_in(medic)
+    first = send(client, "/samples/batch", rows)
+    replay = send(client, "/samples/batch", rows)
+    assert first.status_code == 200, first.json()
+    assert [row["status"] for row in first.json()] == ["stored"] * 4
+    assert [row["status"] for row in replay.json()] == ["duplicate"] * 4
+    assert Tube.objects.get().sample_count == 4 and Sample.objects.count() == 4
+
+
+def test_outside_scope_is_404(staff_b, grid_member_b, round_a, site_a, person_a, medic):
+    tube = Tube.objects.create(round=round_a, community=round_a.community, site=site_a, barcode="S-1",
+                               pool_size=5, opened_by=medic, opened_at=round_a.created_at)
+    for user in (staff_b, grid_member_b):
+        client = signed_in(user)
+        registered = send(client, "/samples", _sample(round_a, site_a, "S-1", person_id=person_a.pk))
+        assert registered.status_code == 404 and "round_id" in registered.json()["error"]["fields"]
+        assert client.get(f"{API}/tubes/{tube.pk}").status_code == 404
+        assert send(client, f"/tubes/{tube.pk}/close").status_code == 404
+        assert send(client, f"/tubes/{tube.pk}/undo").status_code == 404
+        rows = send(client, "/samples/batch", [_sample(round_a, site_a, "S-1", person_id=person_a.pk)]).json()
+        assert rows[0]["status"] == "refused"
+    assert not Sample.objects.exists()
+
+
+def test_a_resident_may_not_register(resident, round_a, site_a, person_a):
+    response = send(signed_in(resident), "/samples", _sample(round_a, site_a, "R-1", person_id=person_a.pk))
+    assert response.status_code in (401, 403)
