@@ -87,6 +87,18 @@ class RosterFromZoneForm(forms.Form):
 # Lab results and positive tubes
 # ---------------------------------------------------------------------------
 
+class ResultImportForm(forms.Form):
+    """A lab's result file for one community."""
+
+    file = forms.FileField(label=_("结果文件"), help_text=_(".xlsx 或 .csv:条码、结果、时间、检测机构,列的顺序不限"))
+    community = forms.ModelChoiceField(label=_("社区"), queryset=None)
+
+    def __init__(self, *args, communities, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["community"].queryset = communities
+        if len(communities) == 1:
+            self.fields["community"].initial = communities[0].pk
+
 
 # ---------------------------------------------------------------------------
 # Coverage and figures

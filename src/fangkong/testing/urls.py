@@ -21,6 +21,9 @@ urlpatterns = [
     path("households/<id:pk>/card/", views.household_card, name="household_card"),
     # Sampling
     # Lab results and positive tubes
+    path("results/", views.results, name="results"),
+    path("results/<id:pk>/", views.result_import, name="result_import"),
+    path("resample/", views.resample_tasks, name="resample_tasks"),
     # Coverage and figures
     path("rounds/<id:pk>/coverage/", views.coverage, name="coverage"),
     path("rounds/<id:pk>/coverage/buildings/<id:building_pk>/print/", views.coverage_print, name="coverage_print"),

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from fangkong.accounts.models import Role
 from fangkong.accounts.roles import is_staff_member
-from fangkong.core.access import staff_required
+from fangkong.core.access import allowed, staff_required
 from fangkong.core.errors import DomainError
 from fangkong.core.forms import add_domain_error, id_param
 from fangkong.people.codes import personal_code_svg
@@ -22,7 +22,14 @@ from fangkong.people.models import Tag
 from fangkong.people.queries import get_person_for, own_household_members, persons_for
 from fangkong.places.queries import communities_for, grids_for, households_for
 from fangkong.testing import queries, services
-from fangkong.testing.forms import AntigenForm, ExemptionForm, RosterFromZoneForm, RoundCreateForm, SiteForm
+from fangkong.testing.forms import (
+    AntigenForm,
+    ExemptionForm,
+    ResultImportForm,
+    RosterFromZoneForm,
+    RoundCreateForm,
+    SiteForm,
+)
 
 
 # ---------------------------------------------------------------------------
@@ -234,6 +241,41 @@ def household_card(request, pk):
 # ---------------------------------------------------------------------------
 # Lab results and positive tubes
 # ---------------------------------------------------------------------------
+
+
+@never_cache
+@allowed(services.may_import_results)
+def results(request):
+    """Upload a lab's result file; the recent imports with their counts and unknown tubes."""
+    form = ResultImportForm(request.POST or None, request.FILES or None, communities=communities_for(request.user))
+    if request.method == "POST" and form.is_valid():
+        try:
+            result_import = services.lab_results_import(actor=request.user, community=form.cleaned_data["community"],
+                                                        uploaded_file=form.cleaned_data["file"])
+        except DomainError as err:
+            add_domain_error(form, err)
+        else:
+            messages.success(request, _("已导入 %(n)d 行,阳性 %(p)d 管,未知条码 %(u)d 个") % {
+                "n": result_import.rows, "p": result_import.positives, "u": len(result_import.unknown_tubes)})
+            return redirect("testing:result_import", pk=result_import.pk)
+    imports = queries.result_imports_for(request.user)[:50]
+    return TemplateResponse(request, "testing/result_list.html", {"form": form, "imports": imports},
+                            status=400 if form.errors else 200)
+
+
+@allowed(services.may_import_results)
+def result_import(request, pk):
+    result_import = queries.get_result_import_for(request.user, pk)
+    return TemplateResponse(request, "testing/result_import.html", {
+        "result_import": result_import, "tubes": queries.positive_tubes_of_import(result_import)})
+
+
+@staff_required
+def resample_tasks(request):
+    """单管复核: the open tasks, the actor's grids first, by grid, building and unit."""
+    tasks = queries.resample_tasks_for(request.user)
+    page = Paginator(tasks, 100).get_page(request.GET.get("page"))
+    return TemplateResponse(request, "testing/resample_tasks.html", {"page": page})
 
 
 # ---------------------------------------------------------------------------
