@@ -4,30 +4,40 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import File, Form, Router, Status, UploadedFile
 
+from fangkong.accounts.roles import is_staff_member
 from fangkong.core.api import NotInScope, any_user_auth, lookup, paginated
 from fangkong.core.converters import Id
 from fangkong.core.errors import DomainError, NotAllowed
+from fangkong.people.codes import personal_code
 from fangkong.people.queries import get_person_for
-from fangkong.places.queries import communities_for, get_community_for
+from fangkong.places.queries import communities_for, get_community_for, get_grid_for, get_household_for
 from fangkong.testing import queries, services
 from fangkong.testing.models import ResampleTask, Tube
 from fangkong.testing.schemas import (
     AntigenIn,
     AntigenOut,
     CoverageOut,
+    ExemptionIn,
+    ExemptionOut,
     FiguresOut,
     LabResultIn,
     LabResultOut,
+    PersonalCodeOut,
     ResampleTaskOut,
     ResultImportOut,
     SampleIn,
     SampleOut,
     SampleRowIn,
     SampleRowOut,
+    SamplingSiteIn,
+    SamplingSiteOut,
+    TestRoundIn,
+    TestRoundOut,
     TubeDetailOut,
     TubeOpenIn,
     UntestedOut,
 )
+from fangkong.zones.queries import get_zone_for
 
 router = Router()
 
@@ -35,6 +45,82 @@ router = Router()
 # ---------------------------------------------------------------------------
 # Rounds, sites and exemptions
 # ---------------------------------------------------------------------------
+
+def _manager(request):
+    if not services.may_manage_rounds(request.auth):
+        raise NotAllowed(_("只有社区工作人员或街道管理员可以安排筛查轮次、采样点和免采人员"))
+    return request.auth
+
+
+@router.get("/test-rounds", response=list[TestRoundOut], summary="核酸筛查轮次列表")
+@paginated
+def test_round_list(request, status: str = ""):
+    return queries.rounds_for(request.auth, status=status)
+
+
+@router.post("/test-rounds", response={201: TestRoundOut}, summary="新建核酸筛查轮次")
+def test_round_new(request, payload: TestRoundIn):
+    actor = _manager(request)
+    grids = [lookup(get_grid_for, actor, pk, "grid_ids") for pk in payload.grid_ids]
+    round = services.test_round_create(
+        actor=actor, community=lookup(get_community_for, actor, payload.community_id, "community_id"),
+        name=payload.name, on=payload.on, kind=payload.kind, pool_size=payload.pool_size, grids=grids,
+        zone=lookup(get_zone_for, actor, payload.zone_id, "zone_id"), key_tags=payload.key_tags,
+        infant_months=payload.infant_months, exempt_away=payload.exempt_away,
+        exempt_in_hospital=payload.exempt_in_hospital, exempt_positive=payload.exempt_positive)
+    return Status(201, round)
+
+
+@router.get("/test-rounds/{round_id}", response=TestRoundOut, summary="核酸筛查轮次详情")
+def test_round_detail(request, round_id: Id):
+    return queries.get_round_for(request.auth, round_id)
+
+
+@router.post("/test-rounds/{round_id}/close", response=TestRoundOut, summary="结束核酸筛查轮次")
+def test_round_end(request, round_id: Id):
+    round = queries.get_round_for(request.auth, round_id)
+    return services.test_round_close(actor=_manager(request), round=round)
+
+
+@router.get("/test-rounds/{round_id}/exemptions", response=list[ExemptionOut], summary="本轮免采人员(手工登记)")
+@paginated
+def round_exemption_list(request, round_id: Id):
+    return queries.exemptions_of(request.auth, queries.get_round_for(request.auth, round_id))
+
+
+@router.post("/test-rounds/{round_id}/exemptions", response={201: ExemptionOut}, summary="登记免采人员")
+def round_exemption_new(request, round_id: Id, payload: ExemptionIn):
+    round = queries.get_round_for(request.auth, round_id)
+    actor = _manager(request)
+    person = lookup(get_person_for, actor, payload.person_id, "person_id")
+    return Status(201, services.round_exemption_add(actor=actor, round=round, person=person, reason=payload.reason,
+                                                    note=payload.note))
+
+
+@router.get("/sampling-sites", response=list[SamplingSiteOut], summary="采样点与上门采样队")
+@paginated
+def sampling_site_list(request):
+    return queries.sites_for(request.auth).prefetch_related("roster")
+
+
+@router.post("/sampling-sites", response={201: SamplingSiteOut}, summary="新建采样点或上门采样队")
+def sampling_site_new(request, payload: SamplingSiteIn):
+    actor = _manager(request)
+    site = services.sampling_site_create(
+        actor=actor, community=lookup(get_community_for, actor, payload.community_id, "community_id"),
+        name=payload.name, kind=payload.kind, address=payload.address, opens_at=payload.opens_at,
+        closes_at=payload.closes_at,
+        team=[lookup(queries.get_team_candidate_for, actor, pk, "team_ids") for pk in payload.team_ids],
+        roster=[lookup(get_household_for, actor, pk, "roster_household_ids") for pk in payload.roster_household_ids])
+    return Status(201, site)
+
+
+@router.get("/persons/{person_id}/personal-code", response=PersonalCodeOut, summary="个人码文本(供采样设备显示或打印)")
+def person_personal_code(request, person_id: Id):
+    if not is_staff_member(request.auth):
+        raise NotAllowed(_("只有工作人员可以获取他人的个人码"))
+    person = get_person_for(request.auth, person_id)
+    return {"person_id": person.pk, "code": personal_code(person)}
 
 
 # ---------------------------------------------------------------------------

@@ -168,6 +168,10 @@ def team_candidates_for(actor, community=None):
     return User.objects.filter(pk__in=staff).order_by("role", "username")
 
 
+def get_team_candidate_for(actor, pk):
+    return _get(team_candidates_for(actor), pk)
+
+
 def zones_for_rounds(actor, community=None):
     """The live zones a round or a door-to-door roster may be drawn from."""
     return zones_for(actor).filter(status__in=[Zone.Status.PROPOSED, Zone.Status.ACTIVE]).narrowed(
