@@ -84,3 +84,12 @@ def test_a_door_to_door_team_takes_a_sealed_unit_from_its_page(client, staff_a, 
     assert list(site.roster.all()) == [household_a]
     page = client.get(reverse("testing:site_edit", args=[site.pk])).content.decode()
     assert str(household_a) in page
+
+
+def test_the_round_page_links_to_the_scanner_and_coverage(client, grid_member_a, community_a):
+    round = TestRoundFactory(community=community_a)
+    client.force_login(grid_member_a)
+    page = client.get(reverse("testing:round_detail", args=[round.pk])).content.decode()
+    assert reverse("testing:scanner", args=[round.pk]) in page
+    assert reverse("testing:coverage", args=[round.pk]) in page
+    assert 'data-testid="round-figures"' in page
