@@ -20,6 +20,12 @@ urlpatterns = [
     path("me/code/", views.my_code, name="my_code"),
     path("households/<id:pk>/card/", views.household_card, name="household_card"),
     # Sampling
+    path("rounds/<id:pk>/scan/", views.scanner, name="scanner"),
+    path("rounds/<id:pk>/scan/tubes/", views.scanner_tube_open, name="scanner_tube_open"),
+    path("rounds/<id:pk>/scan/tubes/<id:tube_pk>/add/", views.scanner_add, name="scanner_add"),
+    path("rounds/<id:pk>/scan/tubes/<id:tube_pk>/undo/", views.scanner_undo, name="scanner_undo"),
+    path("rounds/<id:pk>/scan/tubes/<id:tube_pk>/close/", views.scanner_close, name="scanner_close"),
+    path("rounds/<id:pk>/scan/roster/", views.scanner_roster, name="scanner_roster"),
     # Lab results and positive tubes
     path("results/", views.results, name="results"),
     path("results/<id:pk>/", views.result_import, name="result_import"),

@@ -1,11 +1,15 @@
 """Testing pages: rounds and sites, the sampler's scanner, lab results, coverage and figures."""
 
+import uuid
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -236,6 +240,111 @@ def household_card(request, pk):
 # ---------------------------------------------------------------------------
 # Sampling
 # ---------------------------------------------------------------------------
+
+def _scanner_page(request, round, *, site=None, tube=None, error="", status=200):
+    """The whole scanner page, or only its tube panel for the page's own script."""
+    context = {"round": round, "site": site, "tube": tube, "error": error,
+               "samples": list(queries.tube_samples(tube)) if tube is not None else []}
+    if request.htmx:
+        return TemplateResponse(request, "testing/scanner.html#tube", context, status=status)
+    sites = queries.round_sites(round)
+    context.update(sites=sites, open_tubes=queries.open_tubes_at(request.user, round, site) if site else [])
+    return TemplateResponse(request, "testing/scanner.html", context, status=status)
+
+
+def _scanner_site(round, value):
+    return queries.get_round_site_for(round, id_param(value)) if value else None
+
+
+def _round_tube(request, round, tube_pk):
+    tube = queries.get_tube_for(request.user, tube_pk)
+    if tube.round_id != round.pk:
+        raise Http404
+    return tube
+
+
+@never_cache
+@staff_required
+def scanner(request, pk):
+    round = queries.get_sampling_round_for(request.user, pk)
+    site = _scanner_site(round, request.GET.get("site"))
+    tube = _round_tube(request, round, id_param(request.GET.get("tube"))) if request.GET.get("tube") else None
+    if site is None and tube is not None:
+        site = tube.site
+    return _scanner_page(request, round, site=site, tube=tube)
+
+
+@require_POST
+@staff_required
+def scanner_tube_open(request, pk):
+    round = queries.get_sampling_round_for(request.user, pk)
+    site = _scanner_site(round, request.POST.get("site"))
+    if site is None:
+        return _scanner_page(request, round, error=_("请先选择采样点"))
+    try:
+        tube = services.tube_open(actor=request.user, round=round, site=site, barcode=request.POST.get("barcode", ""))
+    except DomainError as err:
+        return _scanner_page(request, round, site=site, error=err.message)
+    if not request.htmx:
+        return redirect(f"{reverse('testing:scanner', args=[round.pk])}?site={site.pk}&tube={tube.pk}")
+    return _scanner_page(request, round, site=site, tube=tube)
+
+
+def _scanned_person(request, round):
+    if request.POST.get("person"):
+        return queries.get_round_person(round, id_param(request.POST["person"]))
+    return services.person_for_scan(request.user, round, request.POST.get("text", ""))
+
+
+@require_POST
+@staff_required
+def scanner_add(request, pk, tube_pk):
+    round = queries.get_sampling_round_for(request.user, pk)
+    tube = _round_tube(request, round, tube_pk)
+    error = ""
+    try:
+        services.sample_add(actor=request.user, tube=tube, person=_scanned_person(request, round),
+                            client_id=request.POST.get("client_id") or uuid.uuid4(),
+                            door_to_door=tube.site.kind == tube.site.Kind.DOOR_TO_DOOR)
+    except DomainError as err:
+        error = err.message
+    tube.refresh_from_db()
+    return _scanner_page(request, round, site=tube.site, tube=tube, error=error)
+
+
+def _tube_action(request, pk, tube_pk, action):
+    round = queries.get_sampling_round_for(request.user, pk)
+    tube = _round_tube(request, round, tube_pk)
+    error = ""
+    try:
+        action(actor=request.user, tube=tube)
+    except DomainError as err:
+        error = err.message
+    tube.refresh_from_db()
+    if not request.htmx:
+        return redirect(f"{reverse('testing:scanner', args=[round.pk])}?site={tube.site_id}&tube={tube.pk}")
+    return _scanner_page(request, round, site=tube.site, tube=tube, error=error)
+
+
+@require_POST
+@staff_required
+def scanner_undo(request, pk, tube_pk):
+    return _tube_action(request, pk, tube_pk, services.sample_undo_last)
+
+
+@require_POST
+@staff_required
+def scanner_close(request, pk, tube_pk):
+    return _tube_action(request, pk, tube_pk, services.tube_close)
+
+
+@staff_required
+def scanner_roster(request, pk):
+    """Households by room number, each member one tap away (a door-to-door team's roster first)."""
+    round = queries.get_sampling_round_for(request.user, pk)
+    site = _scanner_site(round, request.GET.get("site"))
+    households = queries.roster_households(round, site, request.GET.get("room", ""))
+    return TemplateResponse(request, "testing/scanner_roster.html", {"round": round, "households": households})
 
 
 # ---------------------------------------------------------------------------

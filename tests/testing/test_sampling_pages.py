@@ -1,0 +1,65 @@
+"""The scanner page: a tube opened by barcode, people added by code, ID number or roster, undo and close."""
+
+import uuid
+
+import pytest
+
+from fangkong.people.codes import personal_code
+from fangkong.testing.models import Sample, Tube
+from tests.clients import signed_in
+from tests.people.factories import PersonFactory
+from tests.testing.factories import SamplingSiteFactory, TestRoundFactory
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture
+def round_a(community_a):
+    return TestRoundFactory(community=community_a, pool_size=5)
+
+
+@pytest.fixture
+def site_a(community_a):
+    return SamplingSiteFactory(community=community_a, name="春雨广场")
+
+
+def test_the_scanner_opens_a_tube_and_adds_people(medic, round_a, site_a, person_a):
+    client = signed_in(medic)
+    page = client.get(f"/testing/rounds/{round_a.pk}/scan/?site={site_a.pk}")
+    assert page.status_code == 200 and "testing/scanner.js" in page.content.decode()
+    opened = client.post(f"/testing/rounds/{round_a.pk}/scan/tubes/", {"site": site_a.pk, "barcode": "w-1"}, **HTMX)
+    tube = Tube.objects.get()
+    assert "W-1" in opened.content.decode() and "0/5" in opened.content.decode()
+    client_id = str(uuid.uuid4())
+    url = f"/testing/rounds/{round_a.pk}/scan/tubes/{tube.pk}/add/"
+    added = client.post(url, {"text": personal_code(person_a), "client_id": client_id}, **HTMX)
+    again = client.post(url, {"text": personal_code(person_a), "client_id": client_id}, **HTMX)
+    assert "张三" in added.content.decode() and "1/5" in again.content.decode()
+    assert Sample.objects.count() == 1
+
+
+def test_the_roster_lists_a_room_with_who_is_sampled(medic, round_a, site_a, person_a, household_a):
+    PersonFactory(household=household_a, name="张小明")
+    client = signed_in(medic)
+    roster = client.get(f"/testing/rounds/{round_a.pk}/scan/roster/?site={site_a.pk}&room=30", **HTMX)
+    text = roster.content.decode()
+    assert "3-2-301" in text and "张三" in text and "张小明" in text
+
+
+def test_a_second_scan_of_a_person_shows_the_refusal(medic, round_a, site_a, person_a):
+    client = signed_in(medic)
+    client.post(f"/testing/rounds/{round_a.pk}/scan/tubes/", {"site": site_a.pk, "barcode": "W-2"}, **HTMX)
+    tube = Tube.objects.get()
+    url = f"/testing/rounds/{round_a.pk}/scan/tubes/{tube.pk}/add/"
+    client.post(url, {"person": person_a.pk, "client_id": str(uuid.uuid4())}, **HTMX)
+    twice = client.post(url, {"text": person_a.id_number, "client_id": str(uuid.uuid4())}, **HTMX)
+    assert "不能重复采样" in twice.content.decode()
+
+
+def test_the_scanner_of_another_community_is_404(staff_b, round_a, site_a):
+    client = signed_in(staff_b)
+    assert client.get(f"/testing/rounds/{round_a.pk}/scan/").status_code == 404
+    response = client.post(f"/testing/rounds/{round_a.pk}/scan/tubes/", {"site": site_a.pk, "barcode": "X"}, **HTMX)
+    assert response.status_code == 404 and not Tube.objects.exists()
