@@ -40,11 +40,21 @@
     holder.innerHTML = html.trim();
     var fresh = holder.querySelector("#tube-panel");
     if (!current || !fresh) { return; }
+    var room = current.querySelector("#roster-room");
     current.replaceWith(fresh);
     if (window.htmx) { window.htmx.process(fresh); }
     prepareCameraButtons(fresh);
     var input = fresh.querySelector("input[autofocus]");
     if (input) { input.focus(); }
+    keepRoster(fresh, room ? room.value : "");
+  }
+
+  // A household is sampled one member after another: the room searched stays on screen.
+  function keepRoster(fresh, room) {
+    var search = fresh.querySelector("#roster-room");
+    if (!room || !search || !window.htmx) { return; }
+    search.value = room;
+    window.htmx.trigger(search, "input");
   }
 
   function send(form, data, attempt) {
