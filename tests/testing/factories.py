@@ -10,6 +10,8 @@ from tests.places.factories import CommunityFactory
 class TestRoundFactory(factory.django.DjangoModelFactory):
     """An open everyone-round today, ten people per tube."""
 
+    __test__ = False
+
     class Meta:
         model = TestRound
 

@@ -9,7 +9,6 @@ from django.utils.translation import gettext_lazy as _
 from fangkong.people.models import Tag
 from fangkong.testing.models import POOL_SIZES, Result, RoundExemption, SamplingSite, TestRound
 
-
 # ---------------------------------------------------------------------------
 # Rounds, sites and exemptions
 # ---------------------------------------------------------------------------

@@ -37,7 +37,6 @@ from fangkong.zones.models import Zone
 from fangkong.zones.places import covering_place, households_in
 from fangkong.zones.queries import zones_for
 
-
 # ---------------------------------------------------------------------------
 # Rounds, sites and exemptions
 # ---------------------------------------------------------------------------

@@ -7,7 +7,6 @@ from ninja import Field, Schema
 
 from fangkong.core.converters import Id
 
-
 # ---------------------------------------------------------------------------
 # Rounds, sites and exemptions
 # ---------------------------------------------------------------------------

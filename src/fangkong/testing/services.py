@@ -14,8 +14,8 @@ from django.utils.translation import gettext as _
 from fangkong.accounts.models import Role
 from fangkong.accounts.roles import is_staff_member
 from fangkong.core import audit
-from fangkong.core.errors import Conflict, DomainError, NotAllowed, require_choice
 from fangkong.core.converters import is_id
+from fangkong.core.errors import Conflict, DomainError, NotAllowed, require_choice
 from fangkong.core.idnumbers import compact, normalize_text
 from fangkong.core.scope import ensure_in_scope, scope_of
 from fangkong.health import services as health_services
@@ -41,7 +41,6 @@ from fangkong.testing.queries import expected_people, round_people
 from fangkong.zones import services as zone_services
 from fangkong.zones.models import Level, Zone
 from fangkong.zones.places import households_in
-
 
 # ---------------------------------------------------------------------------
 # Rounds, sites and exemptions
