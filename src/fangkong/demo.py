@@ -315,9 +315,11 @@ def demo_load() -> bool:
     _create_accounts(admin, street, chunyu, anguo)
     from fangkong.demo_following import load_following
     from fangkong.demo_outbreak import load_outbreak
+    from fangkong.demo_testing import load_testing
 
     load_following(admin, street, chunyu, anguo)
     load_outbreak(admin, street, chunyu["community"])
+    load_testing(admin, chunyu["community"])
     return True
 
 

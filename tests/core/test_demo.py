@@ -193,3 +193,20 @@ def test_the_demo_replays_the_outbreak_of_chiyu(loaded):
     # every transfer but those of today's case has arrived
     todays_case = Case.objects.get(status="found")
     assert set(Transfer.objects.exclude(status="arrived").values_list("case", flat=True)) == {todays_case.pk}
+
+
+def test_the_demo_shows_this_mornings_testing_round_in_progress(loaded):
+    from fangkong.testing.models import ResampleTask, Sample, TestRound, Tube
+    from fangkong.testing.queries import expected_people
+
+    test_round = TestRound.objects.get()
+    # everyone but the six cases and the seven contacts away in central quarantine is expected
+    assert expected_people(test_round).count() == 252 - 6 - 7
+    # the sealed units were sampled at the door, the rest at the gate; building 3 is not finished
+    samples = Sample.objects.filter(round=test_round)
+    assert samples.filter(door_to_door=True).exists() and samples.filter(door_to_door=False).exists()
+    untested = expected_people(test_round).exclude(samples__round=test_round)
+    assert untested.exists() and set(untested.values_list("household__building__number", flat=True)) == {"3"}
+    # one pooled tube came back positive: its ten people wait for single-tube re-sampling
+    positive = Tube.objects.get(result="positive")
+    assert ResampleTask.objects.filter(tube=positive, status="open").count() == positive.sample_count == 10

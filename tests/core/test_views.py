@@ -12,7 +12,9 @@ from fangkong.core import audit
 from fangkong.core.actors import bind_context
 from fangkong.core.management.commands.serve import gunicorn_argv
 from fangkong.people.models import Tag
+from fangkong.testing.models import ResampleTask
 from tests.people.factories import PersonFactory
+from tests.testing.factories import TubeFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -95,3 +97,21 @@ def test_the_access_log_keeps_the_path_but_not_the_query_string():
     # Then the line names the path and the status, and not the number searched for
     assert '"GET /people/" 200 512' in line and line.startswith("10.0.0.7 ")
     assert "110101199003071234" not in line and "q=" not in line
+
+
+def test_home_tells_grid_members_how_many_wait_for_a_single_tube_resample(client, grid_member_a, grid_member_b,
+                                                                         person_a, grid_a):
+    # Given person_a of grid A waits for a single-tube re-sample after a positive pooled tube
+    tube = TubeFactory(round__community=person_a.community, result="positive", status="resulted")
+    ResampleTask.objects.create(round=tube.round, community=tube.community, tube=tube, person=person_a,
+                                household=person_a.household, grid=grid_a)
+
+    # When each grid member opens the home page
+    client.force_login(grid_member_a)
+    seen_by_a = client.get(reverse("core:home")).content.decode()
+    client.force_login(grid_member_b)
+    seen_by_b = client.get(reverse("core:home")).content.decode()
+
+    # Then grid A's member is told, with a link to the task list; grid B's is not
+    assert "1 人待单管复核" in seen_by_a and reverse("testing:resample_tasks") in seen_by_a
+    assert "待单管复核" not in seen_by_b
