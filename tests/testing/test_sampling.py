@@ -217,3 +217,19 @@ def test_a_batch_refuses_a_second_sample_and_a_used_barcode(medic, round_a, site
     assert "春雨广场" in answers[0]["message"] and "S1" in answers[1]["message"]
     assert "无效" in answers[2]["message"] and "UUID" in answers[3]["message"]
     assert Sample.objects.count() == 1
+
+
+def test_a_full_tube_is_closed_as_of_its_last_swab_even_when_the_device_syncs_later(medic, round_a, site_a,
+                                                                                    household_a):
+    # Given five people swabbed between 06:00 and 06:04 this morning, sent by a device at once later on
+    people = PersonFactory.create_batch(5, household=household_a)
+    six = timezone.localtime().replace(hour=6, minute=0, second=0, microsecond=0) - datetime.timedelta(days=1)
+    rows = [{"client_id": str(uuid.uuid4()), "round_id": round_a.pk, "site_id": site_a.pk, "tube": "SYNC1",
+             "person_id": person.pk, "taken_at": (six + datetime.timedelta(minutes=n)).isoformat()}
+            for n, person in enumerate(people)]
+
+    services.samples_register(actor=medic, rows=rows)
+
+    # Then the tube counts as closed at 06:04, which is where the lab's turnaround starts
+    tube = Tube.objects.get(barcode="SYNC1")
+    assert tube.status == Tube.Status.CLOSED and tube.closed_at == six + datetime.timedelta(minutes=4)

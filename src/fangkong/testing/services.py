@@ -486,17 +486,18 @@ def _tube_closed(tube: Tube) -> DomainError:
     return DomainError(message, code="tube_closed", fields={"tube": message})
 
 
-def _close(actor, tube: Tube) -> None:
+def _close(actor, tube: Tube, at: datetime.datetime) -> None:
+    """Close the tube as of `at`: the time its last person was swabbed, which a device syncing late still knows."""
     tube.status = Tube.Status.CLOSED
-    tube.closed_at = timezone.now()
+    tube.closed_at = at
     tube.save(update_fields=["sample_count", "status", "closed_at"])
     audit.record(actor=actor, action=audit.Action.UPDATE, obj=tube, fields=["status"])
 
 
-def _count_one_more(actor, tube: Tube) -> None:
+def _count_one_more(actor, tube: Tube, taken_at: datetime.datetime) -> None:
     tube.sample_count += 1
     if tube.sample_count >= tube.pool_size:
-        _close(actor, tube)
+        _close(actor, tube, taken_at)
     else:
         tube.save(update_fields=["sample_count"])
 
@@ -525,7 +526,7 @@ def _sample_into(actor, tube: Tube, person: Person, client_id: uuid.UUID, taken_
         if twin is not None:
             return twin
         raise _already_sampled(tube.round_id, person) from None
-    _count_one_more(actor, tube)
+    _count_one_more(actor, tube, sample.taken_at)
     if task is not None:
         ResampleTask.objects.filter(pk=task.pk).update(status=ResampleTask.Status.DONE, sample=sample,
                                                        updated_at=timezone.now())
@@ -612,7 +613,7 @@ def tube_close(*, actor, tube: Tube) -> Tube:
         raise Conflict(_("采样管 %(barcode)s 已封管") % {"barcode": tube.barcode}, code="tube_closed")
     if tube.sample_count == 0:
         raise DomainError(_("采样管中还没有人,不能封管"), code="tube_empty")
-    _close(actor, tube)
+    _close(actor, tube, timezone.now())
     return tube
 
 
@@ -844,14 +845,15 @@ def _insert_samples(actor, rows: list[_Row]) -> list:
 
 
 def _count_stored(actor, stored: list) -> None:
-    tubes, now = {}, timezone.now()
-    for row, _sample in stored:
+    tubes, last_taken = {}, {}
+    for row, sample in stored:
         tube = tubes.setdefault(row.tube.pk, row.tube)
         tube.sample_count += 1
+        last_taken[tube.pk] = max(last_taken.get(tube.pk, sample.taken_at), sample.taken_at)
     closed = []
     for tube in tubes.values():
         if tube.sample_count >= tube.pool_size:
-            tube.status, tube.closed_at = Tube.Status.CLOSED, now
+            tube.status, tube.closed_at = Tube.Status.CLOSED, last_taken[tube.pk]
             closed.append(tube)
     Tube.objects.bulk_update(tubes.values(), ["sample_count", "status", "closed_at"])
     if closed:
