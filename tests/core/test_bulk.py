@@ -2,9 +2,10 @@ import datetime
 
 from django.utils import timezone
 
-from fangkong.core.bulk import insert_rows
+from fangkong.core.bulk import insert_rows, update_rows
 from fangkong.core.models import AuditEvent
 from fangkong.people.models import Person, PersonTag
+from tests.people.factories import PersonFactory
 
 
 def test_rows_are_stored_exactly_as_given_timestamps_and_json_included(community_a):
@@ -28,3 +29,15 @@ def test_rows_get_ids_from_the_database(household_a):
     person = Person.objects.get(id_number="E1234567")
     insert_rows(PersonTag, ("person_id", "tag"), [(person.pk, "pregnant")])
     assert person.tag_codes() == ["pregnant"] and person.created_at == now
+
+
+def test_many_rows_are_updated_each_with_its_own_values_across_chunks(household_a):
+    people = PersonFactory.create_batch(5, household=household_a, notes="")
+    born = [datetime.date(1950 + n, 1, 2) for n in range(5)]
+
+    update_rows(Person, "id", ("notes", "birth_date"),
+                [(person.pk, f"第{n}位", born[n]) for n, person in enumerate(people[:4])], chunk=3)
+
+    stored = {p.pk: (p.notes, p.birth_date) for p in Person.objects.filter(pk__in=[p.pk for p in people])}
+    assert [stored[p.pk] for p in people[:4]] == [(f"第{n}位", born[n]) for n in range(4)]
+    assert stored[people[4].pk] == ("", people[4].birth_date)

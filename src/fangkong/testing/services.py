@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from fangkong.accounts.models import Role
 from fangkong.accounts.roles import is_staff_member
 from fangkong.core import audit
+from fangkong.core.bulk import update_rows
 from fangkong.core.converters import is_id
 from fangkong.core.errors import Conflict, DomainError, NotAllowed, require_choice
 from fangkong.core.idnumbers import compact, normalize_text
@@ -1066,12 +1067,11 @@ def _store_results(*, actor, community, file_name: str, rows: list[ResultRow]) -
         LabResult(tube_id=tube_id, community=community, result=row.result, reported_at=row.reported_at, lab=row.lab,
                   replaces_id=current.get(tube_id, (None, None))[0], source=result_import, recorded_by=actor)
         for row, tube_id in fresh], batch_size=2000)
-    latest = LabResult.objects.filter(source=result_import, tube_id=OuterRef("pk"))
-    Tube.objects.filter(results__source=result_import).update(
-        result=Subquery(latest.values("result")[:1]), resulted_at=Subquery(latest.values("reported_at")[:1]),
-        status=Tube.Status.RESULTED)
-    Sample.objects.filter(tube__results__source=result_import, tube__results__result=Result.INVALID,
-                          void=False).update(void=True)
+    update_rows(Tube, "id", ("result", "resulted_at", "status"),
+                [(tube_id, row.result, row.reported_at, Tube.Status.RESULTED) for row, tube_id in fresh])
+    invalid_ids = [tube_id for row, tube_id in fresh if row.result == Result.INVALID]
+    for start in range(0, len(invalid_ids), RESULT_CHUNK):
+        Sample.objects.filter(tube_id__in=invalid_ids[start:start + RESULT_CHUNK], void=False).update(void=True)
     audit.record(actor=actor, action=audit.Action.IMPORT, obj=result_import,
                  object_repr=f"{file_name} ({len(fresh)}/{len(rows)})", fields=["rows", "positives", "unknown_tubes"])
     return result_import, positive_ids
