@@ -6,9 +6,9 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from fangkong.health.models import Case, Destination, Transfer
+from fangkong.health.models import Case, Transfer
 from fangkong.health.services import transfer_schedule
-from tests.health.factories import CaseFactory
+from tests.health.factories import CaseFactory, DestinationFactory
 
 pytestmark = pytest.mark.browser
 
@@ -17,7 +17,7 @@ def test_a_crew_marks_a_case_picked_up_then_arrived_on_a_phone(phone_page, live_
                                                                  street):
     # Given a case of 张三 scheduled for the makeshift hospital this hour
     case = CaseFactory(person=person_a)
-    cabin = Destination.objects.create(street=street, name="国博方舱", kind=Destination.Kind.MAKESHIFT_HOSPITAL)
+    cabin = DestinationFactory(street=street, name="国博方舱")
     now = timezone.now()
     transfer = transfer_schedule(actor=staff_a, destination_kind=cabin.kind, people=[person_a], destination=cabin,
                                  case=case, window_start=now - datetime.timedelta(minutes=30),

@@ -12,9 +12,8 @@ from fangkong.core import audit
 from fangkong.core.actors import bind_context
 from fangkong.core.management.commands.serve import gunicorn_argv
 from fangkong.people.models import Tag
-from fangkong.testing.models import ResampleTask
 from tests.people.factories import PersonFactory
-from tests.testing.factories import TubeFactory
+from tests.testing.factories import ResampleTaskFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -102,9 +101,7 @@ def test_the_access_log_keeps_the_path_but_not_the_query_string():
 def test_home_tells_grid_members_how_many_wait_for_a_single_tube_resample(client, grid_member_a, grid_member_b,
                                                                          person_a, grid_a):
     # Given person_a of grid A waits for a single-tube re-sample after a positive pooled tube
-    tube = TubeFactory(round__community=person_a.community, result="positive", status="resulted")
-    ResampleTask.objects.create(round=tube.round, community=tube.community, tube=tube, person=person_a,
-                                household=person_a.household, grid=grid_a)
+    ResampleTaskFactory(tube__round__community=person_a.community, person=person_a)
 
     # When each grid member opens the home page
     client.force_login(grid_member_a)

@@ -5,6 +5,8 @@ from django.utils import timezone
 
 from fangkong.health.models import (
     Case,
+    Contact,
+    Destination,
     HealthCheck,
     Observation,
     ObservationKind,
@@ -13,6 +15,7 @@ from fangkong.health.models import (
     check_window,
 )
 from tests.people.factories import PersonFactory
+from tests.places.factories import StreetFactory
 
 
 class ObservationFactory(factory.django.DjangoModelFactory):
@@ -58,3 +61,28 @@ class CaseFactory(factory.django.DjangoModelFactory):
     household = factory.SelfAttribute("person.household")
     source = Case.Source.TEST_RESULT
     confirmed_at = factory.LazyFunction(lambda: timezone.now() - datetime.timedelta(hours=1))
+
+
+class ContactFactory(factory.django.DjangoModelFactory):
+    """A close contact of `case`, recorded by hand, last exposed an hour ago."""
+
+    class Meta:
+        model = Contact
+
+    case = factory.SubFactory(CaseFactory)
+    community = factory.SelfAttribute("case.community")
+    person = factory.SubFactory(PersonFactory)
+    kind = "close"
+    source = Contact.Source.MANUAL
+    last_exposure_at = factory.LazyFunction(lambda: timezone.now() - datetime.timedelta(hours=1))
+
+
+class DestinationFactory(factory.django.DjangoModelFactory):
+    """A makeshift hospital of the street, active."""
+
+    class Meta:
+        model = Destination
+
+    street = factory.SubFactory(StreetFactory)
+    name = factory.Sequence(lambda n: f"第{n + 1}方舱医院")
+    kind = Destination.Kind.MAKESHIFT_HOSPITAL

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from fangkong.health.models import Case, Contact
 from tests.clients import signed_in
-from tests.health.factories import CaseFactory
+from tests.health.factories import CaseFactory, ContactFactory
 from tests.people.factories import PersonFactory, resident_id
 
 pytestmark = pytest.mark.django_db
@@ -80,8 +80,7 @@ def test_status_severity_contacts_and_removal(staff_a, person_a, household_a):
 
 def test_every_case_path_is_404_outside_scope(staff_b, grid_member_b, person_a, household_a):
     case = CaseFactory(person=person_a)
-    contact = Contact.objects.create(community=case.community, case=case, person=PersonFactory(household=household_a),
-                                     kind="close", source="manual", last_exposure_at=timezone.now())
+    contact = ContactFactory(case=case, person=PersonFactory(household=household_a))
     for outsider in (staff_b, grid_member_b):
         client = signed_in(outsider)
         assert send(client, "get", "/cases").json()["count"] == 0

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from fangkong.health.models import Case, Contact, ContactPolicy
 from tests.clients import signed_in
-from tests.health.factories import CaseFactory
+from tests.health.factories import CaseFactory, ContactFactory
 from tests.people.factories import PersonFactory, resident_id
 
 pytestmark = pytest.mark.django_db
@@ -68,8 +68,7 @@ def test_the_list_and_the_case_page_take_the_same_number_of_queries_for_more_row
     few_list, few_case = count("/health/cases/"), count(f"/health/cases/{case.pk}/")
     for n in range(5):
         CaseFactory(person=PersonFactory(household=household_a))
-        Contact.objects.create(community=case.community, case=case, person=PersonFactory(household=household_a),
-                               kind="close", source="manual", last_exposure_at=timezone.now())
+        ContactFactory(case=case, person=PersonFactory(household=household_a))
     assert count("/health/cases/") == few_list
     assert count(f"/health/cases/{case.pk}/") == few_case
 

@@ -3,7 +3,7 @@ import uuid
 import factory
 from django.utils import timezone
 
-from fangkong.testing.models import Sample, SamplingSite, TestRound, Tube
+from fangkong.testing.models import ResampleTask, RoundExemption, Sample, SamplingSite, TestRound, Tube
 from tests.places.factories import CommunityFactory
 
 
@@ -56,3 +56,27 @@ class SampleFactory(factory.django.DjangoModelFactory):
     household = factory.SelfAttribute("person.household")
     taken_at = factory.LazyFunction(timezone.now)
     client_id = factory.LazyFunction(uuid.uuid4)
+
+
+class ResampleTaskFactory(factory.django.DjangoModelFactory):
+    """An open single-tube re-sampling task of `person` from a positive pooled tube, for the household's grid."""
+
+    class Meta:
+        model = ResampleTask
+
+    tube = factory.SubFactory(TubeFactory, result="positive", status="resulted")
+    round = factory.SelfAttribute("tube.round")
+    community = factory.SelfAttribute("tube.community")
+    household = factory.SelfAttribute("person.household")
+    grid = factory.SelfAttribute("household.grid")
+
+
+class RoundExemptionFactory(factory.django.DjangoModelFactory):
+    """`person` exempted from `round` as away."""
+
+    class Meta:
+        model = RoundExemption
+
+    round = factory.SubFactory(TestRoundFactory)
+    community = factory.SelfAttribute("round.community")
+    reason = RoundExemption.Reason.AWAY

@@ -8,10 +8,16 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from fangkong.testing import queries
-from fangkong.testing.models import Result, RoundExemption, Tube
+from fangkong.testing.models import Result, Tube
 from tests.people.factories import PersonFactory
 from tests.places.factories import BuildingFactory, GridFactory, HouseholdFactory, UnitFactory
-from tests.testing.factories import SampleFactory, SamplingSiteFactory, TestRoundFactory, TubeFactory
+from tests.testing.factories import (
+    RoundExemptionFactory,
+    SampleFactory,
+    SamplingSiteFactory,
+    TestRoundFactory,
+    TubeFactory,
+)
 
 
 @pytest.fixture
@@ -31,7 +37,7 @@ def town(community_a, grid_a, compound_a, building_a, unit_a, household_a, perso
     building_5 = BuildingFactory(compound=compound_a, grid=grid_a, community=community_a, number="5")
     room_101 = HouseholdFactory(unit=UnitFactory(building=building_5, number="1"), room="101")
     sun, zhou = PersonFactory(household=room_101, name="孙七"), PersonFactory(household=room_101, name="周八")
-    RoundExemption.objects.create(round=round, community=community_a, person=zhou, reason=RoundExemption.Reason.AWAY)
+    RoundExemptionFactory(round=round, person=zhou)
     grid_2 = GridFactory(community=community_a, name="第二网格")
     building_1 = BuildingFactory(compound=compound_a, grid=grid_2, community=community_a, number="1")
     room_201 = HouseholdFactory(unit=UnitFactory(building=building_1, number="1"), room="201")

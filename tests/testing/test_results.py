@@ -1,7 +1,6 @@
 """Lab result files and single results: what lands, what is refused, and corrections."""
 
 import datetime
-import uuid
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -172,6 +171,5 @@ def test_an_invalid_tube_sends_its_people_back_to_untested(staff_a, community_a,
     # then their samples are void and a new sample of the same round is accepted
     assert set(Sample.objects.filter(tube=tube).values_list("void", flat=True)) == {True}
     other = TubeFactory(round=round_a, barcode="A0101")
-    Sample.objects.create(round=round_a, tube=other, community=community_a, person=people[0], household=household_a,
-                          site=other.site, taken_at=timezone.now(), client_id=uuid.uuid4())
+    SampleFactory(tube=other, person=people[0])
     assert Sample.objects.filter(person=people[0], void=False).count() == 1

@@ -3,7 +3,7 @@
 import pytest
 
 from fangkong.testing.models import RoundExemption, SamplingSite, TestRound
-from tests.testing.factories import SamplingSiteFactory, TestRoundFactory
+from tests.testing.factories import RoundExemptionFactory, SamplingSiteFactory, TestRoundFactory
 
 API = "/api/v1"
 
@@ -73,7 +73,7 @@ def test_a_grid_member_may_read_but_not_create(client, grid_member_a, community_
 def test_another_communitys_rounds_and_sites_are_invisible_or_404(client, request, who, community_a, person_a):
     round = TestRoundFactory(community=community_a)
     SamplingSiteFactory(community=community_a)
-    RoundExemption.objects.create(round=round, community=community_a, person=person_a, reason="away")
+    RoundExemptionFactory(round=round, person=person_a)
     client.force_login(request.getfixturevalue(who))
 
     assert client.get(f"{API}/test-rounds").json()["count"] == 0

@@ -5,7 +5,7 @@ import datetime
 import pytest
 
 from fangkong.health.models import Case
-from fangkong.testing.models import RoundExemption, TestRound
+from fangkong.testing.models import TestRound
 from fangkong.testing.queries import exemption_reasons, expected_people
 from tests.health.factories import CaseFactory
 from tests.people.factories import PersonFactory
@@ -14,6 +14,7 @@ from tests.testing.factories import TestRoundFactory
 from tests.zones.factories import ZoneFactory
 
 ROUND_DAY = datetime.date(2022, 4, 10)
+from tests.testing.factories import RoundExemptionFactory
 
 
 @pytest.fixture
@@ -49,8 +50,7 @@ def _names(round):
 def _exempt(town, round):
     CaseFactory(person=town["positive"], status=Case.Status.FOUND)
     CaseFactory(person=town["in_hospital"], status=Case.Status.IN_HOSPITAL)
-    RoundExemption.objects.create(round=round, community=round.community, person=town["away"],
-                                  reason=RoundExemption.Reason.AWAY)
+    RoundExemptionFactory(round=round, person=town["away"])
 
 
 def test_everyone_round_expects_the_community_minus_infants_cases_and_exemptions(town, community_a):

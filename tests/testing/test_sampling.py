@@ -13,7 +13,7 @@ from fangkong.people.codes import personal_code
 from fangkong.testing import services
 from fangkong.testing.models import ResampleTask, Sample, Tube
 from tests.people.factories import PersonFactory
-from tests.testing.factories import SamplingSiteFactory, TestRoundFactory, TubeFactory
+from tests.testing.factories import ResampleTaskFactory, SamplingSiteFactory, TestRoundFactory, TubeFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -134,7 +134,7 @@ def test_a_person_sampled_twice_in_a_round_is_refused_with_time_and_site(medic, 
 def test_an_open_resample_task_lets_a_single_tube_sample_the_person_again(medic, round_a, site_a, person_a):
     pooled = services.tube_open(actor=medic, round=round_a, site=site_a, barcode="R1")
     _add(medic, pooled, person_a)
-    task = ResampleTask.objects.create(round=round_a, community=round_a.community, tube=pooled, person=person_a)
+    task = ResampleTaskFactory(tube=pooled, person=person_a)
     single = TubeFactory(round=round_a, site=site_a, pool_size=1, barcode="R2")
     again = _add(medic, single, person_a)
     task.refresh_from_db()

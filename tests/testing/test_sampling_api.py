@@ -9,7 +9,7 @@ from fangkong.people.codes import personal_code
 from fangkong.testing.models import Sample, Tube
 from tests.clients import signed_in
 from tests.people.factories import PersonFactory
-from tests.testing.factories import SamplingSiteFactory, TestRoundFactory
+from tests.testing.factories import SamplingSiteFactory, TestRoundFactory, TubeFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -92,8 +92,7 @@ def test_a_batch_is_answered_row_by_row_and_a_replay_stores_nothing(medic, round
 
 
 def test_outside_scope_is_404(staff_b, grid_member_b, round_a, site_a, person_a, medic):
-    tube = Tube.objects.create(round=round_a, community=round_a.community, site=site_a, barcode="S-1",
-                               pool_size=5, opened_by=medic, opened_at=round_a.created_at)
+    tube = TubeFactory(round=round_a, site=site_a, barcode="S-1", opened_by=medic)
     for user in (staff_b, grid_member_b):
         client = signed_in(user)
         registered = send(client, "/samples", _sample(round_a, site_a, "S-1", person_id=person_a.pk))
