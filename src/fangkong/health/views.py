@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -15,6 +16,7 @@ from django.views.decorators.http import require_POST
 from fangkong.accounts.models import Role
 from fangkong.accounts.roles import is_staff_member
 from fangkong.core.access import staff_required
+from fangkong.core.actions import page_action
 from fangkong.core.errors import DomainError
 from fangkong.core.forms import add_domain_error, id_param
 from fangkong.health import queries, services
@@ -95,25 +97,11 @@ def observation_detail(request, pk):
 
 
 def _action(form_class, form_name, call, done):
-    """A POSTed action on the detail page: valid → the service, then back to the page; else the page with errors."""
-
-    @never_cache
-    @require_POST
-    @staff_required
-    def view(request, pk):
-        observation = queries.get_observation_for(request.user, pk)
-        form = form_class(request.POST)
-        if form.is_valid():
-            try:
-                call(request.user, observation, form.cleaned_data)
-            except DomainError as err:
-                add_domain_error(form, err)
-            else:
-                messages.success(request, done)
-                return redirect("health:observation_detail", pk=observation.pk)
-        return _detail(request, observation, forms={form_name: form}, status=400)
-
-    return view
+    """A POSTed action on the observation page; `call` takes the form's cleaned data."""
+    return page_action(get=queries.get_observation_for, page=_detail, form_name=form_name, done=done,
+                       make_form=lambda request, observation: form_class(request.POST),
+                       call=lambda actor, observation, form: call(actor, observation, form.cleaned_data),
+                       target=lambda observation, result: reverse("health:observation_detail", args=[observation.pk]))
 
 
 observation_extend = _action(
@@ -347,25 +335,11 @@ def case_detail(request, pk):
 
 
 def _case_action(form_class, form_name, call, done):
-    """A POSTed form on the case page: valid → the service, then back to the page; else the page with errors."""
-
-    @never_cache
-    @require_POST
-    @staff_required
-    def view(request, pk):
-        case = queries.get_case_for(request.user, pk)
-        form = form_class(request.POST, **({"case": case} if form_class is ContactAddForm else {}))
-        if form.is_valid():
-            try:
-                call(request.user, case, form)
-            except DomainError as err:
-                add_domain_error(form, err)
-            else:
-                messages.success(request, done)
-                return redirect("health:case_detail", pk=case.pk)
-        return _case_page(request, case, forms={form_name: form}, status=400)
-
-    return view
+    """A POSTed form on the case page; the contact form also needs the case."""
+    return page_action(get=queries.get_case_for, page=_case_page, form_name=form_name, call=call, done=done,
+                       make_form=lambda request, case: form_class(
+                           request.POST, **({"case": case} if form_class is ContactAddForm else {})),
+                       target=lambda case, result: reverse("health:case_detail", args=[case.pk]))
 
 
 def _add_contact(actor, case, form):
@@ -515,26 +489,10 @@ def transfer_detail(request, pk):
 
 
 def _transfer_action(make_form, form_name, call, done):
-    """A POSTed step on the transfer page: valid → the service, back to the page; else the page with the error."""
-
-    @never_cache
-    @require_POST
-    @staff_required
-    def view(request, pk):
-        transfer = queries.get_transfer_for(request.user, pk)
-        form = make_form(request, transfer)
-        if form.is_valid():
-            try:
-                call(request.user, transfer, form.cleaned_data)
-            except DomainError as err:
-                add_domain_error(form, err)
-            else:
-                messages.success(request, done)
-                return redirect("health:transfer_detail", pk=transfer.pk)
-        return _transfer_page(request, queries.get_transfer_for(request.user, pk), forms={form_name: form},
-                              status=400)
-
-    return view
+    """A POSTed step on the transfer page; `call` takes the form's cleaned data."""
+    return page_action(get=queries.get_transfer_for, page=_transfer_page, form_name=form_name, make_form=make_form,
+                       call=lambda actor, transfer, form: call(actor, transfer, form.cleaned_data), done=done,
+                       target=lambda transfer, result: reverse("health:transfer_detail", args=[transfer.pk]))
 
 
 transfer_edit = _transfer_action(

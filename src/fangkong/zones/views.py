@@ -1,17 +1,18 @@
 """Zone pages: the list, a zone with its countdown and history, proposals to accept, care inside."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from fangkong.core.access import staff_required
-from fangkong.core.errors import DomainError, NotAllowed
+from fangkong.core.actions import page_action
+from fangkong.core.errors import DomainError
 from fangkong.core.forms import add_domain_error
 from fangkong.zones import queries, services
 from fangkong.zones.forms import (
@@ -76,27 +77,12 @@ def zone_detail(request, pk):
 
 
 def _zone_action(form_class, form_name, call, done):
-    """A POSTed action on the zone page: valid → the service, then to the resulting zone; else the page with errors."""
-
-    @never_cache
-    @require_POST
-    @staff_required
-    def view(request, pk):
-        zone = queries.get_zone_for(request.user, pk)
-        form = form_class(request.POST, zone=zone) if form_class is ChangeForm else form_class(request.POST)
-        if form.is_valid():
-            try:
-                result = call(request.user, zone, form)
-            except NotAllowed:
-                raise PermissionDenied from None
-            except DomainError as err:
-                add_domain_error(form, err)
-            else:
-                messages.success(request, done)
-                return redirect("zones:detail", pk=getattr(result, "zone_id", None) or result.pk)
-        return _detail(request, zone, forms={form_name: form}, status=400)
-
-    return view
+    """A POSTed action on the zone page; a change goes on to the zone that replaced this one."""
+    return page_action(get=queries.get_zone_for, page=_detail, form_name=form_name, call=call, done=done,
+                       make_form=lambda request, zone: (form_class(request.POST, zone=zone) if form_class is ChangeForm
+                                                        else form_class(request.POST)),
+                       target=lambda zone, result: reverse("zones:detail",
+                                                           args=[getattr(result, "zone_id", None) or result.pk]))
 
 
 zone_accept = _zone_action(
