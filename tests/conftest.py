@@ -19,6 +19,12 @@ from tests.places.factories import (
 )
 
 
+@pytest.fixture(autouse=True)
+def _quick_password_hashing(settings):
+    """Test accounts sign in hundreds of times; the production hasher's cost buys nothing here."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def password():
     return PASSWORD
