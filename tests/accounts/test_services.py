@@ -88,6 +88,20 @@ def test_tokens_are_stored_as_digests_and_resolve_to_their_user(admin, staff_a):
     assert AuditEvent.objects.filter(action="token", object_id=str(staff_a.pk)).exists()
 
 
+def test_a_token_resolves_to_the_whole_user_and_notes_its_use_to_five_minutes(admin, staff_a, community_a):
+    token = services.token_create(actor=admin, user=staff_a)
+    user = services.token_user(token)
+    assert (user.pk, user.username, user.role, user.is_active) == (staff_a.pk, "staff_a", staff_a.role, True)
+    assert user.date_joined == staff_a.date_joined
+    first_use = ApiToken.objects.get().last_used_at
+    assert first_use is not None
+    services.token_user(token)
+    assert ApiToken.objects.get().last_used_at == first_use
+    ApiToken.objects.update(last_used_at=first_use - datetime.timedelta(minutes=6))
+    services.token_user(token)
+    assert ApiToken.objects.get().last_used_at > first_use
+
+
 def test_tokens_of_deactivated_users_stop_working(admin, staff_a):
     token = services.token_create(actor=admin, user=staff_a)
     staff_a.is_active = False

@@ -1,5 +1,7 @@
 import datetime
 
+import pytest
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from fangkong.core.bulk import insert_rows, update_rows
@@ -41,3 +43,11 @@ def test_many_rows_are_updated_each_with_its_own_values_across_chunks(household_
     stored = {p.pk: (p.notes, p.birth_date) for p in Person.objects.filter(pk__in=[p.pk for p in people])}
     assert [stored[p.pk] for p in people[:4]] == [(f"第{n}位", born[n]) for n in range(4)]
     assert stored[people[4].pk] == ("", people[4].birth_date)
+
+
+def test_a_broken_constraint_is_djangos_integrity_error_and_undoes_the_whole_insert(person_a):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        insert_rows(PersonTag, ("person_id", "tag"), [(person_a.pk, "pregnant"), (person_a.pk, "pregnant")])
+    assert not PersonTag.objects.filter(person=person_a).exists()
+    insert_rows(PersonTag, ("person_id", "tag"), [(person_a.pk, "pregnant")])
+    assert PersonTag.objects.filter(person=person_a).count() == 1

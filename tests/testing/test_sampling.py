@@ -204,6 +204,22 @@ def test_a_replayed_batch_stores_nothing_twice(medic, round_a, site_a, household
     assert Sample.objects.count() == 3 and Tube.objects.get().sample_count == 3
 
 
+def test_a_sample_stored_meanwhile_by_another_device_is_refused_row_by_row(medic, round_a, site_a, household_a,
+                                                                           monkeypatch):
+    # Given a person sampled by another device after this batch looked for earlier samples
+    people = PersonFactory.create_batch(3, household=household_a)
+    services.samples_register(actor=medic, rows=[_row(round_a, site_a, "M1", person_id=people[0].pk)])
+    monkeypatch.setattr(services, "_first_samples", lambda rows: {})
+
+    answers = services.samples_register(actor=medic, rows=[_row(round_a, site_a, "M2", person_id=person.pk)
+                                                           for person in people])
+
+    # Then the database's constraint refuses that row alone, and the others are stored and counted
+    assert [a["status"] for a in answers] == ["refused", "stored", "stored"]
+    assert Sample.objects.filter(person=people[0]).count() == 1
+    assert Tube.objects.get(barcode="M2").sample_count == Sample.objects.filter(tube__barcode="M2").count() == 2
+
+
 def test_a_batch_refuses_a_second_sample_and_a_used_barcode(medic, round_a, site_a, household_a, community_a):
     person = PersonFactory(household=household_a)
     services.samples_register(actor=medic, rows=[_row(round_a, site_a, "S1", person_id=person.pk)])

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fangkong.accounts import queries
 from fangkong.accounts.models import ApiToken, OneTimeCode, Role, User
 from fangkong.accounts.sms import get_sender
 from fangkong.core import audit, throttle
@@ -144,9 +145,20 @@ def token_create(*, actor, user: User, label: str = "") -> str:
     return token
 
 
+TOKEN_USE_PRECISION = datetime.timedelta(minutes=5)
+
+
 def token_user(token: str) -> User | None:
-    entry = ApiToken.objects.select_related("user").filter(digest=_digest(token)).first()
-    if entry is None or not entry.user.is_active:
+    """The active user a bearer token belongs to; one read per request.
+
+    When the token was last used is kept to five minutes: a device registering a swab a second
+    should not also write to its token row every second.
+    """
+    holder = queries.token_holder(_digest(token))
+    if holder is None or not holder[2].is_active:
         return None
-    ApiToken.objects.filter(pk=entry.pk).update(last_used_at=timezone.now())
-    return entry.user
+    token_id, last_used_at, user = holder
+    now = timezone.now()
+    if last_used_at is None or now - last_used_at >= TOKEN_USE_PRECISION:
+        ApiToken.objects.filter(pk=token_id).update(last_used_at=now)
+    return user

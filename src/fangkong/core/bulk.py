@@ -14,12 +14,15 @@ from psycopg.types.json import Jsonb
 
 
 def _copy(model, attnames: Sequence[str], rows: Iterable[tuple]) -> None:
-    """Values must be types psycopg adapts itself (str, int, date, aware datetime, None), or JSON for JSON fields."""
+    """Values must be types psycopg adapts itself (str, int, date, aware datetime, None), or JSON for JSON fields.
+
+    A broken constraint raises Django's IntegrityError, as the ORM's own statements do.
+    """
     fields = [model._meta.get_field(name) for name in attnames]
     json_positions = [i for i, field in enumerate(fields) if isinstance(field, models.JSONField)]
     statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
         sql.Identifier(model._meta.db_table), sql.SQL(", ").join(sql.Identifier(f.column) for f in fields))
-    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+    with connection.wrap_database_errors, connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
         for row in rows:
             if json_positions:
                 row = list(row)

@@ -178,6 +178,12 @@ def tube_undo(request, tube_id: Id):
 @router.post("/samples", response={201: SampleOut}, summary="登记一条采样(按 client_id 幂等;新条码自动开管)")
 def sample_create(request, payload: SampleIn):
     actor = request.auth
+    sample = services.sample_register_at_once(
+        actor=actor, round_id=payload.round_id, site_id=payload.site_id, barcode=payload.tube,
+        client_id=payload.client_id, code=payload.code or "", id_number=payload.id_number or "",
+        person_id=payload.person_id, taken_at=payload.taken_at, door_to_door=payload.door_to_door)
+    if sample is not None:
+        return Status(201, sample)
     round = lookup(queries.get_sampling_round_for, actor, payload.round_id, "round_id")
     try:
         site = queries.get_round_site_for(round, payload.site_id)

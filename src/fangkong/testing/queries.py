@@ -4,6 +4,7 @@ import datetime
 import math
 import statistics
 from dataclasses import dataclass, field
+from functools import cache
 
 from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, Q
 from django.db.models.functions import TruncHour
@@ -13,11 +14,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fangkong.accounts.models import Role, User
+from fangkong.core import rawsql
 from fangkong.core.converters import is_id
 from fangkong.core.errors import DomainError
 from fangkong.core.scope import scope_of
 from fangkong.health.models import Case
-from fangkong.people.models import Person, PersonTag
+from fangkong.people.models import IdType, Person, PersonTag
 from fangkong.people.queries import persons_for, search_persons
 from fangkong.places.models import Building, Grid, Household, Unit
 from fangkong.places.queries import communities_for, get_building_for, get_household_for
@@ -203,6 +205,39 @@ def household_card_for(actor, pk):
 def get_sampling_round_for(actor, pk) -> TestRound:
     """The round a sampler registers into: one plain query (the registration path stays lean)."""
     return _get(TestRound.objects.in_scope(actor), pk)
+
+
+@cache
+def _registration_facts_sql(by: str) -> str:
+    r = {n: rawsql.column(TestRound, n) for n in ("id", "community", "status", "name", "pool_size")}
+    s = {n: rawsql.column(SamplingSite, n) for n in ("id", "community", "active", "name")}
+    p = {n: rawsql.column(Person, n) for n in ("id", "community", "household", "name", "id_type", "id_number")}
+    named = f"p.{p['id']} = %(person)s" if by == "id" else f"p.{p['id_type']} = %(id_type)s AND p.{p['id_number']} = %(person)s"
+    return (f"SELECT r.{r['id']}, r.{r['community']}, r.{r['status']}, r.{r['name']}, r.{r['pool_size']},"
+            f" s.{s['id']}, s.{s['community']}, s.{s['active']}, s.{s['name']},"
+            f" p.{p['id']}, p.{p['community']}, p.{p['household']}, p.{p['name']}"
+            f" FROM {rawsql.table(TestRound)} r"
+            f" LEFT JOIN {rawsql.table(SamplingSite)} s ON s.{s['id']} = %(site)s"
+            f" LEFT JOIN {rawsql.table(Person)} p ON {named}"
+            f" WHERE r.{r['id']} = %(round)s")
+
+
+def registration_facts(round_id: int, site_id: int, *, person_id: int | None = None,
+                       id_number: str = "") -> tuple[TestRound, SamplingSite | None, Person | None] | None:
+    """The round, site and person a device's registration names, in one query and not yet scoped.
+
+    Only for `services.sample_register_at_once`, which checks the actor's scope before using them.
+    """
+    by = "id" if person_id is not None else "id_number"
+    row = rawsql.fetch_one(_registration_facts_sql(by), {
+        "round": round_id, "site": site_id, "person": person_id if by == "id" else id_number,
+        "id_type": IdType.RESIDENT_ID})
+    if row is None:
+        return None
+    round = TestRound(pk=row[0], community_id=row[1], status=row[2], name=row[3], pool_size=row[4])
+    site = None if row[5] is None else SamplingSite(pk=row[5], community_id=row[6], active=bool(row[7]), name=row[8])
+    person = None if row[9] is None else Person(pk=row[9], community_id=row[10], household_id=row[11], name=row[12])
+    return round, site, person
 
 
 def get_round_site_for(round: TestRound, pk) -> SamplingSite:

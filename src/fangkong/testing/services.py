@@ -4,6 +4,7 @@ import datetime
 import re
 import uuid
 from dataclasses import dataclass, field
+from functools import cache
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -13,8 +14,8 @@ from django.utils.translation import gettext as _
 
 from fangkong.accounts.models import Role
 from fangkong.accounts.roles import is_staff_member
-from fangkong.core import audit
-from fangkong.core.bulk import update_rows
+from fangkong.core import audit, rawsql
+from fangkong.core.bulk import insert_rows, update_rows
 from fangkong.core.converters import is_id
 from fangkong.core.errors import Conflict, DomainError, NotAllowed, require_choice
 from fangkong.core.idnumbers import compact, normalize_text
@@ -25,6 +26,7 @@ from fangkong.people import ledger
 from fangkong.people.codes import is_personal_code, read_personal_code
 from fangkong.people.models import IdType, Person, Tag
 from fangkong.places.models import Building, Community
+from fangkong.testing import queries
 from fangkong.testing.models import (
     POOL_SIZES,
     AntigenReport,
@@ -566,6 +568,141 @@ def _tube_for_registration(actor, round: TestRound, site: SamplingSite, barcode:
     return tube
 
 
+@cache
+def _registration_sql() -> tuple[str, str]:
+    """Count one more person into an open pooled tube of this round and site; store their sample."""
+    t = {name: rawsql.column(Tube, name) for name in ("id", "round", "site", "barcode", "pool_size", "sample_count",
+                                                      "status", "closed_at")}
+    count_in = (f"UPDATE {rawsql.table(Tube)} SET {t['sample_count']} = {t['sample_count']} + 1,"
+                f" {t['status']} = CASE WHEN {t['sample_count']} + 1 >= {t['pool_size']}"
+                f" THEN %(closed)s ELSE {t['status']} END,"
+                f" {t['closed_at']} = CASE WHEN {t['sample_count']} + 1 >= {t['pool_size']}"
+                f" THEN %(taken_at)s ELSE {t['closed_at']} END"
+                f" WHERE {t['barcode']} = %(barcode)s AND {t['round']} = %(round)s AND {t['site']} = %(site)s"
+                f" AND {t['status']} = %(open)s AND {t['sample_count']} < {t['pool_size']} AND {t['pool_size']} > 1"
+                f" RETURNING {t['id']}, {t['status']}, {t['sample_count']}, {t['pool_size']}")
+    names = ("round", "tube", "community", "person", "household", "site", "sampler", "taken_at", "door_to_door",
+             "resample", "void", "client_id", "created_at")
+    store = (f"INSERT INTO {rawsql.table(Sample)} ({', '.join(rawsql.column(Sample, n) for n in names)})"
+             f" VALUES ({', '.join(f'%({n})s' for n in names)}) RETURNING {rawsql.column(Sample, 'id')}")
+    return count_in, store
+
+
+def _count_in(round: TestRound, site: SamplingSite, barcode: str, taken_at: datetime.datetime) -> tuple | None:
+    """(tube id, status, sample count, pool size) after counting one more person in, or None."""
+    count_in, _store = _registration_sql()
+    return rawsql.fetch_one(count_in, {
+        "open": Tube.Status.OPEN, "closed": Tube.Status.CLOSED, "barcode": barcode, "round": round.pk,
+        "site": site.pk, "taken_at": rawsql.db_value(Tube, "closed_at", taken_at)})
+
+
+def _store_sample(actor, round, site, tube_id: int, person: Person, client_id, taken_at, door_to_door) -> int:
+    _count_in_sql, store = _registration_sql()
+    sample_id, = rawsql.fetch_one(store, {
+        "round": round.pk, "tube": tube_id, "community": round.community_id, "person": person.pk,
+        "household": person.household_id, "site": site.pk, "sampler": actor.pk,
+        "taken_at": rawsql.db_value(Sample, "taken_at", taken_at), "door_to_door": bool(door_to_door),
+        "resample": False, "void": False, "client_id": rawsql.db_value(Sample, "client_id", client_id),
+        "created_at": rawsql.db_value(Sample, "created_at", timezone.now())})
+    return sample_id
+
+
+def _opened_at_once(actor, round: TestRound, site: SamplingSite, barcode: str) -> bool:
+    """Open the pooled tube of a barcode never used; False when it was (the full path says where)."""
+    if round.pool_size == 1:
+        return False
+    try:
+        with transaction.atomic():
+            _create_tube(actor, round, site, barcode)
+    except IntegrityError:
+        return False
+    return True
+
+
+def _sample_into_open_tube(actor, round: TestRound, site: SamplingSite, barcode: str, person: Person,
+                           client_id: uuid.UUID, taken_at: datetime.datetime, door_to_door: bool) -> Sample | None:
+    """The everyday registration in two statements (four for a new barcode), or None when the full path must decide.
+
+    The UPDATE holds `_sample_into`'s tube rules in its WHERE (open, room left, this round and site,
+    a pooled tube: a single-person tube may close a re-sampling task) and takes the tube's row lock,
+    so two samplers at one tube still never pass its pool size. A second sample or a replayed
+    client_id breaks a unique constraint and undoes everything; the full path then answers it.
+    """
+    try:
+        with transaction.atomic():
+            counted = _count_in(round, site, barcode, taken_at)
+            if counted is None and _opened_at_once(actor, round, site, barcode):
+                counted = _count_in(round, site, barcode, taken_at)
+            if counted is None:
+                return None
+            tube_id, status, sample_count, pool_size = counted
+            sample_id = _store_sample(actor, round, site, tube_id, person, client_id, taken_at, door_to_door)
+            tube = Tube(pk=tube_id, round=round, community_id=round.community_id, site=site, barcode=barcode,
+                        pool_size=pool_size, sample_count=sample_count, status=status)
+            if status == Tube.Status.CLOSED:
+                tube.closed_at = taken_at
+                audit.record(actor=actor, action=audit.Action.UPDATE, obj=tube, fields=["status"])
+    except IntegrityError:
+        return None
+    return Sample(pk=sample_id, round=round, tube=tube, community_id=round.community_id, person=person,
+                  household_id=person.household_id, site=site, sampler=actor, taken_at=taken_at,
+                  door_to_door=bool(door_to_door), resample=False, client_id=client_id)
+
+
+def _person_named_at_once(code: str, id_number: str, person_id) -> tuple[dict, int | None] | None:
+    """How registration_facts should look the person up, and the community a personal code names.
+
+    None when only the full path can say (a damaged code, a malformed ID number).
+    """
+    if person_id is not None:
+        return {"person_id": person_id}, None
+    try:
+        if code and is_personal_code(code):
+            holder = read_personal_code(code)
+            return {"person_id": holder.person_id}, holder.community_id
+        return {"id_number": _clean_id_number(code or id_number)}, None
+    except DomainError:
+        return None
+
+
+def _cleaned_at_once(barcode, client_id, taken_at) -> tuple | None:
+    try:
+        return _clean_barcode(barcode, field="tube"), _clean_sample_client_id(client_id), _clean_taken_at(taken_at)
+    except DomainError:
+        return None
+
+
+def sample_register_at_once(*, actor, round_id: int, site_id: int, barcode: str, client_id, code: str = "",
+                            id_number: str = "", person_id: int | None = None, taken_at=None,
+                            door_to_door: bool = False) -> Sample | None:
+    """The everyday device registration, one more person into a tube already open, in a few statements.
+
+    A busy site registers a swab every second per table, and the ORM's lookups cost more than the
+    writes. This path reads the round, site and person in one query and stores the sample with
+    `_sample_into_open_tube`. It returns None, having stored nothing, whenever anything is
+    unusual: a retry, a refusal, a barcode used elsewhere, an actor whose scope does not hold the
+    whole community. The caller then takes `sample_register`, which decides and explains.
+    """
+    cleaned = _cleaned_at_once(barcode, client_id, taken_at)
+    naming = _person_named_at_once(code, id_number, person_id)
+    if cleaned is None or naming is None or not is_staff_member(actor) or not _is_sampler_anywhere(actor):
+        return None
+    lookup, code_community = naming
+    facts = queries.registration_facts(round_id, site_id, **lookup)
+    if facts is None:
+        return None
+    round, site, person = facts
+    if site is None or person is None or not scope_of(actor).holds_community(round.community_id):
+        return None
+    if code_community not in (None, round.community_id):
+        return None
+    if (round.status != TestRound.Status.OPEN or not site.active
+            or site.community_id != round.community_id or person.community_id != round.community_id):
+        return None
+    barcode, client_id, taken_at = cleaned
+    return _sample_into_open_tube(actor, round, site, barcode, person, client_id, taken_at, door_to_door)
+
+
 def sample_register(*, actor, round: TestRound, site: SamplingSite, barcode: str, person: Person, client_id,
                     taken_at=None, door_to_door: bool = False) -> Sample:
     """One registration from a device: the tube by barcode (opened when new), then `sample_add`'s rules.
@@ -812,19 +949,22 @@ def _refuse_second_samples(rows: list[_Row]) -> None:
         room[row.tube.pk] -= 1
 
 
-def _sample_of(actor, row: _Row) -> Sample:
-    return Sample(round_id=row.round.pk, tube=row.tube, community_id=row.round.community_id, person_id=row.person_id,
-                  household_id=row.household_id, site_id=row.site.pk, sampler_id=actor.pk, taken_at=row.taken_at,
-                  door_to_door=bool(row.raw.get("door_to_door")), resample=row.task_id is not None,
-                  client_id=row.client_id)
+_SAMPLE_COLUMNS = ("round_id", "tube_id", "community_id", "person_id", "household_id", "site_id", "sampler_id",
+                   "taken_at", "door_to_door", "resample", "void", "client_id", "created_at")
 
 
-def _insert_one_by_one(pairs: list) -> None:
+def _sample_values(actor, row: _Row, now: datetime.datetime) -> tuple:
+    return (row.round.pk, row.tube.pk, row.round.community_id, row.person_id, row.household_id, row.site.pk,
+            actor.pk, row.taken_at, bool(row.raw.get("door_to_door")), row.task_id is not None, False, row.client_id,
+            now)
+
+
+def _insert_one_by_one(actor, rows: list[_Row], now: datetime.datetime) -> None:
     """The slow path after a concurrent writer took a client_id or a person: each row in its own savepoint."""
-    for row, sample in pairs:
+    for row in rows:
         try:
             with transaction.atomic():
-                sample.save(force_insert=True)
+                insert_rows(Sample, _SAMPLE_COLUMNS, [_sample_values(actor, row, now)])
         except IntegrityError:
             if Sample.objects.filter(client_id=row.client_id).exists():
                 row.status, row.message = "duplicate", _("已登记过")
@@ -832,41 +972,47 @@ def _insert_one_by_one(pairs: list) -> None:
                 row.refuse(_("本轮已采样,不能重复采样"))
 
 
-def _insert_samples(actor, rows: list[_Row]) -> list:
-    pairs = [(row, _sample_of(actor, row)) for row in rows if row.pending]
+def _insert_samples(actor, rows: list[_Row]) -> list[_Row]:
+    """The batch's valid rows in one COPY (PostgreSQL) or one executemany; the rows stored."""
+    pending, now = [row for row in rows if row.pending], timezone.now()
     try:
         with transaction.atomic():
-            Sample.objects.bulk_create([sample for _row, sample in pairs])
+            insert_rows(Sample, _SAMPLE_COLUMNS, [_sample_values(actor, row, now) for row in pending])
     except IntegrityError:
-        _insert_one_by_one(pairs)
-    for row, _sample in pairs:
+        _insert_one_by_one(actor, pending, now)
+    for row in pending:
         if row.pending:
             row.status = "stored"
-    return [(row, sample) for row, sample in pairs if row.status == "stored"]
+    return [row for row in pending if row.status == "stored"]
 
 
-def _count_stored(actor, stored: list) -> None:
+def _count_stored(actor, stored: list[_Row]) -> None:
+    """Each tube's count and, at its pool size, its closing as of its last swab: two UPDATE … FROM VALUES."""
     tubes, last_taken = {}, {}
-    for row, sample in stored:
+    for row in stored:
         tube = tubes.setdefault(row.tube.pk, row.tube)
         tube.sample_count += 1
-        last_taken[tube.pk] = max(last_taken.get(tube.pk, sample.taken_at), sample.taken_at)
-    closed = []
-    for tube in tubes.values():
-        if tube.sample_count >= tube.pool_size:
-            tube.status, tube.closed_at = Tube.Status.CLOSED, last_taken[tube.pk]
-            closed.append(tube)
-    Tube.objects.bulk_update(tubes.values(), ["sample_count", "status", "closed_at"])
+        last_taken[tube.pk] = max(last_taken.get(tube.pk, row.taken_at), row.taken_at)
+    closed = [tube for tube in tubes.values() if tube.sample_count >= tube.pool_size]
+    for tube in closed:
+        tube.status, tube.closed_at = Tube.Status.CLOSED, last_taken[tube.pk]
+    update_rows(Tube, "id", ["sample_count"], [(tube.pk, tube.sample_count) for tube in tubes.values()
+                                               if tube.status == Tube.Status.OPEN])
+    update_rows(Tube, "id", ["sample_count", "status", "closed_at"],
+                [(tube.pk, tube.sample_count, tube.status, tube.closed_at) for tube in closed])
     if closed:
         audit.record_many(actor=actor, action=audit.Action.UPDATE, object_type="tube", community_id=None,
                           objects=[(tube.pk, tube.barcode, ["status"]) for tube in closed])
 
 
-def _finish_tasks(stored: list) -> None:
-    tasks = [ResampleTask(pk=row.task_id, status=ResampleTask.Status.DONE, sample_id=sample.pk,
-                          updated_at=timezone.now()) for row, sample in stored if row.task_id]
-    if tasks:
-        ResampleTask.objects.bulk_update(tasks, ["status", "sample", "updated_at"])
+def _finish_tasks(stored: list[_Row]) -> None:
+    done = {row.client_id: row.task_id for row in stored if row.task_id}
+    if not done:
+        return
+    samples = Sample.objects.filter(client_id__in=list(done)).values_list("client_id", "pk")
+    ResampleTask.objects.bulk_update([
+        ResampleTask(pk=done[client_id], status=ResampleTask.Status.DONE, sample_id=pk, updated_at=timezone.now())
+        for client_id, pk in samples], ["status", "sample", "updated_at"])
 
 
 def samples_register(*, actor, rows: list[dict]) -> list[dict]:

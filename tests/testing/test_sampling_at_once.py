@@ -1,0 +1,167 @@
+"""A device's everyday registration by the short path: stored in a few statements, or left to the full path.
+
+`sample_register_at_once` must store exactly what `sample_register` would, and step aside (store
+nothing, return None) whenever anything is unusual, so that the full path can refuse and explain.
+"""
+
+import datetime
+import uuid
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from fangkong.accounts.models import Role
+from fangkong.core.models import AuditEvent
+from fangkong.people.codes import personal_code
+from fangkong.testing import services
+from fangkong.testing.models import Sample, TestRound, Tube
+from tests.accounts.factories import UserFactory
+from tests.people.factories import PersonFactory
+from tests.testing.factories import SamplingSiteFactory, TestRoundFactory, TubeFactory
+from tests.testing.test_sampling_concurrency import _at_once
+
+
+@pytest.fixture
+def round_a(community_a):
+    return TestRoundFactory(community=community_a, pool_size=5)
+
+
+@pytest.fixture
+def site_a(community_a):
+    return SamplingSiteFactory(community=community_a, name="春雨广场")
+
+
+def _register(actor, round, site, barcode, person, client_id=None, **extra):
+    return services.sample_register_at_once(actor=actor, round_id=round.pk, site_id=site.pk, barcode=barcode,
+                                            client_id=client_id or uuid.uuid4(), code=personal_code(person), **extra)
+
+
+def _full_path(actor, round, site, barcode, person, client_id):
+    return services.sample_register(actor=actor, round=round, site=site, barcode=barcode, person=person,
+                                    client_id=client_id)
+
+
+@pytest.mark.django_db
+def test_a_pooled_tube_fills_by_the_short_path_and_closes_at_its_pool_size(medic, round_a, site_a, household_a):
+    people = PersonFactory.create_batch(5, household=household_a)
+    taken_at = timezone.now() - datetime.timedelta(minutes=2)
+    samples = [_register(medic, round_a, site_a, "s-1", person, taken_at=taken_at) for person in people]
+    tube = Tube.objects.get(barcode="S-1")
+    assert [sample.tube.sample_count for sample in samples] == [1, 2, 3, 4, 5]
+    assert samples[-1].tube.status == Tube.Status.CLOSED
+    assert (tube.sample_count, tube.status, tube.closed_at, tube.round, tube.site) == (
+        5, Tube.Status.CLOSED, taken_at, round_a, site_a)
+    stored = Sample.objects.get(pk=samples[0].pk)
+    assert (stored.person, stored.household_id, stored.site, stored.sampler, stored.taken_at, stored.client_id) == (
+        people[0], household_a.pk, site_a, medic, taken_at, samples[0].client_id)
+    events = AuditEvent.objects.filter(object_type="tube", object_id=str(tube.pk))
+    assert sorted(events.values_list("action", flat=True)) == ["create", "update"]
+
+
+@pytest.mark.django_db
+def test_an_id_number_or_a_person_id_names_the_person_too(medic, round_a, site_a, household_a):
+    first, second = PersonFactory.create_batch(2, household=household_a)
+    by_id_number = services.sample_register_at_once(actor=medic, round_id=round_a.pk, site_id=site_a.pk,
+                                                    barcode="T", client_id=uuid.uuid4(), id_number=first.id_number)
+    by_pk = services.sample_register_at_once(actor=medic, round_id=round_a.pk, site_id=site_a.pk, barcode="T",
+                                             client_id=uuid.uuid4(), person_id=second.pk)
+    assert (by_id_number.person.pk, by_pk.person.pk) == (first.pk, second.pk)
+    assert Tube.objects.get(barcode="T").sample_count == 2
+
+
+@pytest.mark.django_db
+def test_a_retry_steps_aside_and_the_full_path_returns_the_stored_sample(medic, round_a, site_a, person_a):
+    client_id = uuid.uuid4()
+    first = _register(medic, round_a, site_a, "R", person_a, client_id)
+    assert _register(medic, round_a, site_a, "R", person_a, client_id) is None
+    assert _full_path(medic, round_a, site_a, "R", person_a, client_id).pk == first.pk
+    assert Sample.objects.count() == 1 and Tube.objects.get().sample_count == 1
+
+
+def _closed_round(round, site, person):
+    TestRound.objects.filter(pk=round.pk).update(status=TestRound.Status.CLOSED)
+
+
+def _inactive_site(round, site, person):
+    site.active = False
+    site.save()
+
+
+def _barcode_of_another_round(round, site, person):
+    TubeFactory(round=TestRoundFactory(community=round.community), site=site, barcode="B")
+
+
+def _already_sampled(round, site, person):
+    TubeFactory(round=round, site=site, barcode="OTHER")
+    services.sample_register(actor=UserFactory(role=Role.MEDIC, communities=[round.community]), round=round,
+                             site=site, barcode="OTHER", person=person, client_id=uuid.uuid4())
+
+
+def _full_tube(round, site, person):
+    TubeFactory(round=round, site=site, barcode="B", sample_count=round.pool_size, status=Tube.Status.CLOSED)
+
+
+def _single_person_tubes(round, site, person):
+    TestRound.objects.filter(pk=round.pk).update(pool_size=1)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("arrange", [_closed_round, _inactive_site, _barcode_of_another_round, _already_sampled,
+                                     _full_tube, _single_person_tubes])
+def test_anything_unusual_stores_nothing_and_is_left_to_the_full_path(medic, round_a, site_a, person_a, arrange):
+    arrange(round_a, site_a, person_a)
+    samples, tubes = Sample.objects.count(), list(Tube.objects.values_list("barcode", "sample_count"))
+    assert _register(medic, round_a, site_a, "B", person_a) is None
+    assert Sample.objects.count() == samples
+    assert list(Tube.objects.values_list("barcode", "sample_count")) == tubes
+
+
+@pytest.mark.django_db
+def test_a_person_or_site_of_another_community_is_left_to_the_full_path(medic, round_a, site_a, person_a, person_b,
+                                                                         community_b):
+    assert _register(medic, round_a, site_a, "X", person_b) is None
+    site_b = SamplingSiteFactory(community=community_b)
+    assert _register(medic, round_a, site_b, "X", person_a) is None
+    assert not Tube.objects.exists() and not Sample.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_round_outside_the_actors_scope_or_a_team_only_sampler_is_left_to_the_full_path(
+        staff_b, volunteer, grid_a, round_a, site_a, person_a):
+    grid_staff = UserFactory(role=Role.COMMUNITY_STAFF, grids=[grid_a])
+    site_a.team.add(volunteer)
+    for actor in (staff_b, grid_staff, volunteer):
+        assert _register(actor, round_a, site_a, "Y", person_a) is None
+    assert not Tube.objects.exists() and not Sample.objects.exists()
+
+
+def _device(actor, round, site, barcode, person):
+    """What the API does: the short path, else the full one."""
+    def call():
+        client_id = uuid.uuid4()
+        return (_register(actor, round, site, barcode, person, client_id)
+                or _full_path(actor, round, site, barcode, person, client_id))
+    return call
+
+
+@pytest.mark.django_db(transaction=True)
+def test_many_devices_at_one_tube_never_push_it_past_its_pool_size(medic, staff_a, round_a, site_a, household_a):
+    people = PersonFactory.create_batch(8, household=household_a)
+    outcomes = _at_once([_device(medic if n % 2 else staff_a, round_a, site_a, "CROWD", person)
+                         for n, person in enumerate(people)])
+    tube = Tube.objects.get(barcode="CROWD")
+    stored = [kind for kind, _pk in outcomes].count("stored")
+    assert tube.sample_count == tube.samples.count() == stored <= 5
+    if connection.vendor == "postgresql":
+        assert stored == 5 and tube.status == Tube.Status.CLOSED
+        assert sorted(kind for kind, _pk in outcomes)[-3:] == ["tube_closed"] * 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_person_at_two_devices_at_once_is_sampled_once(medic, staff_a, round_a, site_a, person_a):
+    outcomes = _at_once([_device(medic, round_a, site_a, "TWIN-1", person_a),
+                         _device(staff_a, round_a, site_a, "TWIN-2", person_a)])
+    assert [kind for kind, _pk in outcomes].count("stored") == 1
+    assert Sample.objects.filter(person=person_a).count() == 1
+    assert sum(Tube.objects.values_list("sample_count", flat=True)) == 1
