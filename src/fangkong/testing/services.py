@@ -1298,7 +1298,9 @@ def positive_tube_chain(*, actor, tube: Tube) -> PositiveChain:
     """
     with transaction.atomic():
         samples = list(Sample.objects.filter(tube_id=tube.pk, void=False)
-                       .select_related("person", "household", "person__household").order_by("id"))
+                       .select_related("person", "household__unit__building", "household__compound",
+                                       "person__household__unit__building", "person__household__compound")
+                       .order_by("id"))
         chain = PositiveChain(tube=tube, people=[sample.person for sample in samples])
         if tube.pool_size == 1 or any(sample.resample for sample in samples):
             _open_cases(actor=actor, chain=chain)
@@ -1324,13 +1326,9 @@ def _resample_everyone(*, actor, chain: PositiveChain, samples: list[Sample]) ->
                  object_repr=_("%(barcode)s 混管阳性:%(n)d 人单管复核") % {"barcode": tube.barcode, "n": len(tasks)},
                  fields=["person", "household", "grid"])
     reason = _("混管阳性 %(barcode)s") % {"barcode": tube.barcode}
-    for household in households.values():
-        try:
-            with transaction.atomic():
-                chain.zones.append(zone_services.zone_propose(actor=actor, level=Level.CONTROLLED, place=household,
-                                                              reason=reason))
-        except DomainError as err:
-            chain.notes.append(f"{household.shorthand}:{err.message}")
+    chain.zones, refused = zone_services.zones_propose_for_households(
+        actor=actor, level=Level.CONTROLLED, households=list(households.values()), reason=reason)
+    chain.notes += [f"{household.shorthand}:{message}" for household, message in refused]
 
 
 def _open_cases(*, actor, chain: PositiveChain) -> None:

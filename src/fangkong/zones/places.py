@@ -29,6 +29,13 @@ def place_fields(place) -> dict:
     return {"place_kind": kind, "place_key": f"{kind}:{place.pk}", **ids}
 
 
+def covers(zone: Zone, household: Household) -> bool:
+    """The row-by-row reading of `covering_place`: whether the zone holds this household."""
+    return zone.compound_id == household.compound_id and all(
+        getattr(zone, field) in (None, own) for field, own in (
+            ("building_id", household.building_id), ("unit_id", household.unit_id), ("household_id", household.pk)))
+
+
 def place_of(zone: Zone):
     """The household, unit, building or compound the zone is drawn on."""
     return zone.household or zone.unit or zone.building or zone.compound

@@ -32,7 +32,7 @@ from fangkong.zones.models import (
     ZonePolicy,
     ZoneRound,
 )
-from fangkong.zones.places import covering_place, households_in, place_fields, place_of
+from fangkong.zones.places import covering_place, covers, households_in, place_fields, place_of
 from fangkong.zones.unlock import (
     DEFAULT_DAYS_WITHOUT_POSITIVE,
     DEFAULT_NEGATIVE_ROUNDS,
@@ -196,6 +196,63 @@ def zone_propose(*, actor, level: str, place, case=None, reason: str = "") -> Zo
     _event(actor=actor, zone=zone, kind=ZoneEvent.Kind.PROPOSED, note=reason, unlock_on=status.unlock_on)
     audit.record(actor=actor, action=audit.Action.CREATE, obj=zone, fields=["level", "place", "cases"])
     return zone
+
+
+def _propose_fresh(*, actor, level: str, households: list, reason: str) -> list[Zone]:
+    """Proposals on households no live zone holds: no cases or rounds yet, so one countdown, from today, fits all.
+
+    Three statements whatever the number; an IntegrityError means a concurrent proposal took a place.
+    """
+    today = timezone.localdate()
+    street_id = Household.objects.filter(pk=households[0].pk).values_list("community__street_id", flat=True).get()
+    status = unlock_status(started_on=today, positives=[], rounds=[], rule=zone_rule(street_id, level, today))
+    zones = []
+    for household in households:
+        zone = Zone(community_id=household.community_id, level=level, status=Zone.Status.PROPOSED,
+                    reason=reason[:300], proposed_by=actor, last_positive_on=status.last_positive_on,
+                    negative_rounds_done=status.rounds_done, unlock_on=status.unlock_on, **place_fields(household))
+        zone.household, zone.compound = household, household.compound
+        zones.append(zone)
+    Zone.objects.bulk_create(zones)
+    ZoneEvent.objects.bulk_create([ZoneEvent(zone=zone, community_id=zone.community_id, kind=ZoneEvent.Kind.PROPOSED,
+                                             note=reason[:300], unlock_on=zone.unlock_on, by=actor) for zone in zones])
+    audit.record_many(actor=actor, action=audit.Action.CREATE, object_type="zone",
+                      community_id=households[0].community_id,
+                      objects=[(zone.pk, str(zone), ["cases", "level", "place"]) for zone in zones])
+    return zones
+
+
+def zones_propose_for_households(*, actor, level: str, households: list, reason: str = "") -> tuple[list, list]:
+    """`zone_propose` for the households of a positive pooled tube at once: (zones, notes on households refused).
+
+    Households that no live zone holds yet (the usual case) get their proposals in a few bulk
+    statements; each of the others goes through `zone_propose`, which decides what a zone already
+    there means. A place outside the actor's scope is a note, like any refusal. Pass households
+    with their unit, building and compound loaded: the audit trail names each place.
+    """
+    _require_staff(actor)
+    level = _clean_level(level)
+    seen = set(Household.objects.in_scope(actor).filter(pk__in=[h.pk for h in households]).values_list("pk", flat=True))
+    notes = [(household, _("不在您的管辖范围内")) for household in households if household.pk not in seen]
+    households = [household for household in households if household.pk in seen]
+    if not households:
+        return [], notes
+    live = list(Zone.objects.live().filter(compound_id__in={h.compound_id for h in households}))
+    held = [h for h in households if any(covers(zone, h) for zone in live)]
+    fresh = [h for h in households if h not in held]
+    zones = []
+    try:
+        with transaction.atomic():
+            zones = _propose_fresh(actor=actor, level=level, households=fresh, reason=reason) if fresh else []
+    except IntegrityError:
+        held = households
+    for household in held:
+        try:
+            with transaction.atomic():
+                zones.append(zone_propose(actor=actor, level=level, place=household, reason=reason))
+        except DomainError as err:
+            notes.append((household, err.message))
+    return zones, notes
 
 
 def _into_existing(*, actor, zone: Zone, case) -> Zone:
