@@ -108,3 +108,16 @@ def test_outside_scope_is_404(staff_b, grid_member_b, round_a, site_a, person_a,
 def test_a_resident_may_not_register(resident, round_a, site_a, person_a):
     response = send(signed_in(resident), "/samples", _sample(round_a, site_a, "R-1", person_id=person_a.pk))
     assert response.status_code in (401, 403)
+
+
+def test_malformed_registrations_are_400_naming_the_field_and_store_nothing(medic, round_a, site_a, person_a):
+    client = signed_in(medic)
+    bad_id = send(client, "/samples", {**_sample(round_a, site_a, "bad-1", person_id=person_a.pk), "round_id": "abc"})
+    bad_uuid = send(client, "/samples", {**_sample(round_a, site_a, "bad-1", person_id=person_a.pk),
+                                         "client_id": "x"})
+    bad_batch = send(client, "/samples/batch", [{"client_id": "x", "round_id": round_a.pk}])
+    not_json = client.post(f"{API}/samples", "{", content_type="application/json")
+    assert [r.status_code for r in (bad_id, bad_uuid, bad_batch, not_json)] == [400] * 4
+    assert "round_id" in bad_id.json()["error"]["fields"] and "client_id" in bad_uuid.json()["error"]["fields"]
+    assert not_json.json()["error"]["code"] == "malformed"
+    assert not Sample.objects.exists() and not Tube.objects.exists()

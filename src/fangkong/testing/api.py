@@ -199,7 +199,7 @@ def sample_create(request, payload: SampleIn):
 @router.post("/samples/batch", response=list[SampleRowOut],
              summary="批量登记采样(设备补传,每批最多 2000 条;逐条答复 stored / duplicate / refused)")
 def sample_batch(request, payload: list[SampleRowIn]):
-    return services.samples_register(actor=request.auth, rows=[row.dict() for row in payload])
+    return services.samples_register(actor=request.auth, rows=[row.model_dump() for row in payload])
 
 
 # ---------------------------------------------------------------------------
