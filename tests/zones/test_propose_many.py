@@ -6,7 +6,7 @@ from fangkong.core.models import AuditEvent
 from fangkong.places.models import Household
 from fangkong.zones import services
 from fangkong.zones.models import Level, Zone, ZoneEvent, ZonePolicy
-from tests.places.factories import HouseholdFactory
+from tests.places.factories import BuildingFactory, HouseholdFactory, UnitFactory
 from tests.zones.factories import ZoneFactory
 
 pytestmark = pytest.mark.django_db
@@ -57,3 +57,17 @@ def test_a_household_outside_the_actors_scope_is_a_note_and_gets_no_zone(staff_a
     assert [zone.household_id for zone in zones] == [household_a.pk]
     assert [household.pk for household, _message in notes] == [household_b.pk]
     assert not Zone.objects.filter(household=household_b).exists()
+
+
+def test_a_zone_on_the_next_unit_or_building_does_not_hold_the_household(staff_a, unit_a, household_a, compound_a):
+    next_unit = UnitFactory(building=unit_a.building, number="9")
+    next_building = BuildingFactory(compound=compound_a, grid=unit_a.building.grid, community=compound_a.community,
+                                    number="9")
+    ZoneFactory(place=next_unit)
+    ZoneFactory(place=next_building, level=Level.CONTROLLED)
+
+    zones, notes = services.zones_propose_for_households(actor=staff_a, level=Level.CONTROLLED,
+                                                          households=_loaded(household_a))
+
+    assert notes == [] and [(zone.household_id, zone.status) for zone in zones] == [
+        (household_a.pk, Zone.Status.PROPOSED)]

@@ -1298,8 +1298,7 @@ def positive_tube_chain(*, actor, tube: Tube) -> PositiveChain:
     """
     with transaction.atomic():
         samples = list(Sample.objects.filter(tube_id=tube.pk, void=False)
-                       .select_related("person", "household__unit__building", "household__compound",
-                                       "person__household__unit__building", "person__household__compound")
+                       .select_related("person", "household__unit__building", "household__compound")
                        .order_by("id"))
         chain = PositiveChain(tube=tube, people=[sample.person for sample in samples])
         if tube.pool_size == 1 or any(sample.resample for sample in samples):

@@ -7,6 +7,7 @@ but explicit service calls. Every change writes a ZoneEvent and an AuditEvent.
 import datetime
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -222,6 +223,15 @@ def _propose_fresh(*, actor, level: str, households: list, reason: str) -> list[
     return zones
 
 
+def _around_any(households: list) -> Q:
+    """Live zones that may hold any of these households (a few more; `covers` decides)."""
+    around = Q(compound_id__in={h.compound_id for h in households})
+    for field, ids in (("building", {h.building_id for h in households}), ("unit", {h.unit_id for h in households}),
+                       ("household", {h.pk for h in households})):
+        around &= Q(**{f"{field}__isnull": True}) | Q(**{f"{field}_id__in": ids})
+    return around
+
+
 def zones_propose_for_households(*, actor, level: str, households: list, reason: str = "") -> tuple[list, list]:
     """`zone_propose` for the households of a positive pooled tube at once: (zones, notes on households refused).
 
@@ -237,7 +247,8 @@ def zones_propose_for_households(*, actor, level: str, households: list, reason:
     households = [household for household in households if household.pk in seen]
     if not households:
         return [], notes
-    live = list(Zone.objects.live().filter(compound_id__in={h.compound_id for h in households}))
+    live = list(Zone.objects.live().filter(_around_any(households))
+                .only("compound_id", "building_id", "unit_id", "household_id"))
     held = [h for h in households if any(covers(zone, h) for zone in live)]
     fresh = [h for h in households if h not in held]
     zones = []
