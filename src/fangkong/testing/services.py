@@ -1200,6 +1200,10 @@ def lab_results_import(*, actor, community, uploaded_file) -> ResultImport:
     return result_import
 
 
+_LAB_RESULT_COLUMNS = ("tube_id", "community_id", "result", "reported_at", "lab", "replaces_id", "source_id",
+                       "recorded_by_id", "created_at")
+
+
 def _store_results(*, actor, community, file_name: str, rows: list[ResultRow]) -> tuple[ResultImport, list[int]]:
     tubes = _tube_ids_by_barcode(community, [row.barcode for row in rows])
     current = _current_results(list(tubes.values()))
@@ -1209,10 +1213,10 @@ def _store_results(*, actor, community, file_name: str, rows: list[ResultRow]) -
     positive_ids = [tube_id for row, tube_id in fresh if row.result == Result.POSITIVE]
     result_import = ResultImport.objects.create(community=community, file_name=file_name[:200], rows=len(rows),
                                                 positives=len(positive_ids), unknown_tubes=unknown, imported_by=actor)
-    LabResult.objects.bulk_create([
-        LabResult(tube_id=tube_id, community=community, result=row.result, reported_at=row.reported_at, lab=row.lab,
-                  replaces_id=current.get(tube_id, (None, None))[0], source=result_import, recorded_by=actor)
-        for row, tube_id in fresh], batch_size=2000)
+    now = timezone.now()
+    insert_rows(LabResult, _LAB_RESULT_COLUMNS, [
+        (tube_id, community.pk, row.result, row.reported_at, row.lab, current.get(tube_id, (None, None))[0],
+         result_import.pk, actor.pk, now) for row, tube_id in fresh])
     update_rows(Tube, "id", ("result", "resulted_at", "status"),
                 [(tube_id, row.result, row.reported_at, Tube.Status.RESULTED) for row, tube_id in fresh])
     invalid_ids = [tube_id for row, tube_id in fresh if row.result == Result.INVALID]
