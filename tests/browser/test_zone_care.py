@@ -1,10 +1,11 @@
-"""A grid member on a 360 px phone looks in on a dialysis patient inside a sealed unit and lets her out for dialysis."""
+"""A grid member on a 360 px phone looks in on a dialysis patient inside a sealed unit, takes charge of her daily
+check and lets her out for dialysis."""
 
 import pytest
 from playwright.sync_api import expect
 
 from fangkong.zones import services
-from fangkong.zones.models import CareCheck, MedicalException, ZoneEvent
+from fangkong.zones.models import CareCheck, CareTask, MedicalException, ZoneEvent
 from tests.people.factories import PersonFactory
 from tests.zones.factories import ZoneFactory
 
@@ -35,6 +36,15 @@ def test_a_grid_member_marks_a_dialysis_patient_well_and_records_a_medical_excep
     expect(page.locator(f"#care-{patient.pk}").get_by_test_id("care-status")).to_contain_text("今日已查看:情况正常")
     assert page.url == f"{live_server.url}/zones/{zone.pk}/care/"
     assert CareCheck.objects.get().outcome == "well"
+
+    # When she names herself as the one who looks in on 王阿姨 each day
+    card = page.locator(f"#care-{patient.pk}")
+    card.get_by_label("责任人").select_option(label="grid_a · 网格员")
+    card.get_by_role("button", name="指派").tap()
+
+    # Then the card says so, still on the same page
+    expect(page.locator(f"#care-{patient.pk}").get_by_test_id("care-assignee")).to_contain_text("责任人 grid_a")
+    assert CareTask.objects.get(person=patient).assignee == grid_member_a
 
     # When she records that 王阿姨 goes to hospital for dialysis
     form = page.get_by_test_id("exception-form")

@@ -2,11 +2,13 @@
 
 import pytest
 
+from fangkong.accounts.models import Role
 from fangkong.zones import services
 from fangkong.zones.models import CareCheck, CareTask, MedicalException
+from tests.accounts.factories import UserFactory
 from tests.clients import signed_in
 from tests.people.factories import PersonFactory
-from tests.places.factories import HouseholdFactory
+from tests.places.factories import GridFactory, HouseholdFactory
 from tests.zones.factories import ZoneFactory
 
 pytestmark = pytest.mark.django_db
@@ -108,3 +110,45 @@ def test_a_resident_is_sent_to_their_household(task, resident):
     response = signed_in(resident).get(f"/zones/{task.zone_id}/care/")
 
     assert response.status_code == 302
+
+
+def test_staff_name_who_looks_in_on_the_person_from_the_card(task, staff_a, grid_member_a):
+    client = signed_in(staff_a)
+    page = client.get(f"/zones/{task.zone_id}/care/").content.decode()
+    assert f'<option value="{grid_member_a.pk}">' in page
+
+    response = client.post(f"/zones/care/tasks/{task.pk}/assign/", {"assignee": grid_member_a.pk},
+                           HTTP_HX_REQUEST="true")
+
+    assert response.status_code == 200 and "<html" not in response.content.decode()
+    assert "责任人 grid_a" in response.content.decode()
+    task.refresh_from_db()
+    assert task.assignee == grid_member_a
+    cleared = client.post(f"/zones/care/tasks/{task.pk}/assign/", {"assignee": ""})
+    assert cleared.status_code == 302
+    task.refresh_from_db()
+    assert task.assignee is None
+
+
+def test_someone_not_covering_the_household_or_not_on_the_list_is_refused_on_the_card(task, staff_a, community_a,
+                                                                                     grid_member_b):
+    other_grid_member = UserFactory(username="grid_a2", role=Role.GRID_MEMBER,
+                                    grids=[GridFactory(community=community_a, name="第二网格")])
+    client = signed_in(staff_a)
+
+    other_grid = client.post(f"/zones/care/tasks/{task.pk}/assign/", {"assignee": other_grid_member.pk},
+                             HTTP_HX_REQUEST="true")
+    elsewhere = client.post(f"/zones/care/tasks/{task.pk}/assign/", {"assignee": grid_member_b.pk},
+                            HTTP_HX_REQUEST="true")
+
+    assert other_grid.status_code == 400 and "grid_a2 不负责该户,不能指派" in other_grid.content.decode()
+    assert elsewhere.status_code == 400 and "请从列表中选择责任人" in elsewhere.content.decode()
+    task.refresh_from_db()
+    assert task.assignee is None
+
+
+def test_a_task_outside_the_actors_scope_cannot_be_assigned(task, staff_b, grid_member_b):
+    response = signed_in(staff_b).post(f"/zones/care/tasks/{task.pk}/assign/", {"assignee": grid_member_b.pk})
+    assert response.status_code == 404
+    task.refresh_from_db()
+    assert task.assignee is None

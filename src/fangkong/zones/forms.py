@@ -142,6 +142,16 @@ class CareCheckForm(forms.Form):
     note = forms.CharField(label=_("需要什么"), required=False, max_length=300)
 
 
+class CareAssignForm(forms.Form):
+    """Who looks in on the person each day; empty clears it."""
+
+    assignee = forms.ModelChoiceField(label=_("责任人"), queryset=None, required=False)
+
+    def __init__(self, *args, assignees, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = assignees
+
+
 class MedicalExceptionForm(forms.Form):
     person = forms.ModelChoiceField(label=_("人员"), queryset=None)
     need = forms.ChoiceField(label=_("就医需求"), choices=MedicalException.Need.choices)

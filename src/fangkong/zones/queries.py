@@ -4,7 +4,7 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.db import models
-from django.db.models import Exists, OuterRef, Prefetch
+from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -13,6 +13,7 @@ from django.utils import timezone
 from fangkong.core.converters import is_id
 from fangkong.core.scope import ensure_in_scope
 from fangkong.health.models import Case
+from fangkong.health.queries import staff_for
 from fangkong.people.models import Person, Tag
 from fangkong.places.models import Building, Community, Compound, Household, Unit
 from fangkong.zones.models import (
@@ -287,6 +288,17 @@ def zone_people(actor, zone: Zone, day: datetime.date | None = None) -> ZonePeop
     for row in rows.values():
         row.members.sort(key=lambda member: not member.needs)
     return ZonePeople(households=sorted(rows.values(), key=_household_order))
+
+
+def care_assignees(actor, zone: Zone):
+    """Staff the actor may name to look in on people of the zone: those whose scope meets its community.
+
+    The service still checks that the one chosen covers the person's household.
+    """
+    community = zone.community
+    meets = (Q(scope_street_id=community.street_id) | Q(scope_communities=community)
+             | Q(scope_grids__community=community))
+    return staff_for(actor).filter(meets).distinct().order_by("role", "username")
 
 
 def zone_residents(actor, zone: Zone):

@@ -22,4 +22,5 @@ urlpatterns = [
     path("<id:pk>/care/exceptions/", views.care_exception, name="care_exception"),
     path("care/today/", views.care_today, name="care_today"),
     path("care/tasks/<id:pk>/check/", views.care_check, name="care_check"),
+    path("care/tasks/<id:pk>/assign/", views.care_assign, name="care_assign"),
 ]

@@ -17,6 +17,7 @@ from fangkong.core.forms import add_domain_error
 from fangkong.zones import queries, services
 from fangkong.zones.forms import (
     AcceptForm,
+    CareAssignForm,
     CareCheckForm,
     ChangeForm,
     DismissForm,
@@ -166,7 +167,7 @@ def _care_page(request, zone, *, exception_form=None, status=200):
     exception_form = exception_form or MedicalExceptionForm(residents=queries.zone_residents(request.user, zone))
     context = {"zone": zone, "people": queries.zone_people(request.user, zone), "today": timezone.localdate(),
                "exception_form": exception_form, "exceptions": queries.exceptions_of_zone(request.user, zone),
-               "outcomes": CareCheck.Outcome}
+               "outcomes": CareCheck.Outcome, "assignees": list(queries.care_assignees(request.user, zone))}
     return TemplateResponse(request, "zones/care_zone.html", context, status=status)
 
 
@@ -183,23 +184,43 @@ def care(request, pk):
 def care_check(request, pk):
     """One tap on a care task: answers the person's card (HTMX) or goes back to the care page."""
     task = queries.get_care_task_for(request.user, pk)
-    form = CareCheckForm(request.POST)
+    return _card_action(request, task, CareCheckForm(request.POST),
+                        lambda data: services.care_check_record(actor=request.user, task=task, **data),
+                        invalid=_("请选择情况"), done=_("已记录 %(p)s 今天的情况") % {"p": task.person.name})
+
+
+@never_cache
+@require_POST
+@staff_required
+def care_assign(request, pk):
+    """Name who looks in on the person each day, from the card's drop-down."""
+    task = queries.get_care_task_for(request.user, pk)
+    form = CareAssignForm(request.POST, assignees=queries.care_assignees(request.user, task.zone))
+    return _card_action(request, task, form,
+                        lambda data: services.care_task_assign(actor=request.user, task=task, assignee=data["assignee"]),
+                        invalid=_("请从列表中选择责任人"),
+                        done=_("已指派 %(p)s 的每日关照责任人") % {"p": task.person.name})
+
+
+def _card_action(request, task, form, write, *, invalid: str, done: str):
+    """A form on a person's card: the write, then the card answered (HTMX) or back to the care page with a message."""
     error = ""
     if form.is_valid():
         try:
-            services.care_check_record(actor=request.user, task=task, **form.cleaned_data)
+            write(form.cleaned_data)
         except DomainError as err:
             error = err.message
     else:
-        error = _("请选择情况")
-    if not request.htmx:
-        if error:
-            messages.error(request, error)
-        else:
-            messages.success(request, _("已记录 %(p)s 今天的情况") % {"p": task.person.name})
-        return redirect("zones:care", pk=task.zone_id)
-    context = {"row": queries.care_row_of_task(request.user, task), "error": error, "outcomes": CareCheck.Outcome}
-    return TemplateResponse(request, "zones/care_zone.html#person", context, status=400 if error else 200)
+        error = invalid
+    if request.htmx:
+        context = {"row": queries.care_row_of_task(request.user, task), "error": error,
+                   "outcomes": CareCheck.Outcome, "assignees": list(queries.care_assignees(request.user, task.zone))}
+        return TemplateResponse(request, "zones/care_zone.html#person", context, status=400 if error else 200)
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, done)
+    return redirect("zones:care", pk=task.zone_id)
 
 
 @never_cache
