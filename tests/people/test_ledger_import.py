@@ -15,9 +15,11 @@ from fangkong.people.models import ImportJob, Person
 from fangkong.people.queries import get_import_job_for
 from fangkong.people.services import ledger_import, ledger_import_job_start
 from fangkong.places.models import Household, Unit
+from fangkong.zones.models import CareTask
 from tests.people.factories import PersonFactory, resident_id
 from tests.people.ledger_files import HEADER, ledger_csv, ledger_xlsx, person_row
 from tests.places.factories import BuildingFactory, CompoundFactory
+from tests.zones.factories import ZoneFactory
 
 
 def run(actor, community, path, **kwargs):
@@ -354,3 +356,14 @@ def test_a_preview_with_problems_keeps_no_copy_of_the_file(staff_a, household_a,
     job = ledger_import_job_start(actor=staff_a, community=household_a.community, file_name="a.xlsx", data=data,
                                   dry_run=True)
     assert ImportJob.objects.get(pk=job.pk).upload is None
+
+
+def test_someone_imported_into_an_active_zone_gets_their_daily_check(staff_a, community_a, ledger, unit_a):
+    zone = ZoneFactory(place=unit_a)
+
+    run(staff_a, community_a, ledger)
+
+    cared = CareTask.objects.filter(zone=zone).values_list("person__name", flat=True)
+    assert sorted(cared) == sorted(Person.objects.filter(tags__tag__in=["elderly_alone", "pregnant"])
+                                   .distinct().values_list("name", flat=True))
+    assert len(cared) == 2

@@ -27,7 +27,7 @@ from fangkong.people.models import IdType, ImportJob, Person, PersonTag, Residen
 from fangkong.people.names import pinyin_keys
 from fangkong.places.models import Building, Community, Compound, Household, Unit
 from fangkong.places.services import normalize_building_number, normalize_room, normalize_unit_number
-from fangkong.zones.services import care_tasks_follow_people
+from fangkong.zones.services import care_tasks_follow_community, care_tasks_follow_people
 
 PERSON_FIELDS = ("name", "id_type", "id_number", "sex", "birth_date", "phone", "household", "relationship",
                  "residency", "notes")
@@ -799,6 +799,8 @@ def ledger_import(*, actor, community: Community, file_name: str, data: bytes, d
             plan = _ledger_plan(actor, community, sheet, entries, report)
             if report.ok:
                 _ledger_write(actor, community, plan)
+                if report.created or report.updated:
+                    care_tasks_follow_community(actor=actor, community=community)
                 audit.record(actor=actor, action=audit.Action.IMPORT, obj=community, object_repr=_ledger_summary(file_name, report),
                              fields=list(sheet.headers), community_id=community.id)
             else:

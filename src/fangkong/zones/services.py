@@ -665,6 +665,12 @@ def care_tasks_follow_people(*, actor, households) -> None:
         care_tasks_sync(actor=actor, zone=zone)
 
 
+def care_tasks_follow_community(*, actor, community) -> None:
+    """A ledger import may add, move or tag anyone: every active zone of the community resyncs its checks."""
+    for zone in Zone.objects.active().filter(community=community).order_by("id"):
+        care_tasks_sync(actor=actor, zone=zone)
+
+
 def care_tasks_sync_around(*, actor, zone: Zone) -> None:
     """Resync the zone and every active zone of its compound, since which zone cares for whom depends on all of them."""
     care_tasks_sync(actor=actor, zone=zone)
