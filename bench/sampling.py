@@ -10,7 +10,9 @@ workers) and measures:
   (1) single     C clients (threads, keep-alive http.client) POST /api/v1/samples, one person each,
                  for C = 2 × cores and 16: samples/s, p50/p99 latency, errors; beside the raw baseline:
                  C psycopg connections, per row one INSERT into testing_sample plus the tube-count
-                 UPDATE, each committed on its own (same table, same constraints, another round)
+                 UPDATE, each committed on its own (same table, same constraints, another round); and
+                 the framework's floor: the same clients POSTing an empty body, signed in and answered
+                 400 (token check, routing, validation, nothing stored)
   (2) batch      1,000 samples in one POST /api/v1/samples/batch against psycopg executemany of the
                  same 1,000 rows (and the tube counts) in one transaction; best of --batch-runs
   (3) replay     the same batch again must store nothing
@@ -362,9 +364,19 @@ def plan_single(people: People, testing_round, sites, sampler, clients: int, sam
 def api_single(server: Server, token: str, people: People, plans: list[list], testing_round) -> dict:
     bodies = [[json.dumps(sample_body(people, row, testing_round, site, tube)).encode() for row, site, tube in plan]
               for plan in plans]
-    latencies = [[] for _ in plans]
-    errors = [[] for _ in plans]
-    clients = [Client(server.port, token) for _ in plans]
+    return api_posts(server, token, bodies, expected=201)
+
+
+def api_floor(server: Server, token: str, clients: int, count: int) -> dict:
+    """What the framework alone costs: a signed-in POST /samples with an empty body, answered 400, storing nothing."""
+    return api_posts(server, token, [[b"{}"] * (count // clients) for _ in range(clients)], expected=400)
+
+
+def api_posts(server: Server, token: str, bodies: list[list[bytes]], *, expected: int) -> dict:
+    """Each client POSTs its bodies to /api/v1/samples one after another; any other status is an error."""
+    latencies = [[] for _ in bodies]
+    errors = [[] for _ in bodies]
+    clients = [Client(server.port, token) for _ in bodies]
 
     def work(i, barrier):
         client = clients[i]
@@ -373,10 +385,10 @@ def api_single(server: Server, token: str, people: People, plans: list[list], te
             started = time.perf_counter()
             status, data = client.post("/api/v1/samples", body)
             latencies[i].append(time.perf_counter() - started)
-            if status != 201:
+            if status != expected:
                 errors[i].append((status, data[:300]))
 
-    seconds = run_threads(len(plans), work)
+    seconds = run_threads(len(bodies), work)
     flat = [x for part in latencies for x in part]
     failed = [e for part in errors for e in part]
     for status, data in failed[:3]:
@@ -613,10 +625,11 @@ def run_single(server, token, people, api_round, raw_round, sites, sampler) -> l
         api_plans = plan_single(people, api_round, sites, sampler, clients, OPTIONS.samples, f"a{clients}x")
         raw = raw_single(twin_plans(api_plans, raw_round, sampler, f"r{clients}x"), raw_round, sampler)
         api = api_single(server, token, people, api_plans, api_round)
+        floor = api_floor(server, token, clients, OPTIONS.samples)
         COUNTS["api"] += raw["rows"]
         COUNTS["raw"] += raw["rows"]
         check(api["errors"] == 0, f"{clients} clients: no errors ({api['errors']})")
-        figures.append((clients, api, raw))
+        figures.append((clients, api, raw, floor))
     return figures
 
 
@@ -674,9 +687,10 @@ def run_results(community, sampler, staff, site) -> dict | None:
 
 def report(single: list[tuple], batch: dict, results: dict | None) -> None:
     print(f"\n{'':34}{'rows':>8}{'seconds':>9}{'rows/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'errors':>7}{'÷ raw':>8}")
-    for clients, api, raw in single:
+    for clients, api, raw, floor in single:
         line(f"raw psycopg, {clients} connections", raw)
         line(f"API single, {clients} clients", api, raw)
+        line(f"API floor (sign-in, 400), {clients} cl.", floor, raw)
     raw_rate, api_rate = batch["size"] / batch["raw"], batch["size"] / batch["api"]
     print(f"\n{'batch of ' + format(batch['size'], ','):34}{'seconds':>9}{'rows/s':>10}{'÷ raw':>8}")
     print(f"{'raw executemany, one transaction':34}{batch['raw']:9.3f}{raw_rate:10,.0f}")
@@ -688,8 +702,8 @@ def report(single: list[tuple], batch: dict, results: dict | None) -> None:
               f"({results['seconds'] * 1000 / results['tubes']:.1f} ms per positive tube, whole import ÷ positive tubes)")
         print(f"positive-tube chain (people, tasks, zone proposals), each timed: "
               f"{results['chain_mean'] * 1000:.1f} ms per tube on average, {results['chain_max'] * 1000:.1f} ms the slowest")
-    worst = min(api["rows"] / api["seconds"] / (raw["rows"] / raw["seconds"]) for _, api, raw in single)
-    p99 = max(api["p99"] for _, api, _ in single) * 1000
+    worst = min(api["rows"] / api["seconds"] / (raw["rows"] / raw["seconds"]) for _, api, raw, _floor in single)
+    p99 = max(api["p99"] for _, api, _raw, _floor in single) * 1000
     print(f"\ngoals: single ≥ 15 % of raw (lowest {worst:.1%}), p99 < 50 ms (highest {p99:.1f} ms); "
           f"batch ≥ 0.5 of raw ({api_rate / raw_rate:.2f}); replay stores nothing ({batch['new_rows']} new rows)"
           + (f"; < 50 ms per positive tube ({results['chain_mean'] * 1000:.1f})" if results else ""))
