@@ -621,7 +621,7 @@ def _opened_at_once(actor, round: TestRound, site: SamplingSite, barcode: str) -
 
 def _sample_into_open_tube(actor, round: TestRound, site: SamplingSite, barcode: str, person: Person,
                            client_id: uuid.UUID, taken_at: datetime.datetime, door_to_door: bool) -> Sample | None:
-    """The everyday registration in two statements (four for a new barcode), or None when the full path must decide.
+    """The everyday registration in two statements (a few more for a new barcode), or None if the full path must decide.
 
     The UPDATE holds `_sample_into`'s tube rules in its WHERE (open, room left, this round and site,
     a pooled tube: a single-person tube may close a re-sampling task) and takes the tube's row lock,
