@@ -212,7 +212,8 @@ def _registration_facts_sql(by: str) -> str:
     r = {n: rawsql.column(TestRound, n) for n in ("id", "community", "status", "name", "pool_size")}
     s = {n: rawsql.column(SamplingSite, n) for n in ("id", "community", "active", "name")}
     p = {n: rawsql.column(Person, n) for n in ("id", "community", "household", "name", "id_type", "id_number")}
-    named = f"p.{p['id']} = %(person)s" if by == "id" else f"p.{p['id_type']} = %(id_type)s AND p.{p['id_number']} = %(person)s"
+    by_document = f"p.{p['id_type']} = %(id_type)s AND p.{p['id_number']} = %(person)s"
+    named = f"p.{p['id']} = %(person)s" if by == "id" else by_document
     return (f"SELECT r.{r['id']}, r.{r['community']}, r.{r['status']}, r.{r['name']}, r.{r['pool_size']},"
             f" s.{s['id']}, s.{s['community']}, s.{s['active']}, s.{s['name']},"
             f" p.{p['id']}, p.{p['community']}, p.{p['household']}, p.{p['name']}"

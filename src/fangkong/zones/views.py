@@ -196,9 +196,11 @@ def care_assign(request, pk):
     """Name who looks in on the person each day, from the card's drop-down."""
     task = queries.get_care_task_for(request.user, pk)
     form = CareAssignForm(request.POST, assignees=queries.care_assignees(request.user, task.zone))
-    return _card_action(request, task, form,
-                        lambda data: services.care_task_assign(actor=request.user, task=task, assignee=data["assignee"]),
-                        invalid=_("请从列表中选择责任人"),
+
+    def assign(data):
+        services.care_task_assign(actor=request.user, task=task, assignee=data["assignee"])
+
+    return _card_action(request, task, form, assign, invalid=_("请从列表中选择责任人"),
                         done=_("已指派 %(p)s 的每日关照责任人") % {"p": task.person.name})
 
 
