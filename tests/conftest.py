@@ -88,6 +88,15 @@ def person_a(household_a):
 
 
 @pytest.fixture
+def person_a_other_grid(community_a, compound_a):
+    """王外网格: in community A and compound A, but in a second grid (not grid_member_a's)."""
+    grid = GridFactory(community=community_a, name="第二网格")
+    building = BuildingFactory(compound=compound_a, grid=grid, community=community_a, number="9")
+    return PersonFactory(household=HouseholdFactory(unit=UnitFactory(building=building, number="1"), room="101"),
+                         name="王外网格")
+
+
+@pytest.fixture
 def person_b(household_b):
     return PersonFactory(household=household_b, name="李四")
 

@@ -134,3 +134,19 @@ def test_the_street_admin_sets_the_contact_policy(street_admin, staff_a, street)
     assert ContactPolicy.objects.get(street=street, kind="secondary").observation_kind == "home_monitoring"
     page = signed_in(staff_a).get("/health/contact-policies/").content.decode()
     assert "居家健康监测" in page and "设置政策" not in page
+
+
+def test_the_via_list_offers_only_close_contacts_the_actor_sees(staff_a, grid_member_a, person_a,
+                                                                 person_a_other_grid):
+    # Given a case in grid A with one close contact in grid A and one in another grid of the community
+    case = CaseFactory(person=person_a)
+    outsider = person_a_other_grid
+    inside = PersonFactory(household=person_a.household, name="李同户")
+    for person in (inside, outsider):
+        ContactFactory(case=case, person=person)
+
+    # Then the grid member's contact form offers only 李同户 as the close contact a secondary came through
+    form = signed_in(grid_member_a).get(f"/health/cases/{case.pk}/").context["contact_form"]
+    assert [c.person.name for c in form.fields["via"].queryset] == ["李同户"]
+    staff_form = signed_in(staff_a).get(f"/health/cases/{case.pk}/").context["contact_form"]
+    assert sorted(c.person.name for c in staff_form.fields["via"].queryset) == ["李同户", "王外网格"]

@@ -170,3 +170,23 @@ def test_api_destinations_are_kept_by_street_admins_and_seen_by_every_staff_memb
                         {"street_id": created.json()["street_id"], "name": "另一处", "kind": "hospital"})
     assert refused.status_code == 403
     assert signed_in(grid_member_a).get(f"{API}/destinations").json()[0]["name"] == "国博方舱"
+
+
+def test_a_grid_account_sees_only_its_own_passengers_and_no_case_outside_its_grid(staff_a, grid_member_a, person_a,
+                                                                                   person_a_other_grid, hotel):
+    # Given a transfer of 张三 (grid A) with someone of another grid of the community, for that person's case
+    outsider = person_a_other_grid
+    case = CaseFactory(person=outsider)
+    transfer = transfer_schedule(actor=staff_a, destination_kind=hotel.kind, people=[person_a, outsider],
+                                 destination=hotel, window_start=later(-1), window_end=later(1), case=case)
+    client = signed_in(grid_member_a)
+
+    # Then the grid member's pages and API name 张三 only, and no case
+    listed = client.get(reverse("health:transfers")).content.decode()
+    detail = client.get(reverse("health:transfer_detail", args=[transfer.pk])).content.decode()
+    api = client.get(f"{API}/transfers/{transfer.pk}").json()
+    assert "张三" in listed and "张三" in detail
+    assert "王外网格" not in listed and "王外网格" not in detail
+    assert [p["person_name"] for p in api["passengers"]] == ["张三"] and api["case_id"] == case.pk
+    assert [p["person_name"] for p in signed_in(staff_a).get(f"{API}/transfers/{transfer.pk}").json()["passengers"]] == [
+        "张三", "王外网格"]

@@ -169,10 +169,9 @@ class ContactAddForm(forms.Form):
     via = forms.ModelChoiceField(label=_("经由密接(次密接必填)"), required=False, queryset=None)
     note = forms.CharField(label=_("备注"), required=False, max_length=200)
 
-    def __init__(self, *args, case, **kwargs):
+    def __init__(self, *args, via_choices, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["via"].queryset = (Contact.objects.filter(case=case, kind=ContactKind.CLOSE,
-                                                              status=Contact.Status.ACTIVE).select_related("person"))
+        self.fields["via"].queryset = via_choices
         self.fields["via"].label_from_instance = lambda contact: contact.person.name
 
     def clean(self):

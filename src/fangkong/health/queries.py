@@ -241,6 +241,12 @@ def case_timeline(case: Case):
     return case.events.select_related("by")
 
 
+def via_choices_for(actor, case: Case):
+    """The case's active close contacts the actor sees: whom a secondary contact can have come through."""
+    return (Contact.objects.in_scope(actor).filter(case=case, kind=ContactKind.CLOSE, status=Contact.Status.ACTIVE)
+            .select_related("person"))
+
+
 def contacts_of_case(actor, case: Case) -> list[Contact]:
     """The case's contacts as a chain: close contacts, each with `.chain` (its secondary contacts).
 
@@ -330,8 +336,11 @@ def _day_bounds(day: datetime.date) -> tuple[datetime.datetime, datetime.datetim
 
 
 def transfers_for(actor, *, day: datetime.date | None = None, status: str = "", destination=None):
-    """Transfers in scope with their passengers; `day` keeps those planned that day and, on today's list,
-    the ones still open from earlier days."""
+    """Transfers in scope with the passengers and case the actor may see; `day` keeps those planned that day
+    and, on today's list, the ones still open from earlier days.
+
+    A grid account sees a transfer when one passenger lives in its grid, but not the others on it.
+    """
     transfers = Transfer.objects.in_scope(actor).narrowed(status=status, destination=destination)
     if day is not None:
         start, end = _day_bounds(day)
@@ -339,9 +348,11 @@ def transfers_for(actor, *, day: datetime.date | None = None, status: str = "", 
         if day == timezone.localdate():
             that_day |= Q(window_start__lt=start, status__in=[Transfer.Status.PLANNED, Transfer.Status.PICKED_UP])
         transfers = transfers.filter(that_day)
-    passengers = TransferPassenger.objects.select_related(*_PASSENGER_ADDRESS).order_by("id")
-    return (transfers.select_related("destination", "community", "case__person", "created_by")
-            .prefetch_related(Prefetch("passengers", queryset=passengers)).order_by("window_start", "id"))
+    passengers = TransferPassenger.objects.in_scope(actor).select_related(*_PASSENGER_ADDRESS).order_by("id")
+    case = Case.objects.in_scope(actor).select_related("person")
+    return (transfers.select_related("destination")
+            .prefetch_related(Prefetch("passengers", queryset=passengers), Prefetch("case", queryset=case))
+            .order_by("window_start", "id"))
 
 
 def get_transfer_for(actor, pk) -> Transfer:

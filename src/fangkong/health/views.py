@@ -314,7 +314,8 @@ def case_create(request):
 
 
 def _case_page(request, case, *, forms=None, status=200):
-    contact_form = ContactAddForm(case=case, initial={"last_exposure_at": timezone.localtime()})
+    contact_form = ContactAddForm(via_choices=queries.via_choices_for(request.user, case),
+                                  initial={"last_exposure_at": timezone.localtime()})
     forms = {"status_form": CaseStatusForm(initial={"status": case.status, "location": case.location}),
              "severity_form": CaseSeverityForm(initial={"severity": case.severity}),
              "contact_form": contact_form, "remove_form": ContactRemoveForm(), **(forms or {})}
@@ -334,12 +335,14 @@ def case_detail(request, pk):
     return _case_page(request, queries.get_case_for(request.user, pk))
 
 
-def _case_action(form_class, form_name, call, done):
-    """A POSTed form on the case page; the contact form also needs the case."""
+def _case_action(make_form, form_name, call, done):
+    """A POSTed form on the case page: make_form(request, case) builds it from the POST."""
     return page_action(get=queries.get_case_for, page=_case_page, form_name=form_name, call=call, done=done,
-                       make_form=lambda request, case: form_class(
-                           request.POST, **({"case": case} if form_class is ContactAddForm else {})),
-                       target=lambda case, result: reverse("health:case_detail", args=[case.pk]))
+                       make_form=make_form, target=lambda case, result: reverse("health:case_detail", args=[case.pk]))
+
+
+def _contact_form(request, case) -> ContactAddForm:
+    return ContactAddForm(request.POST, via_choices=queries.via_choices_for(request.user, case))
 
 
 def _add_contact(actor, case, form):
@@ -351,14 +354,14 @@ def _add_contact(actor, case, form):
 
 
 case_status = _case_action(
-    CaseStatusForm, "status_form",
+    lambda request, case: CaseStatusForm(request.POST), "status_form",
     lambda actor, case, form: services.case_status_set(actor=actor, case=case, **form.cleaned_data),
     _("已更新病例状态"))
 case_severity = _case_action(
-    CaseSeverityForm, "severity_form",
+    lambda request, case: CaseSeverityForm(request.POST), "severity_form",
     lambda actor, case, form: services.case_severity_set(actor=actor, case=case, **form.cleaned_data),
     _("已更新临床分型"))
-case_contact_add = _case_action(ContactAddForm, "contact_form", _add_contact, _("已添加密接"))
+case_contact_add = _case_action(_contact_form, "contact_form", _add_contact, _("已添加密接"))
 
 
 @never_cache
