@@ -4,6 +4,8 @@ import datetime
 
 from django.urls import reverse
 
+from fangkong.core import audit
+from fangkong.core.models import AuditEvent
 from fangkong.testing.models import RoundExemption, SamplingSite, TestRound
 from tests.testing.factories import SamplingSiteFactory, TestRoundFactory
 from tests.zones.factories import ZoneFactory
@@ -61,6 +63,20 @@ def test_exempting_someone_by_name_and_taking_it_back(client, staff_a, community
 
     client.post(reverse("testing:round_exemption_remove", args=[round.pk, exemption.pk]))
     assert not RoundExemption.objects.exists()
+
+
+def test_exempting_someone_by_their_whole_id_number_is_an_audited_identity_lookup(client, staff_a, community_a,
+                                                                                    person_a):
+    round = TestRoundFactory(community=community_a)
+    client.force_login(staff_a)
+
+    response = client.post(reverse("testing:round_exemption_add", args=[round.pk]),
+                           {"who": person_a.id_number, "reason": "away"})
+
+    assert response.status_code == 302
+    assert RoundExemption.objects.get(round=round).person == person_a
+    lookup = AuditEvent.objects.get(action=audit.Action.SEARCH_FULL_ID)
+    assert (lookup.actor, lookup.fields, lookup.community_id) == (staff_a, ["id_number"], community_a.pk)
 
 
 def test_exempting_someone_outside_the_round_says_so(client, staff_a, community_a, person_b):

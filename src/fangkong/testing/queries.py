@@ -20,7 +20,7 @@ from fangkong.core.errors import DomainError
 from fangkong.core.scope import scope_of
 from fangkong.health.models import Case
 from fangkong.people.models import IdType, Person, PersonTag
-from fangkong.people.queries import persons_for, search_persons
+from fangkong.people.queries import persons_for
 from fangkong.places.models import Building, Grid, Household, Unit
 from fangkong.places.queries import communities_for, get_building_for, get_household_for
 from fangkong.testing.models import (
@@ -179,10 +179,10 @@ def zones_for_rounds(actor, community=None):
         community=community)
 
 
-def find_round_person(actor, round: TestRound, text: str):
-    """The one person of the round that `text` (name, pinyin, ID or phone digits) names in the actor's scope;
-    a clear error when nobody or several people match."""
-    matches = list(search_persons(actor, text).filter(id__in=round_people(round).values("id"))[:2])
+def find_round_person(round: TestRound, found):
+    """The one person of the round among `found`, the registry search's answer (people.services.person_search,
+    which audits a search by a whole ID or phone number); a clear error when nobody or several people match."""
+    matches = list(found.filter(id__in=round_people(round).values("id"))[:2])
     if not matches:
         message = _("本轮筛查范围内没有找到此人")
         raise DomainError(message, fields={"who": message})

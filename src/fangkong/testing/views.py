@@ -24,6 +24,7 @@ from fangkong.core.forms import add_domain_error, id_param
 from fangkong.people.codes import personal_code_svg
 from fangkong.people.models import Tag
 from fangkong.people.queries import get_person_for, own_household_members, persons_for
+from fangkong.people.services import person_search
 from fangkong.places.queries import communities_for, grids_for, households_for
 from fangkong.testing import queries, services
 from fangkong.testing.forms import (
@@ -107,7 +108,8 @@ def round_exemption_add(request, pk):
     form = ExemptionForm(request.POST)
     if form.is_valid():
         try:
-            person = queries.find_round_person(user, round, form.cleaned_data["who"])
+            found = person_search(actor=user, text=form.cleaned_data["who"])
+            person = queries.find_round_person(round, found)
             services.round_exemption_add(actor=user, round=round, person=person, reason=form.cleaned_data["reason"],
                                          note=form.cleaned_data["note"])
         except DomainError as err:
