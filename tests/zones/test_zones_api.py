@@ -129,3 +129,16 @@ def test_every_zone_endpoint_is_404_outside_scope(request, outsider, unit_a, per
     assert client.get(f"{API}/zones").json()["count"] == 0
     zone.refresh_from_db()
     assert zone.status == Zone.Status.ACTIVE
+
+
+def test_a_zone_narrowed_to_a_grid_lists_to_its_grid_member_only_the_cases_of_their_grid(
+        staff_a, grid_member_a, person_a, person_a_other_grid, compound_a, building_a):
+    zone = ZoneFactory(place=compound_a)
+    own, other = CaseFactory(person=person_a), CaseFactory(person=person_a_other_grid)
+    zone.cases.add(own, other)
+    narrowed = services.zone_change(actor=staff_a, zone=zone, reason="缩小范围", place=building_a)
+
+    answer = signed_in(grid_member_a).get(f"{API}/zones/{narrowed.pk}").json()
+
+    assert answer["case_ids"] == [own.pk]
+    assert signed_in(staff_a).get(f"{API}/zones/{narrowed.pk}").json()["case_ids"] == [own.pk, other.pk]

@@ -145,3 +145,17 @@ def test_the_movement_tag_names_the_status_and_the_zones_around_home(person_a, b
 
     assert "管控:人不出区" in html
     assert "驰誉小区3号楼" in html
+
+
+def test_a_zone_narrowed_to_a_grid_shows_its_grid_member_only_the_cases_of_their_grid(
+        staff_a, grid_member_a, person_a, person_a_other_grid, compound_a, building_a):
+    zone = ZoneFactory(place=compound_a)
+    zone.cases.add(CaseFactory(person=person_a), CaseFactory(person=person_a_other_grid))
+    narrowed = services.zone_change(actor=staff_a, zone=zone, reason="缩小范围", place=building_a)
+
+    page = signed_in(grid_member_a).get(reverse("zones:detail", args=[narrowed.pk]))
+
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "张三" in html and "王外网格" not in html
+    assert "王外网格" in signed_in(staff_a).get(reverse("zones:detail", args=[narrowed.pk])).content.decode()

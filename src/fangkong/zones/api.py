@@ -44,7 +44,7 @@ def _zone_detail(actor, pk) -> dict:
     zone = queries.get_zone_for(actor, pk)
     counts = queries.zone_counts(zone)
     later = Zone.objects.filter(supersedes=zone).values_list("pk", flat=True).first()
-    return {**ZoneOut.from_orm(zone).dict(), "case_ids": [case.pk for case in queries.zone_cases(zone)],
+    return {**ZoneOut.from_orm(zone).dict(), "case_ids": [case.pk for case in queries.zone_cases(actor, zone)],
             "superseded_by_id": later, "households": counts["households"], "people": counts["people"],
             "rounds": list(queries.zone_rounds(zone)), "history": list(queries.zone_history(zone))}
 

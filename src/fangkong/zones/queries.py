@@ -12,8 +12,7 @@ from django.utils import timezone
 
 from fangkong.core.converters import is_id
 from fangkong.core.scope import ensure_in_scope
-from fangkong.health.models import Case
-from fangkong.health.queries import staff_for
+from fangkong.health.queries import cases_for, staff_for
 from fangkong.people.models import Person, Tag
 from fangkong.places.models import Building, Community, Compound, Household, Unit
 from fangkong.zones.models import (
@@ -86,8 +85,9 @@ def zone_rounds(zone: Zone):
     return zone.rounds.select_related("recorded_by").order_by("-on")
 
 
-def zone_cases(zone: Zone):
-    return Case.objects.filter(zones=zone).select_related("person").order_by("confirmed_at", "id")
+def zone_cases(actor, zone: Zone):
+    """The zone's cases the actor sees: a zone narrowed to a grid keeps the cases of the wider zone it replaced."""
+    return cases_for(actor).filter(zones=zone).order_by("confirmed_at", "id")
 
 
 def zone_chain(zone: Zone) -> list[Zone]:

@@ -65,7 +65,7 @@ def zone_list(request):
 def _detail(request, zone, *, forms=None, status=200):
     forms = {"accept_form": AcceptForm(), "dismiss_form": DismissForm(), "change_form": ChangeForm(zone=zone),
              "lift_form": LiftForm(), "round_form": RoundForm(), **(forms or {})}
-    context = {"zone": zone, "cases": queries.zone_cases(zone), "rounds": queries.zone_rounds(zone),
+    context = {"zone": zone, "cases": queries.zone_cases(request.user, zone), "rounds": queries.zone_rounds(zone),
                "history": queries.zone_history(zone), "chain": queries.zone_chain(zone),
                "counts": queries.zone_counts(zone), "may_manage": services.may_manage_zones(request.user), **forms}
     return TemplateResponse(request, "zones/zone_detail.html", context, status=status)
