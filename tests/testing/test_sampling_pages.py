@@ -48,6 +48,19 @@ def test_the_roster_lists_a_room_with_who_is_sampled(medic, round_a, site_a, per
     assert "3-2-301" in text and "张三" in text and "张小明" in text
 
 
+def test_the_roster_is_only_for_those_who_may_sample_at_the_site(grid_member_a, round_a, site_a,
+                                                                 person_a_other_grid):
+    client = signed_in(grid_member_a)
+    url = f"/testing/rounds/{round_a.pk}/scan/roster/?site={site_a.pk}&room=101"
+
+    refused = client.get(url, **HTMX)
+    assert refused.status_code == 403 and "王外网格" not in refused.content.decode()
+    assert client.get(f"/testing/rounds/{round_a.pk}/scan/roster/?room=101", **HTMX).status_code == 403
+
+    site_a.team.add(grid_member_a)
+    assert "王外网格" in client.get(url, **HTMX).content.decode()
+
+
 def test_a_second_scan_of_a_person_shows_the_refusal(medic, round_a, site_a, person_a):
     client = signed_in(medic)
     client.post(f"/testing/rounds/{round_a.pk}/scan/tubes/", {"site": site_a.pk, "barcode": "W-2"}, **HTMX)

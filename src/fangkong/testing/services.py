@@ -356,11 +356,18 @@ def _is_sampler_anywhere(actor) -> bool:
     return actor.is_superuser or actor.role in SAMPLER_ROLES
 
 
+def may_sample_at(actor, site: SamplingSite | None) -> bool:
+    """Medics, community staff and street admins sample at every site in scope; other staff only at a site
+    whose team they are on (without a site, nowhere)."""
+    if not is_staff_member(actor):
+        return False
+    return _is_sampler_anywhere(actor) or (site is not None and site.team.filter(pk=actor.pk).exists())
+
+
 def _require_sampler(actor, site: SamplingSite) -> None:
-    """Medics and community staff sample at every site in scope; other staff only on a team they belong to."""
     if not is_staff_member(actor):
         raise NotAllowed(_("仅工作人员可以采样"))
-    if _is_sampler_anywhere(actor) or site.team.filter(pk=actor.pk).exists():
+    if may_sample_at(actor, site):
         return
     raise NotAllowed(_("您不在“%(site)s”的采样人员名单中") % {"site": site.name}, code="not_on_team")
 

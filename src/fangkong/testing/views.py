@@ -341,9 +341,12 @@ def scanner_close(request, pk, tube_pk):
 
 @staff_required
 def scanner_roster(request, pk):
-    """Households by room number, each member one tap away (a door-to-door team's roster first)."""
+    """Households by room number, each member one tap away (a door-to-door team's roster first): only for
+    whoever may sample at the site, as the names reach beyond a grid account's own grids."""
     round = queries.get_sampling_round_for(request.user, pk)
     site = _scanner_site(round, request.GET.get("site"))
+    if not services.may_sample_at(request.user, site):
+        raise PermissionDenied
     households = queries.roster_households(round, site, request.GET.get("room", ""))
     return TemplateResponse(request, "testing/scanner_roster.html", {"round": round, "households": households})
 
