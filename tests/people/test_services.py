@@ -3,11 +3,17 @@ import datetime
 import pytest
 from django.http import Http404
 
-from fangkong.core.errors import DomainError, NotAllowed
+from fangkong.core.errors import Conflict, DomainError, NotAllowed
 from fangkong.core.models import AuditEvent
+from fangkong.health.models import Contact
 from fangkong.people import services
 from fangkong.people.models import IdType, Person
+from fangkong.testing.models import RoundExemption
+from fangkong.zones.models import CareTask
+from tests.health.factories import CaseFactory, ContactFactory
 from tests.people.factories import PersonFactory, resident_id
+from tests.testing.factories import RoundExemptionFactory, TestRoundFactory
+from tests.zones.factories import ZoneFactory
 
 
 def _values(**overrides):
@@ -168,3 +174,32 @@ def test_merge_records_the_deletion_of_the_duplicate(staff_a, household_a):
     duplicate_id = duplicate.pk
     services.person_merge(actor=staff_a, keep=keep, duplicate=duplicate)
     assert AuditEvent.objects.filter(action="delete", object_id=str(duplicate_id)).exists()
+
+
+def test_merge_moves_round_exemptions_and_gives_the_kept_record_its_daily_check(staff_a, household_a, unit_a):
+    # Given a sealed unit, and two records of one dialysis patient, the duplicate exempted from a round
+    zone = ZoneFactory(place=unit_a)
+    keep = PersonFactory(household=household_a, name="赵六")
+    duplicate = PersonFactory(household=household_a, name="赵六", tags=["dialysis"])
+    exemption = RoundExemptionFactory(person=duplicate, round=TestRoundFactory(community=household_a.community))
+
+    services.person_merge(actor=staff_a, keep=keep, duplicate=duplicate)
+
+    # Then the exemption is the kept record's, and the kept record, now tagged, is looked in on daily
+    assert RoundExemption.objects.get(pk=exemption.pk).person_id == keep.pk
+    assert list(CareTask.objects.filter(zone=zone).values_list("person_id", flat=True)) == [keep.pk]
+
+
+def test_merge_refuses_records_that_both_have_a_row_allowed_once_per_person(staff_a, household_a):
+    keep = PersonFactory(household=household_a, name="赵六")
+    duplicate = PersonFactory(household=household_a, name="赵六")
+    case = CaseFactory(person=PersonFactory(household=household_a))
+    for person in (keep, duplicate):
+        ContactFactory(case=case, person=person)
+
+    with pytest.raises(Conflict) as refused:
+        services.person_merge(actor=staff_a, keep=keep, duplicate=duplicate)
+
+    assert "密接/次密接" in refused.value.message
+    assert Person.objects.filter(pk=duplicate.pk).exists()
+    assert sorted(Contact.objects.values_list("person_id", flat=True)) == sorted([keep.pk, duplicate.pk])

@@ -11,8 +11,10 @@ from fangkong.core.models import AuditEvent
 from fangkong.people.models import Person
 from fangkong.screening import queries, services
 from fangkong.screening.models import Arrival, Color, FollowUp
-from tests.people.factories import resident_id
+from fangkong.zones.models import CareTask
+from tests.people.factories import PersonFactory, resident_id
 from tests.screening.factories import RiskAreaFactory
+from tests.zones.factories import ZoneFactory
 
 TODAY = timezone.localdate()
 YESTERDAY = TODAY - datetime.timedelta(days=1)
@@ -169,3 +171,14 @@ def test_risk_area_page_lets_street_staff_add_and_end(street_admin, staff_a, str
     assert _client(staff_a).post(url, {"action": "create", "division": "420106", "level": "high",
                                        "valid_from": YESTERDAY.isoformat()}).status_code == 403
     assert "湖北省武汉市武昌区" in _client(staff_a).get(url).content.decode()
+
+
+def test_a_registered_patient_arriving_into_a_sealed_unit_gets_her_daily_check(staff_a, community_a, household_a,
+                                                                                unit_a):
+    zone = ZoneFactory(place=unit_a)
+    patient = PersonFactory(community=community_a, household=None, name="王阿姨", tags=["dialysis"])
+
+    _record(staff_a, community_a, household=household_a,
+            person_data={"name": "王阿姨", "id_number": patient.id_number})
+
+    assert list(CareTask.objects.filter(zone=zone).values_list("person_id", flat=True)) == [patient.pk]

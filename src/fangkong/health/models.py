@@ -454,4 +454,5 @@ class TransferPassenger(models.Model):
 
     class Meta:
         ordering = ["id"]
+        verbose_name = _("转运人员")
         constraints = [models.UniqueConstraint(fields=["transfer", "person"], name="transfer_passenger_once")]

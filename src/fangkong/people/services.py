@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 from fangkong.accounts.roles import may_edit_registry, may_export_full_values, may_reveal_full_values
 from fangkong.core import audit, throttle
 from fangkong.core.bulk import insert_rows
-from fangkong.core.errors import DomainError, NotAllowed, RateLimited, from_validation_error
+from fangkong.core.errors import Conflict, DomainError, NotAllowed, RateLimited, from_validation_error
 from fangkong.core.idnumbers import normalize_document_number, normalize_phone, normalize_text, parse_resident_id
 from fangkong.core.masking import mask_id_number, mask_phone
 from fangkong.core.scope import community_ids_in_scope, ensure_in_scope
@@ -27,6 +27,7 @@ from fangkong.people.models import IdType, ImportJob, Person, PersonTag, Residen
 from fangkong.people.names import pinyin_keys
 from fangkong.places.models import Building, Community, Compound, Household, Unit
 from fangkong.places.services import normalize_building_number, normalize_room, normalize_unit_number
+from fangkong.zones.models import VULNERABLE_TAGS
 from fangkong.zones.services import care_tasks_follow_community, care_tasks_follow_people
 
 PERSON_FIELDS = ("name", "id_type", "id_number", "sex", "birth_date", "phone", "household", "relationship",
@@ -165,6 +166,15 @@ def _set_tags(person: Person, tags) -> bool:
     return True
 
 
+def follow_care(*, actor, tags, households) -> None:
+    """Someone with one of these tags moved or was (un)tagged: the zones around those homes resync their checks.
+
+    Most registry edits concern nobody the zones look in on, and cost nothing here.
+    """
+    if set(tags) & set(VULNERABLE_TAGS):
+        care_tasks_follow_people(actor=actor, households=households)
+
+
 @transaction.atomic
 def person_create(*, actor, community, household=None, **values) -> Person:
     _require_editor(actor)
@@ -175,7 +185,7 @@ def person_create(*, actor, community, household=None, **values) -> Person:
     _save_person(person)
     _set_tags(person, data.tags)
     audit.record(actor=actor, action=audit.Action.CREATE, obj=person, fields=[*PERSON_FIELDS, "tags"])
-    care_tasks_follow_people(actor=actor, households=[household])
+    follow_care(actor=actor, tags=data.tags, households=[household])
     return person
 
 
@@ -192,12 +202,13 @@ def person_update(*, actor, person: Person, household=None, **values) -> Person:
         changed.append("household")
     if changed:
         _save_person(person)
+    tags_before = person.tag_codes()
     if _set_tags(person, data.tags):
         changed.append("tags")
     if changed:
         audit.record(actor=actor, action=audit.Action.UPDATE, obj=person, fields=changed)
     if {"household", "tags"} & set(changed):
-        care_tasks_follow_people(actor=actor, households=[previous_household, household])
+        follow_care(actor=actor, tags=[*tags_before, *data.tags], households=[previous_household, household])
     return person
 
 
@@ -265,13 +276,24 @@ def person_patch(*, actor, person: Person, changes: dict) -> Person:
 
 
 def _move_related_rows(duplicate: Person, keep: Person) -> list[str]:
-    """Point every row that references the duplicate at the kept person instead."""
+    """Point every row that references the duplicate at the kept person instead.
+
+    Where both records have a row that may exist once per person (a contact of the same case, a
+    sample in the same round, a care task in the same zone), nothing is merged: staff decide which
+    row is right before merging.
+    """
     moved = []
-    for relation in Person._meta.related_objects:
-        if relation.many_to_many or relation.related_model is PersonTag:
+    for relation in Person._meta.get_fields(include_hidden=True):
+        if not relation.auto_created or relation.concrete or relation.many_to_many or relation.related_model is PersonTag:
             continue
-        count = relation.related_model._base_manager.filter(**{relation.field.name: duplicate}).update(
-            **{relation.field.name: keep})
+        try:
+            with transaction.atomic():
+                count = relation.related_model._base_manager.filter(**{relation.field.name: duplicate}).update(
+                    **{relation.field.name: keep})
+        except IntegrityError:
+            what = relation.related_model._meta.verbose_name
+            message = _("两条记录都有“%(what)s”且不能并存,请先处理其中一条再合并") % {"what": what}
+            raise Conflict(message, code="merge_clash", fields={"duplicate": message}) from None
         if count:
             moved.append(f"{relation.related_model._meta.model_name}:{count}")
     return moved
@@ -304,8 +326,10 @@ def person_merge(*, actor, keep: Person, duplicate: Person) -> Person:
                  object_repr=f"{keep} ← {duplicate} (#{duplicate.pk})", fields=[*filled, *moved, "tags"])
     audit.record(actor=actor, action=audit.Action.DELETE, obj=duplicate,
                  object_repr=_("%(p)s(合并到 #%(k)d)") % {"p": duplicate, "k": keep.pk}, fields=list(PERSON_FIELDS))
+    households = [keep.household, duplicate.household]
     duplicate.delete()
     keep.save()
+    follow_care(actor=actor, tags=tags, households=households)
     return keep
 
 

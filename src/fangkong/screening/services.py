@@ -28,6 +28,7 @@ from fangkong.people.services import (
     apply_person_data,
     check_household,
     clean_person_data,
+    follow_care,
     person_create,
 )
 from fangkong.places.models import Community, Grid, Household, Street
@@ -468,6 +469,7 @@ def _find_or_create_person(*, actor, community, household, values: dict, field_p
             person.household = household
             person.save(update_fields=["household", "updated_at"])
             audit.record(actor=actor, action=audit.Action.UPDATE, obj=person, fields=["household"])
+            follow_care(actor=actor, tags=person.tag_codes(), households=[household])
         return person
     person = Person(community=community, household=household)
     apply_person_data(person, data)
