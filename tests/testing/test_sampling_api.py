@@ -79,6 +79,29 @@ def test_tubes_open_show_undo_and_close(medic, round_a, site_a, household_a):
     assert used.status_code == 409 and "春雨广场" in used.json()["error"]["message"]
 
 
+def test_a_grid_account_on_the_sites_team_works_with_the_tubes_it_opens(grid_member_a, round_a, site_a,
+                                                                         person_a_other_grid):
+    site_a.team.add(grid_member_a)
+    client = signed_in(grid_member_a)
+
+    opened = send(client, "/tubes", {"round_id": round_a.pk, "site_id": site_a.pk, "barcode": "g-1"})
+    assert opened.status_code == 201, opened.json()
+    tube_id = opened.json()["id"]
+    send(client, "/samples", _sample(round_a, site_a, "G-1", code=personal_code(person_a_other_grid)))
+
+    shown = client.get(f"{API}/tubes/{tube_id}").json()
+    assert [s["person_id"] for s in shown["samples"]] == [person_a_other_grid.pk]
+    assert send(client, f"/tubes/{tube_id}/undo").json()["sample_count"] == 0
+    send(client, "/samples", _sample(round_a, site_a, "G-1", code=personal_code(person_a_other_grid)))
+    assert send(client, f"/tubes/{tube_id}/close").json()["status"] == "closed"
+
+
+def test_a_grid_account_not_on_the_team_does_not_see_its_tubes(grid_member_a, medic, round_a, site_a):
+    tube = TubeFactory(round=round_a, site=site_a, barcode="M-1", opened_by=medic)
+    SamplingSiteFactory(community=round_a.community, name="另一采样点").team.add(grid_member_a)
+    assert signed_in(grid_member_a).get(f"{API}/tubes/{tube.pk}").status_code == 404
+
+
 def test_a_batch_is_answered_row_by_row_and_a_replay_stores_nothing(medic, round_a, site_a, household_a):
     people = PersonFactory.create_batch(4, household=household_a)
     rows = [_sample(round_a, site_a, "BATCH-1", person_id=person.pk) for person in people]

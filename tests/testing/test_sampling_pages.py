@@ -61,6 +61,27 @@ def test_the_roster_is_only_for_those_who_may_sample_at_the_site(grid_member_a, 
     assert "王外网格" in client.get(url, **HTMX).content.decode()
 
 
+def test_a_grid_account_on_the_team_opens_a_tube_fills_undoes_and_closes_it(grid_member_a, round_a, site_a,
+                                                                            person_a_other_grid):
+    site_a.team.add(grid_member_a)
+    client = signed_in(grid_member_a)
+
+    opened = client.post(f"/testing/rounds/{round_a.pk}/scan/tubes/", {"site": site_a.pk, "barcode": "G-2"})
+    tube = Tube.objects.get()
+    assert opened.status_code == 302 and opened.url.endswith(f"?site={site_a.pk}&tube={tube.pk}")
+    page = client.get(opened.url)
+    assert page.status_code == 200 and "G-2" in page.content.decode()
+    url = f"/testing/rounds/{round_a.pk}/scan/tubes/{tube.pk}"
+    added = client.post(f"{url}/add/", {"text": personal_code(person_a_other_grid), "client_id": str(uuid.uuid4())},
+                        **HTMX)
+    assert "王外网格" in added.content.decode()
+    assert client.post(f"{url}/undo/").status_code == 302
+    client.post(f"{url}/add/", {"person": person_a_other_grid.pk, "client_id": str(uuid.uuid4())}, **HTMX)
+    assert client.post(f"{url}/close/").status_code == 302
+    tube.refresh_from_db()
+    assert (tube.status, tube.sample_count) == (Tube.Status.CLOSED, 1)
+
+
 def test_a_second_scan_of_a_person_shows_the_refusal(medic, round_a, site_a, person_a):
     client = signed_in(medic)
     client.post(f"/testing/rounds/{round_a.pk}/scan/tubes/", {"site": site_a.pk, "barcode": "W-2"}, **HTMX)

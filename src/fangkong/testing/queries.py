@@ -256,7 +256,11 @@ def round_sites(round: TestRound):
 
 
 def tubes_for(actor):
-    return Tube.objects.in_scope(actor).select_related("round", "site", "opened_by")
+    """The tubes of the actor's communities, and those of the sites whose team the actor is on: a grid account on
+    a site's team samples anyone of the community, so it works with the tubes it opens there."""
+    on_team = Tube.objects.filter(site__in=SamplingSite.objects.filter(team=actor).values("pk"),
+                                  round__in=TestRound.objects.in_scope(actor).values("pk"))
+    return (Tube.objects.in_scope(actor) | on_team).select_related("round", "site", "opened_by")
 
 
 def get_tube_for(actor, pk) -> Tube:
