@@ -119,6 +119,16 @@ def test_a_task_is_assigned_to_a_grid_member_of_the_household(task, staff_a, gri
     assert other.status_code == 404
 
 
+def test_a_stopped_task_cannot_be_assigned(task, staff_a, grid_member_a):
+    services.zone_lift(actor=staff_a, zone=task.zone, override_reason="全员转运")
+
+    response = send(signed_in(staff_a), "post", f"/care-tasks/{task.pk}/assign", {"assignee_id": grid_member_a.pk})
+
+    assert response.status_code == 409
+    task.refresh_from_db()
+    assert task.assignee is None
+
+
 SCOPED = [
     ("get", "/zones/{z}/people", None),
     ("get", "/zones/{z}/care-tasks", None),

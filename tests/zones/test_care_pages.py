@@ -152,3 +152,14 @@ def test_a_task_outside_the_actors_scope_cannot_be_assigned(task, staff_b, grid_
     assert response.status_code == 404
     task.refresh_from_db()
     assert task.assignee is None
+
+
+def test_a_stopped_task_cannot_be_assigned_from_the_card(task, staff_a, grid_member_a):
+    services.zone_lift(actor=staff_a, zone=task.zone, override_reason="全员转运")
+
+    response = signed_in(staff_a).post(f"/zones/care/tasks/{task.pk}/assign/", {"assignee": grid_member_a.pk},
+                                       HTTP_HX_REQUEST="true")
+
+    assert response.status_code == 400 and "该关照任务已停止" in response.content.decode()
+    task.refresh_from_db()
+    assert task.assignee is None

@@ -165,7 +165,7 @@ def care_task_assign(request, task_id: Id, payload: CareAssignIn):
     task = queries.get_care_task_for(request.auth, task_id)
     assignee = lookup(get_staff_member_for, request.auth, payload.assignee_id, "assignee_id")
     services.care_task_assign(actor=request.auth, task=task, assignee=assignee)
-    return queries.care_tasks_of_zone(request.auth, task.zone).get(pk=task.pk)
+    return queries.get_care_task_for(request.auth, task.pk)
 
 
 @router.get("/zones/{zone_id}/exceptions", response=list[MedicalExceptionOut], summary="就医例外(含批准人)")

@@ -325,7 +325,8 @@ def care_tasks_due(actor, day: datetime.date):
 
 
 def get_care_task_for(actor, pk) -> CareTask:
-    tasks = CareTask.objects.in_scope(actor).select_related(*_ZONE_PLACE, "person", "assignee")
+    """A care task with its zone, person, address, assignee and today's check (`day_checks`); 404 outside scope."""
+    tasks = _with_day_check(CareTask.objects.in_scope(actor), timezone.localdate()).select_related(*_ZONE_PLACE)
     return get_object_or_404(tasks, pk=pk)
 
 

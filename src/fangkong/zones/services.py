@@ -692,11 +692,20 @@ def _covers_person(user, person_id: int) -> bool:
             and Person.objects.in_scope(user).filter(pk=person_id).exists())
 
 
+def _locked_active(task: CareTask) -> CareTask:
+    """The task locked for the write; Conflict once it stopped (zone ended, person no longer inside)."""
+    locked = CareTask.objects.select_for_update(of=("self",)).select_related("zone", "person").get(pk=task.pk)
+    if not locked.active or locked.zone.status != Zone.Status.ACTIVE:
+        raise Conflict(_("该关照任务已停止(区域已解除或人员已不在区域内)"), code="not_active")
+    return locked
+
+
 @transaction.atomic
 def care_task_assign(*, actor, task: CareTask, assignee) -> CareTask:
     """Name who looks in on the person each day: a staff member whose scope covers the household (None clears it)."""
     _require_care_staff(actor)
     ensure_in_scope(actor, task)
+    _locked_active(task)
     if assignee is not None and not _covers_person(assignee, task.person_id):
         message = _("%(user)s 不负责该户,不能指派") % {"user": assignee}
         raise DomainError(message, fields={"assignee": message})
@@ -729,9 +738,7 @@ def care_check_record(*, actor, task: CareTask, outcome: str, note: str = "", da
     _require_care_staff(actor)
     ensure_in_scope(actor, task)
     outcome, note, day = _clean_check(outcome, note, day)
-    locked = CareTask.objects.select_for_update(of=("self",)).select_related("zone", "person").get(pk=task.pk)
-    if not locked.active or locked.zone.status != Zone.Status.ACTIVE:
-        raise Conflict(_("该关照任务已停止(区域已解除或人员已不在区域内)"), code="not_active")
+    locked = _locked_active(task)
     check, created = CareCheck.objects.update_or_create(
         task=locked, day=day,
         defaults={"community_id": locked.community_id, "outcome": outcome, "note": note,
