@@ -114,6 +114,19 @@ def test_a_batch_is_answered_row_by_row_and_a_replay_stores_nothing(medic, round
     assert Tube.objects.get().sample_count == 4 and Sample.objects.count() == 4
 
 
+def test_an_id_number_typed_into_the_code_field_is_taken_alike_one_by_one_and_in_a_batch(medic, round_a, site_a,
+                                                                                         household_a):
+    first, second = PersonFactory.create_batch(2, household=household_a)
+    client = signed_in(medic)
+
+    single = send(client, "/samples", _sample(round_a, site_a, "C-1", code=first.id_number))
+    batch = send(client, "/samples/batch", [_sample(round_a, site_a, "C-1", code=second.id_number)])
+
+    assert single.status_code == 201, single.json()
+    assert batch.json()[0]["status"] == "stored", batch.json()
+    assert set(Sample.objects.values_list("person_id", flat=True)) == {first.pk, second.pk}
+
+
 def test_outside_scope_is_404(staff_b, grid_member_b, round_a, site_a, person_a, medic):
     tube = TubeFactory(round=round_a, site=site_a, barcode="S-1", opened_by=medic)
     for user in (staff_b, grid_member_b):

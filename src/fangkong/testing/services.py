@@ -448,6 +448,22 @@ def _unknown_person() -> DomainError:
     return DomainError(message, code="unknown_person", fields={"code": message})
 
 
+def _person_named(person_id, code, id_number) -> tuple[str, int | str, int | None]:
+    """How a registration names its person, before any query: ('pk', person id, the community a personal code
+    names or None) or ('id', ID number, None). A `code` that is no personal code is read as an ID number, as a
+    scanner box takes either; a bad value raises the refusal it earns."""
+    if person_id not in (None, ""):
+        pk = _int_or_none(person_id)
+        if pk is None:
+            raise _unknown_person()
+        return "pk", pk, None
+    code = str(code or "").strip()
+    if code and is_personal_code(code):
+        holder = read_personal_code(code)
+        return "pk", holder.person_id, holder.community_id
+    return "id", _clean_id_number(code or str(id_number or "")), None
+
+
 def person_for_scan(actor, round: TestRound, text: str) -> Person:
     """Who a scanned personal code or a typed ID number names, among the people of the round's community.
 
@@ -661,15 +677,11 @@ def _person_named_at_once(code: str, id_number: str, person_id) -> tuple[dict, i
 
     None when only the full path can say (a damaged code, a malformed ID number).
     """
-    if person_id is not None:
-        return {"person_id": person_id}, None
     try:
-        if code and is_personal_code(code):
-            holder = read_personal_code(code)
-            return {"person_id": holder.person_id}, holder.community_id
-        return {"id_number": _clean_id_number(code or id_number)}, None
+        kind, value, code_community = _person_named(person_id, code, id_number)
     except DomainError:
         return None
+    return ({"person_id": value} if kind == "pk" else {"id_number": value}), code_community
 
 
 def _cleaned_at_once(barcode, client_id, taken_at) -> tuple | None:
@@ -845,18 +857,11 @@ def _attach_rounds_and_sites(actor, rows: list[_Row]) -> None:
 
 def _person_key(row: _Row):
     """('pk', id) or ('id', number) naming the row's person, before any query."""
-    raw = row.raw
-    if raw.get("person_id") not in (None, ""):
-        pk = _int_or_none(raw.get("person_id"))
-        if pk is None:
-            raise _unknown_person()
-        return ("pk", pk)
-    if raw.get("code"):
-        holder = read_personal_code(str(raw["code"]))
-        if holder.community_id != row.round.community_id:
-            raise _not_of_community()
-        return ("pk", holder.person_id)
-    return ("id", _clean_id_number(str(raw.get("id_number") or "")))
+    kind, value, code_community = _person_named(row.raw.get("person_id"), row.raw.get("code"),
+                                                row.raw.get("id_number"))
+    if code_community not in (None, row.round.community_id):
+        raise _not_of_community()
+    return kind, value
 
 
 def _attach_persons(rows: list[_Row]) -> None:
