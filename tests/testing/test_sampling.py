@@ -74,6 +74,12 @@ def test_a_code_of_another_community_is_refused(medic, round_a, person_b):
     assert refused.value.message == "该个人码不属于本社区"
 
 
+def test_an_id_number_registered_in_another_community_is_unknown_here(medic, round_a, person_b):
+    with pytest.raises(DomainError) as refused:
+        services.person_for_scan(medic, round_a, person_b.id_number)
+    assert refused.value.code == "unknown_person"
+
+
 def test_a_forged_or_expired_code_is_refused_clearly(medic, round_a, person_a, settings):
     code = personal_code(person_a)
     with pytest.raises(DomainError) as forged:

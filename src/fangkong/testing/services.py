@@ -471,18 +471,11 @@ def person_for_scan(actor, round: TestRound, text: str) -> Person:
     """
     if not is_staff_member(actor):
         raise NotAllowed(_("仅工作人员可以采样"))
-    text = (text or "").strip()
-    if is_personal_code(text):
-        holder = read_personal_code(text)
-        if holder.community_id != round.community_id:
-            raise _not_of_community()
-        person = Person.objects.filter(pk=holder.person_id, community_id=round.community_id).first()
-    else:
-        id_number = _clean_id_number(text)
-        person = Person.objects.filter(id_type=IdType.RESIDENT_ID, id_number=id_number).first()
-        if person is not None and person.community_id != round.community_id:
-            message = _("此人不属于本社区")
-            raise DomainError(message, code="person_elsewhere", fields={"code": message})
+    kind, value, code_community = _person_named(None, text, "")
+    if code_community not in (None, round.community_id):
+        raise _not_of_community()
+    named = {"pk": value} if kind == "pk" else {"id_type": IdType.RESIDENT_ID, "id_number": value}
+    person = Person.objects.filter(community_id=round.community_id, **named).first()
     if person is None:
         raise _unknown_person()
     return person
