@@ -66,6 +66,16 @@ def test_a_file_sets_each_tube_result_and_reports_unknown_tubes(staff_a, communi
     assert timezone.localtime(first.reported_at).strftime("%Y-%m-%d %H:%M") == "2022-04-04 06:30"
 
 
+def test_a_barcode_written_in_lower_case_or_full_width_by_the_lab_is_its_tube(staff_a, community_a, tubes):
+    upload = csv_file("条码,结果\na0001,阴性\nＡ０００２ ,阳性\n")
+
+    result_import = services.lab_results_import(actor=staff_a, community=community_a, uploaded_file=upload)
+
+    assert result_import.unknown_tubes == []
+    assert Tube.objects.get(barcode="A0001").result == Result.NEGATIVE
+    assert Tube.objects.get(barcode="A0002").result == Result.POSITIVE
+
+
 def test_headers_in_english_in_any_order_from_xlsx(staff_a, community_a, tubes):
     # given an .xlsx file under a title row with English headers in another order
     upload = xlsx_file([["某检测机构结果回传"], ["Lab", "Time", "Result", "Tube Barcode"],

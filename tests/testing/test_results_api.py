@@ -74,6 +74,14 @@ def test_single_results_and_their_correction_chain(medic, pooled):
     assert chain[1]["replaces_id"] == chain[0]["id"]
 
 
+def test_a_single_result_names_its_tube_as_the_lab_writes_it(medic, pooled):
+    client = signed_in(medic)
+    recorded = client.post(f"{API}/lab-results", {"barcode": "p0001 ", "result": "negative", "reported_at": _iso(1)},
+                           content_type="application/json")
+    assert recorded.status_code == 201, recorded.json()
+    assert [row["result"] for row in client.get(f"{API}/tubes/p0001/results").json()] == ["negative"]
+
+
 def test_outside_scope_is_404(staff_b, pooled):
     client = signed_in(staff_b)
     assert client.get(f"{API}/tubes/P0001/results").status_code == 404

@@ -4,10 +4,16 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from fangkong.core.idnumbers import normalize_text
 from fangkong.core.models import TimeStamped
 from fangkong.core.scope import ScopedQuerySet
 
 POOL_SIZES = (1, 5, 10, 20)
+
+
+def normalize_barcode(raw) -> str:
+    """A tube barcode as stored: full-width folded, no spaces, upper case (a scanner or a lab file alike)."""
+    return normalize_text(raw or "").replace(" ", "").upper()
 
 
 class TestRound(TimeStamped):

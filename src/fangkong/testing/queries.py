@@ -34,6 +34,7 @@ from fangkong.testing.models import (
     SamplingSite,
     TestRound,
     Tube,
+    normalize_barcode,
 )
 from fangkong.zones.models import Zone
 from fangkong.zones.places import covering_place, households_in
@@ -327,8 +328,9 @@ def positive_tubes_of_import(result_import: ResultImport, *, limit: int = 100) -
 
 
 def lab_tube_for(actor, barcode: str) -> Tube:
-    """A tube by its barcode; 404 when it is not one of the actor's."""
-    return get_object_or_404(Tube.objects.in_scope(actor).select_related("round", "site"), barcode=barcode.strip())
+    """A tube by its barcode as a lab writes it ('a0001 ' is A0001); 404 when it is not one of the actor's."""
+    return get_object_or_404(Tube.objects.in_scope(actor).select_related("round", "site"),
+                             barcode=normalize_barcode(barcode))
 
 
 def results_of_tube(tube: Tube):

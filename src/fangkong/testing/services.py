@@ -39,6 +39,7 @@ from fangkong.testing.models import (
     SamplingSite,
     TestRound,
     Tube,
+    normalize_barcode,
 )
 from fangkong.testing.queries import expected_people, round_people
 from fangkong.zones import services as zone_services
@@ -312,11 +313,6 @@ def household_card_print(*, actor, household) -> None:
 SAMPLER_ROLES = frozenset({Role.MEDIC, Role.COMMUNITY_STAFF, Role.STREET_ADMIN})
 BATCH_LIMIT = 2000
 _ID_NUMBER = re.compile(r"^\d{17}[\dX]$")
-
-
-def normalize_barcode(raw) -> str:
-    """A tube barcode as stored: full-width folded, no spaces, upper case."""
-    return normalize_text(raw or "").replace(" ", "").upper()
 
 
 def _clean_barcode(raw, *, field: str) -> str:
@@ -1169,7 +1165,7 @@ def _result_header(grid: list[list]) -> tuple[int, dict[str, int]]:
 
 
 def _result_row(line: int, texts: dict, now: datetime.datetime) -> tuple[ResultRow | None, str | None]:
-    barcode = texts["barcode"].replace(" ", "")
+    barcode = normalize_barcode(texts["barcode"])
     if not barcode or len(barcode) > 40:
         return None, _("第 %(line)d 行:条码为空或超过 40 个字符") % {"line": line}
     result = parse_result_word(texts["result"])
