@@ -1,6 +1,8 @@
 """The care pages: the vulnerable first with quick checks, every household, medical exceptions, today's list."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from fangkong.accounts.models import Role
 from fangkong.zones import services
@@ -163,3 +165,21 @@ def test_a_stopped_task_cannot_be_assigned_from_the_card(task, staff_a, grid_mem
     assert response.status_code == 400 and "该关照任务已停止" in response.content.decode()
     task.refresh_from_db()
     assert task.assignee is None
+
+
+def test_the_care_page_keeps_its_queries_constant_as_vulnerable_people_grow(zone, unit_a, staff_a, grid_member_a):
+    client = signed_in(staff_a)
+
+    def queries_of_page() -> int:
+        services.care_tasks_sync(actor=staff_a, zone=zone)
+        for task in CareTask.objects.filter(zone=zone):
+            services.care_task_assign(actor=staff_a, task=task, assignee=grid_member_a)
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(f"/zones/{zone.pk}/care/").status_code == 200
+        return len(captured)
+
+    one = queries_of_page()
+    for room in ("201", "202", "203"):
+        PersonFactory(household=HouseholdFactory(unit=unit_a, room=room), name=f"王{room}", tags=["immobile"])
+
+    assert queries_of_page() == one

@@ -277,9 +277,10 @@ def zone_people(actor, zone: Zone, day: datetime.date | None = None) -> ZonePeop
     A vulnerable person whose daily check belongs to a stricter zone inside this one names that zone.
     """
     households = list(households_in(zone).in_scope(actor).select_related("compound", "building", "unit"))
-    persons = Person.objects.in_scope(actor).filter(household__in=[h.pk for h in households]).prefetch_related("tags")
-    tasks = {task.person_id: task for task in
-             CareTask.objects.filter(zone=zone, active=True).prefetch_related(_today_checks(day or timezone.localdate()))}
+    persons = (Person.objects.in_scope(actor).filter(household__in=[h.pk for h in households])
+               .select_related("household__building", "household__unit").prefetch_related("tags"))
+    tasks = {task.person_id: task for task in CareTask.objects.filter(zone=zone, active=True).select_related("assignee")
+             .prefetch_related(_today_checks(day or timezone.localdate()))}
     elsewhere = {task.person_id: task.zone for task in CareTask.objects.filter(
         person__household__in=[h.pk for h in households], active=True).exclude(zone=zone).select_related(*_ZONE_PLACE)}
     rows = {household.pk: HouseholdRow(household=household) for household in households}
