@@ -130,8 +130,12 @@ def _get(rows, pk):
     return get_object_or_404(rows, pk=pk)
 
 
+_ZONE_PLACES = ("zone__compound", "zone__building", "zone__unit__building", "zone__household__unit__building")
+
+
 def rounds_for(actor, *, status=""):
-    return TestRound.objects.in_scope(actor).select_related("community", "zone", "created_by") \
+    """The rounds in scope, with what a list shows of them: community, grids and the zone's place by name."""
+    return TestRound.objects.in_scope(actor).select_related("community", "created_by", *_ZONE_PLACES) \
         .prefetch_related("grids").narrowed(status=status)
 
 
@@ -142,7 +146,7 @@ def get_round_for(actor, pk) -> TestRound:
 def exemptions_of(actor, round: TestRound):
     """The round's exemptions by hand that the actor sees, with the person's address."""
     return RoundExemption.objects.in_scope(actor).filter(round=round).select_related(
-        "person__household__building", "person__household__unit", "recorded_by").order_by("person__household_id", "id")
+        "person__household__unit__building", "recorded_by").order_by("person__household_id", "id")
 
 
 def get_exemption_for(actor, pk, *, round: TestRound) -> RoundExemption:

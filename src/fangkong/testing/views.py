@@ -132,17 +132,22 @@ def round_exemption_remove(request, pk, exemption_pk):
     return redirect("testing:round_detail", pk=round.pk)
 
 
-def _site_form(user, data=None, *, site=None) -> SiteForm:
+def _site_roster(site) -> list:
+    """The households on a site's roster, with the building and unit their labels name."""
+    return list(site.roster.select_related("unit__building"))
+
+
+def _site_form(user, data=None, *, site=None, roster=()) -> SiteForm:
     community = site.community if site else None
-    households = households_for(user).select_related("building", "unit").order_by("building__number", "unit__number",
-                                                                                   "room")
+    households = households_for(user).select_related("unit__building").order_by("building__number", "unit__number",
+                                                                                 "room")
     if community is not None:
         households = households.filter(community=community)
     initial = {}
     if site is not None:
         initial = {"community": site.community, "name": site.name, "kind": site.kind, "address": site.address,
                    "opens_at": site.opens_at, "closes_at": site.closes_at, "team": list(site.team.all()),
-                   "roster": list(site.roster.all()), "active": site.active}
+                   "roster": list(roster), "active": site.active}
     form = SiteForm(data, initial=initial, communities=communities_for(user), households=households,
                     team=queries.team_candidates_for(user, community))
     if site is not None:
@@ -179,7 +184,8 @@ def site_edit(request, pk):
     user = request.user
     site = queries.get_site_for(user, pk)
     may_manage = services.may_manage_rounds(user)
-    form = _site_form(user, request.POST or None, site=site)
+    roster = _site_roster(site)
+    form = _site_form(user, request.POST or None, site=site, roster=roster)
     if request.method == "POST":
         if not may_manage:
             raise PermissionDenied
@@ -194,7 +200,8 @@ def site_edit(request, pk):
                 return redirect("testing:site_edit", pk=site.pk)
     zone_form = RosterFromZoneForm(zones=queries.zones_for_rounds(user, site.community))
     return TemplateResponse(request, "testing/site_edit.html",
-                            {"site": site, "form": form, "zone_form": zone_form, "may_manage": may_manage},
+                            {"site": site, "roster": roster, "form": form, "zone_form": zone_form,
+                             "may_manage": may_manage},
                             status=400 if form.errors else 200)
 
 
