@@ -201,6 +201,15 @@ def test_a_batch_stores_valid_rows_and_answers_each(medic, round_a, site_a, hous
     assert (tubes["B2"].sample_count, tubes["B2"].status) == (1, Tube.Status.OPEN)
 
 
+def test_the_tubes_a_batch_opens_and_closes_are_audited_under_their_community(medic, round_a, site_a, household_a):
+    people = PersonFactory.create_batch(5, household=household_a)
+
+    services.samples_register(actor=medic, rows=[_row(round_a, site_a, "AU-1", person_id=p.pk) for p in people])
+
+    events = AuditEvent.objects.filter(object_type="tube").values_list("action", "community_id")
+    assert sorted(events) == [("create", round_a.community_id), ("update", round_a.community_id)]
+
+
 def test_a_replayed_batch_stores_nothing_twice(medic, round_a, site_a, household_a):
     people = PersonFactory.create_batch(3, household=household_a)
     rows = [_row(round_a, site_a, "RB", person_id=person.pk) for person in people]

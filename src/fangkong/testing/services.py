@@ -875,6 +875,16 @@ def _attach_persons(rows: list[_Row]) -> None:
             row.person_id, _community, row.household_id = person
 
 
+def _record_tube_events(actor, action: str, fields: list[str], tubes: list[Tube]) -> None:
+    """One audit event per tube of a batch, under the tube's community so that community's staff see it."""
+    by_community: dict[int, list[Tube]] = {}
+    for tube in tubes:
+        by_community.setdefault(tube.community_id, []).append(tube)
+    for community_id, group in by_community.items():
+        audit.record_many(actor=actor, action=action, object_type="tube", community_id=community_id,
+                          objects=[(tube.pk, tube.barcode, fields) for tube in group])
+
+
 def _open_batch_tubes(actor, rows: list[_Row], tubes: dict) -> None:
     """Open the batch's unknown barcodes at the round and site of their first row, and lock them."""
     new = {}
@@ -886,9 +896,8 @@ def _open_batch_tubes(actor, rows: list[_Row], tubes: dict) -> None:
     Tube.objects.bulk_create(new.values(), ignore_conflicts=True)
     opened = list(Tube.objects.select_for_update(of=("self",)).filter(barcode__in=list(new)).order_by("barcode"))
     tubes.update((tube.barcode, tube) for tube in opened)
-    audit.record_many(actor=actor, action=audit.Action.CREATE, object_type="tube", community_id=None,
-                      objects=[(tube.pk, tube.barcode, ["barcode"]) for tube in opened
-                               if tube.opened_by_id == actor.pk and tube.opened_at == new[tube.barcode].opened_at])
+    _record_tube_events(actor, audit.Action.CREATE, ["barcode"], [
+        tube for tube in opened if tube.opened_by_id == actor.pk and tube.opened_at == new[tube.barcode].opened_at])
 
 
 def _attach_tubes(actor, rows: list[_Row]) -> None:
@@ -1001,9 +1010,7 @@ def _count_stored(actor, stored: list[_Row]) -> None:
                                                if tube.status == Tube.Status.OPEN])
     update_rows(Tube, "id", ["sample_count", "status", "closed_at"],
                 [(tube.pk, tube.sample_count, tube.status, tube.closed_at) for tube in closed])
-    if closed:
-        audit.record_many(actor=actor, action=audit.Action.UPDATE, object_type="tube", community_id=None,
-                          objects=[(tube.pk, tube.barcode, ["status"]) for tube in closed])
+    _record_tube_events(actor, audit.Action.UPDATE, ["status"], closed)
 
 
 def _finish_tasks(stored: list[_Row]) -> None:
