@@ -1203,8 +1203,8 @@ def lab_results_import(*, actor, community, uploaded_file) -> ResultImport:
     with transaction.atomic():
         result_import, positive_ids = _store_results(actor=actor, community=community,
                                                      file_name=uploaded_file.name or "", rows=rows)
-    tubes = Tube.objects.filter(pk__in=positive_ids).order_by("id")
-    result_import.chains = [positive_tube_chain(actor=actor, tube=tube) for tube in tubes]
+    for tube in Tube.objects.filter(pk__in=positive_ids).order_by("id"):
+        positive_tube_chain(actor=actor, tube=tube)
     return result_import
 
 
