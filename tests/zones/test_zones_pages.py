@@ -3,7 +3,9 @@
 import datetime
 
 import pytest
+from django.db import connection
 from django.template import Context, Template
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -11,6 +13,7 @@ from fangkong.zones import services
 from fangkong.zones.models import Level, Zone, ZonePolicy
 from tests.clients import signed_in
 from tests.health.factories import CaseFactory
+from tests.places.factories import HouseholdFactory
 from tests.zones.factories import ZoneFactory
 
 pytestmark = pytest.mark.django_db
@@ -159,3 +162,29 @@ def test_a_zone_narrowed_to_a_grid_shows_its_grid_member_only_the_cases_of_their
     assert page.status_code == 200
     assert "张三" in html and "王外网格" not in html
     assert "王外网格" in signed_in(staff_a).get(reverse("zones:detail", args=[narrowed.pk])).content.decode()
+
+
+def test_the_zone_page_keeps_its_queries_constant_as_the_unit_grows(staff_a, unit_a, household_a):
+    zone = ZoneFactory(place=unit_a)
+    client = signed_in(staff_a)
+
+    def queries_of_page() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            page = client.get(reverse("zones:detail", args=[zone.pk]))
+        assert page.status_code == 200 and "3号楼2单元301" in page.content.decode()
+        return len(captured)
+
+    one = queries_of_page()
+    for room in ("302", "401", "402"):
+        HouseholdFactory(unit=unit_a, room=room)
+
+    assert queries_of_page() == one
+
+
+def test_only_managers_of_an_active_zone_get_the_change_form(staff_a, grid_member_a, unit_a):
+    active = ZoneFactory(place=unit_a)
+    lifted = ZoneFactory(place=unit_a, status=Zone.Status.LIFTED, place_key="unit:lifted")
+
+    assert signed_in(staff_a).get(reverse("zones:detail", args=[active.pk])).context["change_form"] is not None
+    assert signed_in(grid_member_a).get(reverse("zones:detail", args=[active.pk])).context["change_form"] is None
+    assert signed_in(staff_a).get(reverse("zones:detail", args=[lifted.pk])).context["change_form"] is None

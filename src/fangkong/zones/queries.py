@@ -116,9 +116,11 @@ def change_places(zone: Zone) -> list:
     if zone.household_id:
         places += [zone.unit, zone.building, zone.compound]
     elif zone.unit_id:
-        places += [zone.building, zone.compound, *Household.objects.filter(unit_id=zone.unit_id).order_by("room")]
+        places += [zone.building, zone.compound,
+                   *Household.objects.filter(unit_id=zone.unit_id).select_related("unit__building").order_by("room")]
     elif zone.building_id:
-        places += [zone.compound, *Unit.objects.filter(building_id=zone.building_id).order_by("number")]
+        places += [zone.compound,
+                   *Unit.objects.filter(building_id=zone.building_id).select_related("building").order_by("number")]
     else:
         places += list(Building.objects.filter(compound_id=zone.compound_id).order_by("number"))
     return places

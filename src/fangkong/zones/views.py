@@ -63,11 +63,14 @@ def zone_list(request):
 
 
 def _detail(request, zone, *, forms=None, status=200):
-    forms = {"accept_form": AcceptForm(), "dismiss_form": DismissForm(), "change_form": ChangeForm(zone=zone),
+    may_manage = services.may_manage_zones(request.user)
+    may_change = may_manage and zone.status == Zone.Status.ACTIVE
+    forms = {"accept_form": AcceptForm(), "dismiss_form": DismissForm(),
+             "change_form": ChangeForm(zone=zone) if may_change else None,
              "lift_form": LiftForm(), "round_form": RoundForm(), **(forms or {})}
     context = {"zone": zone, "cases": queries.zone_cases(request.user, zone), "rounds": queries.zone_rounds(zone),
                "history": queries.zone_history(zone), "chain": queries.zone_chain(zone),
-               "counts": queries.zone_counts(zone), "may_manage": services.may_manage_zones(request.user), **forms}
+               "counts": queries.zone_counts(zone), "may_manage": may_manage, **forms}
     return TemplateResponse(request, "zones/zone_detail.html", context, status=status)
 
 
