@@ -58,7 +58,7 @@ def test_recovery_ends_the_open_case_so_a_new_one_may_follow(case, staff_a):
 
 
 def test_an_unknown_status_is_refused(case, staff_a):
-    with pytest.raises(Exception, match="病例状态不正确"):
+    with pytest.raises(Exception, match="病例状态应为"):
         case_status_set(actor=staff_a, case=case, status="cured")
 
 

@@ -172,6 +172,14 @@ def test_api_destinations_are_kept_by_street_admins_and_seen_by_every_staff_memb
     assert signed_in(grid_member_a).get(f"{API}/destinations").json()[0]["name"] == "国博方舱"
 
 
+def test_community_staff_register_a_destination_of_their_own_street_without_naming_it(staff_a, street):
+    created = post_json(signed_in(staff_a), f"{API}/destinations", {"name": "锦江宾馆二部", "kind": "central_quarantine"})
+    assert created.status_code == 201 and created.json()["street_id"] == street.pk
+    elsewhere = post_json(signed_in(staff_a), f"{API}/destinations",
+                          {"street_id": street.pk + 1000, "name": "外街道", "kind": "hospital"})
+    assert elsewhere.status_code == 404 and "street_id" in elsewhere.json()["error"]["fields"]
+
+
 def test_a_grid_account_sees_only_its_own_passengers_and_no_case_outside_its_grid(staff_a, grid_member_a, person_a,
                                                                                    person_a_other_grid, hotel):
     # Given a transfer of 张三 (grid A) with someone of another grid of the community, for that person's case

@@ -8,12 +8,10 @@ import datetime
 
 from django.http import Http404
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from ninja import Router, Status
 
 from fangkong.core.api import NotInScope, any_user_auth, lookup, paginated
 from fangkong.core.converters import Id
-from fangkong.core.errors import DomainError
 from fangkong.health import queries, services
 from fangkong.health.models import Case, CheckWindow, Destination, Observation, ObservationKind, Transfer
 from fangkong.health.schemas import (
@@ -53,7 +51,8 @@ from fangkong.health.schemas import (
     TransferUpdateIn,
 )
 from fangkong.people.queries import get_person_for
-from fangkong.places.queries import get_grid_for
+from fangkong.places.models import Street
+from fangkong.places.queries import get_grid_for, get_street_for, street_for_writing
 
 router = Router()
 
@@ -168,6 +167,13 @@ def alert_handle(request, alert_id: Id, payload: AlertHandleIn):
     return services.health_alert_handle(actor=request.auth, alert=alert, note=payload.note)
 
 
+def _street_named(actor, street_id) -> Street:
+    """The street a street-wide setting is for: the one named (404 naming the field outside scope), else the actor's own."""
+    if street_id is not None:
+        return lookup(get_street_for, actor, street_id, "street_id")
+    return street_for_writing(actor)
+
+
 @router.get("/observation-policies", response=list[PolicyOut], summary="隔离政策")
 def policy_list(request):
     return queries.policies_for(request.auth)
@@ -176,10 +182,7 @@ def policy_list(request):
 @router.post("/observation-policies", response={201: PolicyOut}, summary="设置隔离政策(街道)")
 def policy_set(request, payload: PolicyIn):
     actor = request.auth
-    street_id = payload.street_id or actor.scope_street_id
-    if street_id is None:
-        raise DomainError(_("请指定街道"), fields={"street_id": _("必填")})
-    street = lookup(queries.get_street_for, actor, street_id, "street_id")
+    street = _street_named(actor, payload.street_id)
     policy = services.observation_policy_set(actor=actor, street=street, kind=payload.kind, days=payload.days,
                                              effective_from=payload.effective_from)
     return Status(201, policy)
@@ -267,13 +270,13 @@ def contact_remove(request, contact_id: Id, payload: ContactRemoveIn):
     return queries.get_contact_for(request.auth, contact_id)
 
 
-def _policy_rows(street) -> list[dict]:
-    return queries.contact_policy_values(street, services.DEFAULT_CONTACT_OBSERVATION)
+def _policy_rows(street) -> list:
+    return queries.contact_policy_rows(street, services.DEFAULT_CONTACT_OBSERVATION)
 
 
 @router.get("/contact-policies", response=list[ContactPolicyOut], summary="密接管控政策(未设置时为默认)")
 def contact_policy_list(request, street: Id | None = None):
-    street_obj = lookup(queries.get_street_for, request.auth, street, "street") if street else (
+    street_obj = lookup(get_street_for, request.auth, street, "street") if street else (
         queries.first_street_for(request.auth))
     return _policy_rows(street_obj) if street_obj is not None else []
 
@@ -281,10 +284,7 @@ def contact_policy_list(request, street: Id | None = None):
 @router.put("/contact-policies", response=list[ContactPolicyOut], summary="设置密接管控政策(街道)")
 def contact_policy_set(request, payload: ContactPolicyIn):
     actor = request.auth
-    street_id = payload.street_id or actor.scope_street_id
-    if street_id is None:
-        raise DomainError(_("请指定街道"), fields={"street_id": _("必填")})
-    street = lookup(queries.get_street_for, actor, street_id, "street_id")
+    street = _street_named(actor, payload.street_id)
     services.contact_policy_set(actor=actor, street=street, kind=payload.kind, observation_kind=payload.observation_kind)
     return _policy_rows(street)
 
@@ -301,10 +301,7 @@ def destination_list(request, kind: Destination.Kind | None = None):
 @router.post("/destinations", response={201: DestinationOut}, summary="登记转运目的地(街道/社区工作人员)")
 def destination_create(request, payload: DestinationIn):
     actor = request.auth
-    street_id = payload.street_id or actor.scope_street_id
-    if street_id is None:
-        raise DomainError(_("请指定街道"), fields={"street_id": _("必填")})
-    street = lookup(queries.get_street_for, actor, street_id, "street_id")
+    street = _street_named(actor, payload.street_id)
     destination = services.destination_create(actor=actor, street=street, name=payload.name, kind=payload.kind,
                                               address=payload.address, phone=payload.phone, capacity=payload.capacity)
     return Status(201, queries.get_destination_for(actor, destination.pk))
@@ -319,9 +316,8 @@ def destination_roster(request, destination_id: Id):
 
 @router.get("/transfers/counts", response=list[DayCountOut], summary="每日转运人数(按计划日期:计划/已接走/已送达)")
 def transfer_counts(request, start: datetime.date | None = None, end: datetime.date | None = None):
-    end = end or timezone.localdate()
-    start = start or end - datetime.timedelta(days=13)
-    return queries.transfer_counts_by_day(request.auth, start, end)
+    default_start, end = queries.transfer_counts_window(end or timezone.localdate())
+    return queries.transfer_counts_by_day(request.auth, start or default_start, end)
 
 
 @router.get("/transfers", response=list[TransferOut], summary="转运列表")

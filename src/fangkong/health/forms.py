@@ -16,9 +16,9 @@ from fangkong.health.models import (
     Reporter,
     Symptom,
 )
-from fangkong.health.queries import destinations_for, streets_for, team_candidates
+from fangkong.health.queries import destinations_for, team_candidates
 from fangkong.people.models import IdType
-from fangkong.places.queries import grids_for
+from fangkong.places.queries import grids_for, streets_for
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 ANY = [("", _("全部"))]
@@ -200,15 +200,12 @@ class ContactPolicyForm(forms.Form):
 # Transfers
 # ---------------------------------------------------------------------------
 
-MOMENT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
-
-
 class TransferDetailsForm(forms.Form):
     """Destination, window, vehicle and crew: what scheduling and changing a planned transfer share."""
 
     destination = forms.ModelChoiceField(label=_("目的地"), required=False, queryset=None, empty_label=_("待定"))
-    window_start = forms.DateTimeField(label=_("计划接人时间起"), widget=MOMENT)
-    window_end = forms.DateTimeField(label=_("计划接人时间止"), widget=MOMENT)
+    window_start = forms.DateTimeField(label=_("计划接人时间起"), widget=DATETIME)
+    window_end = forms.DateTimeField(label=_("计划接人时间止"), widget=DATETIME)
     vehicle = forms.CharField(label=_("车辆"), required=False, max_length=50)
     crew = forms.CharField(label=_("随车人员"), required=False, max_length=100)
     note = forms.CharField(label=_("备注"), required=False, max_length=300)
@@ -225,7 +222,7 @@ class TransferScheduleForm(TransferDetailsForm):
 
 
 class TransferMomentForm(forms.Form):
-    at = forms.DateTimeField(label=_("时间"), required=False, widget=MOMENT, help_text=_("留空为现在"))
+    at = forms.DateTimeField(label=_("时间"), required=False, widget=DATETIME, help_text=_("留空为现在"))
 
 
 class TransferCancelForm(forms.Form):

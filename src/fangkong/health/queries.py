@@ -203,10 +203,6 @@ def get_staff_member_for(actor, pk):
     return get_object_or_404(staff_for(actor), pk=pk)
 
 
-def get_street_for(actor, pk) -> Street:
-    return get_object_or_404(Street.objects.in_scope(actor), pk=pk)
-
-
 # ---------------------------------------------------------------------------
 # Cases and contacts
 # ---------------------------------------------------------------------------
@@ -294,22 +290,34 @@ def first_street_for(actor) -> Street | None:
     return Street.objects.in_scope(actor).order_by("id").first()
 
 
-def contact_policy_values(street: Street, defaults: dict) -> list[dict]:
-    """Each contact kind's observation kind in the street, and whether it is the default (no policy set)."""
-    policies = dict(ContactPolicy.objects.filter(street=street).values_list("kind", "observation_kind"))
-    return [{"street_id": street.pk, "kind": kind, "observation_kind": policies.get(kind, default),
-             "is_default": kind not in policies} for kind, default in defaults.items()]
+@dataclass(frozen=True)
+class ContactPolicyRow:
+    """A contact kind's observation kind in a street: its policy, or the default when none is set."""
+
+    street_id: int
+    kind: str
+    observation_kind: str
+    policy: ContactPolicy | None
+
+    @property
+    def is_default(self) -> bool:
+        return self.policy is None
+
+    @property
+    def kind_label(self) -> str:
+        return ContactKind(self.kind).label
+
+    @property
+    def observation_kind_label(self) -> str:
+        return ObservationKind(self.observation_kind).label
 
 
-def contact_policy_rows(street: Street, defaults: dict) -> list[tuple[str, str, object]]:
-    """(contact kind label, observation kind label, policy or None) for each contact kind; `defaults` when unset."""
-    policies = {policy.kind: policy for policy in ContactPolicy.objects.filter(street=street).select_related("created_by")}
-    rows = []
-    for kind in ContactKind:
-        policy = policies.get(kind.value)
-        observation_kind = policy.observation_kind if policy else defaults[kind]
-        rows.append((kind.label, ObservationKind(observation_kind).label, policy))
-    return rows
+def contact_policy_rows(street: Street, defaults: dict) -> list[ContactPolicyRow]:
+    """One row per contact kind, in the kinds' order; `defaults` (kind → observation kind) where no policy is set."""
+    set_here = ContactPolicy.objects.filter(street=street).select_related("created_by")
+    policies = {policy.kind: policy for policy in set_here}
+    return [ContactPolicyRow(street.pk, kind.value, policies[kind].observation_kind if kind in policies
+                             else defaults[kind], policies.get(kind)) for kind in ContactKind]
 
 
 # ---------------------------------------------------------------------------
@@ -398,6 +406,14 @@ def destination_roster(actor, destination: Destination):
             .order_by(F("transfer__arrived_at").desc(nulls_first=True), "transfer__window_start", "id"))
 
 
+TRANSFER_COUNT_DAYS = 14
+
+
+def transfer_counts_window(end: datetime.date) -> tuple[datetime.date, datetime.date]:
+    """The fortnight ending on `end` that the transfer counts show when no start is given."""
+    return end - datetime.timedelta(days=TRANSFER_COUNT_DAYS - 1), end
+
+
 def transfer_counts_by_day(actor, start: datetime.date, end: datetime.date) -> list[DayCount]:
     """Per day from start to end: the people on transfers planned that day (cancelled ones left out), how many
     of them were picked up and how many arrived; one grouped query."""
@@ -417,7 +433,3 @@ def transfer_counts_by_day(actor, start: datetime.date, end: datetime.date) -> l
     counted = {row["day"]: DayCount(**row) for row in rows}
     days = [start + datetime.timedelta(days=n) for n in range((end - start).days + 1)]
     return [counted.get(day, DayCount(day)) for day in days]
-
-
-def streets_for(actor):
-    return Street.objects.in_scope(actor).order_by("name")

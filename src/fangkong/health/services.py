@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from fangkong.accounts.models import Role
 from fangkong.accounts.roles import is_staff_member, may_edit_registry
 from fangkong.core import audit
-from fangkong.core.errors import Conflict, DomainError, NotAllowed
+from fangkong.core.errors import Conflict, DomainError, NotAllowed, require_choice
 from fangkong.core.idnumbers import normalize_phone, normalize_text
 from fangkong.core.scope import ensure_in_scope
 from fangkong.health.models import (
@@ -43,7 +43,7 @@ from fangkong.health.models import (
     check_window,
 )
 from fangkong.people.models import Person
-from fangkong.people.services import apply_person_data, check_household, clean_person_data
+from fangkong.people.services import clean_person_data, person_register
 from fangkong.places.models import Household, Street
 from fangkong.screening.services import follow_up_refresh
 from fangkong.zones import services as zone_services
@@ -516,12 +516,14 @@ def _locked_case(actor, case: Case) -> Case:
     return Case.objects.select_for_update().select_related("person").get(pk=case.pk)
 
 
-def _check_status_move(case: Case, status: str) -> None:
-    if status not in Case.Status.values:
-        message = _("病例状态不正确")
-        raise DomainError(message, fields={"status": message})
+def _refuse_if_closed(case: Case, field: str) -> None:
     if case.status == Case.Status.CLOSED:
-        raise Conflict(_("该病例已结案,不能再变更"), code="case_closed", fields={"status": _("已结案")})
+        raise Conflict(_("该病例已结案,不能再变更"), code="case_closed", fields={field: _("已结案")})
+
+
+def _check_status_move(case: Case, status: str) -> None:
+    require_choice(status, Case.Status, field="status", label=_("病例状态"))
+    _refuse_if_closed(case, "status")
     if CASE_STATUS_RANK[Case.Status(status)] < CASE_STATUS_RANK[Case.Status(case.status)]:
         message = _("病例状态不能从“%(old)s”退回到“%(new)s”") % {
             "old": case.get_status_display(), "new": Case.Status(status).label}
@@ -558,11 +560,8 @@ def case_status_set(*, actor, case: Case, status: str, location: str = "", note:
 @transaction.atomic
 def case_severity_set(*, actor, case: Case, severity: str, note: str = "") -> Case:
     case = _locked_case(actor, case)
-    if severity not in Case.Severity.values:
-        message = _("临床分型不正确")
-        raise DomainError(message, fields={"severity": message})
-    if case.status == Case.Status.CLOSED:
-        raise Conflict(_("该病例已结案,不能再变更"), code="case_closed", fields={"severity": _("已结案")})
+    require_choice(severity, Case.Severity, field="severity", label=_("临床分型"))
+    _refuse_if_closed(case, "severity")
     if severity == case.severity:
         return case
     old_label = case.get_severity_display()
@@ -585,12 +584,8 @@ def _check_confirmed_at(confirmed_at) -> None:
 
 
 def _check_case_words(source: str, severity: str) -> None:
-    if source not in Case.Source.values:
-        message = _("病例来源不正确")
-        raise DomainError(message, fields={"source": message})
-    if severity not in Case.Severity.values:
-        message = _("临床分型不正确")
-        raise DomainError(message, fields={"severity": message})
+    require_choice(source, Case.Source, field="source", label=_("病例来源"))
+    require_choice(severity, Case.Severity, field="severity", label=_("临床分型"))
 
 
 def _already_a_case(person: Person) -> Conflict:
@@ -626,13 +621,10 @@ def case_open(*, actor, person: Person, source: str, confirmed_at: datetime.date
     ensure_in_scope(actor, person)
     _check_case_words(source, severity)
     _check_confirmed_at(confirmed_at)
-    try:
-        with transaction.atomic():
-            return _open_case(actor=actor, person=person, source=source, confirmed_at=confirmed_at,
-                              severity=severity, location=normalize_text(location)[:100],
-                              source_ref=normalize_text(source_ref)[:100], note=normalize_text(note)[:300])
-    except IntegrityError:
-        raise _already_a_case(person) from None
+    with transaction.atomic():
+        return _open_case(actor=actor, person=person, source=source, confirmed_at=confirmed_at,
+                          severity=severity, location=normalize_text(location)[:100],
+                          source_ref=normalize_text(source_ref)[:100], note=normalize_text(note)[:300])
 
 
 def _open_case(*, actor, person: Person, **values) -> Case:
@@ -753,10 +745,8 @@ def contact_policy_set(*, actor, street: Street, kind: str, observation_kind: st
     """Set how contacts of a kind are observed in the street from now on (running observations stay as they are)."""
     if not actor.is_authenticated or not _may_set_policy(actor, street):
         raise NotAllowed(_("只有街道领导/专班可以设置密接管控政策"))
-    if kind not in ContactKind.values:
-        raise DomainError(_("接触类型不正确"), fields={"kind": _("取值不正确")})
-    if observation_kind not in ObservationKind.values:
-        raise DomainError(_("管控方式不正确"), fields={"observation_kind": _("取值不正确")})
+    require_choice(kind, ContactKind, field="kind", label=_("接触类型"))
+    require_choice(observation_kind, ObservationKind, field="observation_kind", label=_("管控方式"))
     policy, _created = ContactPolicy.objects.update_or_create(
         street=street, kind=kind, defaults={"observation_kind": observation_kind, "created_by": actor})
     audit.record(actor=actor, action=audit.Action.UPDATE, obj=policy, fields=["observation_kind"], community_id=None)
@@ -764,12 +754,8 @@ def contact_policy_set(*, actor, street: Street, kind: str, observation_kind: st
 
 
 def _check_contact_words(kind: str, source: str) -> None:
-    if kind not in ContactKind.values:
-        message = _("接触类型不正确")
-        raise DomainError(message, fields={"kind": message})
-    if source not in Contact.Source.values:
-        message = _("接触来源不正确")
-        raise DomainError(message, fields={"source": message})
+    require_choice(kind, ContactKind, field="kind", label=_("接触类型"))
+    require_choice(source, Contact.Source, field="source", label=_("接触来源"))
 
 
 def _check_exposure(case: Case, last_exposure_at) -> None:
@@ -814,22 +800,7 @@ def _contact_person(*, actor, case: Case, person: Person | None, person_data: di
             message = _("该证件号码已在您管辖范围以外登记,请联系所在社区添加该密接")
             raise DomainError(message, code="outside_scope", fields={"id_number": message})
         return found
-    return _register_contact_person(actor=actor, case=case, data=data, household=household)
-
-
-def _register_contact_person(*, actor, case: Case, data, household: Household | None) -> Person:
-    check_household(actor, case.community, household)
-    person = Person(community_id=case.community_id, household=household)
-    apply_person_data(person, data)
-    try:
-        with transaction.atomic():
-            person.save()
-    except IntegrityError:
-        message = _("该证件号码已登记")
-        raise DomainError(message, code="duplicate", fields={"id_number": message}) from None
-    audit.record(actor=actor, action=audit.Action.CREATE, obj=person,
-                 fields=["name", "id_type", "id_number", "sex", "birth_date", "phone", "household"])
-    return person
+    return person_register(actor=actor, community=case.community, household=household, data=data)
 
 
 def _contact_observation(*, actor, contact: Contact, case: Case) -> Observation:
@@ -975,9 +946,7 @@ def _clean_destination(*, name: str, kind: str, address: str, phone: str, capaci
     if not name:
         message = _("请填写名称")
         raise DomainError(message, fields={"name": message})
-    if kind not in Destination.Kind.values:
-        message = _("目的地类型不正确")
-        raise DomainError(message, fields={"kind": message})
+    require_choice(kind, Destination.Kind, field="kind", label=_("目的地类型"))
     if capacity is not None and not 0 <= int(capacity) <= MAX_CAPACITY:
         message = _("床位/房间数应在 0–%(n)s 之间") % {"n": MAX_CAPACITY}
         raise DomainError(message, fields={"capacity": message})
@@ -1045,9 +1014,7 @@ def _check_window(window_start: datetime.datetime, window_end: datetime.datetime
 
 
 def _check_destination(actor, destination: Destination | None, kind: str, street_id: int) -> None:
-    if kind not in Destination.Kind.values:
-        message = _("去向类型不正确")
-        raise DomainError(message, fields={"destination_kind": message})
+    require_choice(kind, Destination.Kind, field="destination_kind", label=_("去向类型"))
     if destination is None:
         return
     ensure_in_scope(actor, destination)

@@ -47,6 +47,7 @@ from fangkong.health.models import Case, CheckWindow, Destination
 from fangkong.people.queries import get_person_for
 from fangkong.people.services import person_search
 from fangkong.places.models import Street
+from fangkong.places.queries import streets_for
 
 PAGE_SIZE = 50
 
@@ -404,7 +405,6 @@ def contact_policies(request):
 # Transfers
 # ---------------------------------------------------------------------------
 
-COUNT_DAYS = 14
 ROSTER_SIZE = 500
 
 
@@ -420,7 +420,7 @@ def _day_param(request) -> datetime.date:
 def transfers(request):
     """The day's transfers by status, each with its passengers; people per day for the last two weeks on top."""
     day = _day_param(request)
-    counts = queries.transfer_counts_by_day(request.user, day - datetime.timedelta(days=COUNT_DAYS - 1), day)
+    counts = queries.transfer_counts_by_day(request.user, *queries.transfer_counts_window(day))
     groups = queries.transfers_by_status(queries.transfers_for(request.user, day=day))
     context = {"day": day, "counts": counts, "groups": groups, "may_schedule": services.may_record_cases(request.user),
                "previous_day": day - datetime.timedelta(days=1), "next_day": day + datetime.timedelta(days=1)}
@@ -532,7 +532,7 @@ def destinations(request):
     return TemplateResponse(request, "health/destination_list.html",
                             {"form": form, "destinations": queries.destinations_for(request.user),
                              "may_manage": any(services.may_manage_destinations(request.user, street)
-                                               for street in queries.streets_for(request.user))},
+                                               for street in streets_for(request.user))},
                             status=400 if request.method == "POST" else 200)
 
 

@@ -178,8 +178,17 @@ def follow_care(*, actor, tags, households) -> None:
 @transaction.atomic
 def person_create(*, actor, community, household=None, **values) -> Person:
     _require_editor(actor)
+    return person_register(actor=actor, community=community, household=household, data=clean_person_data(**values))
+
+
+@transaction.atomic
+def person_register(*, actor, community, household, data: PersonData) -> Person:
+    """A new person from cleaned data, in a household of the actor's scope (or none), audited.
+
+    For flows whose own rule lets the actor register someone without editing the registry
+    (a medic adding a case's close contact); everyone else goes through person_create.
+    """
     check_household(actor, community, household)
-    data = clean_person_data(**values)
     person = Person(community=community, household=household)
     apply_person_data(person, data)
     _save_person(person)

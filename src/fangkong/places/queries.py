@@ -3,9 +3,11 @@
 from django.db.models import Count, Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 
 from fangkong.core.converters import is_id
-from fangkong.places.models import Building, Community, Compound, Grid, Household, Unit, Venue
+from fangkong.core.errors import DomainError
+from fangkong.places.models import Building, Community, Compound, Grid, Household, Street, Unit, Venue
 
 
 def communities_for(actor):
@@ -40,6 +42,27 @@ def _get(rows, pk):
     if not is_id(pk):
         raise Http404
     return get_object_or_404(rows, pk=pk)
+
+
+def streets_for(actor):
+    return Street.objects.in_scope(actor).order_by("name")
+
+
+def get_street_for(actor, pk) -> Street:
+    return _get(streets_for(actor), pk)
+
+
+def street_for_writing(actor, street_id=None) -> Street:
+    """The street a street-wide setting is written for: the one named, else the actor's own or only street."""
+    if street_id is None:
+        street_id = actor.scope_street_id
+    if street_id is None:
+        streets = list(streets_for(actor)[:2])
+        if len(streets) != 1:
+            message = _("请指定街道")
+            raise DomainError(message, fields={"street_id": message})
+        return streets[0]
+    return get_street_for(actor, street_id)
 
 
 def get_community_for(actor, pk) -> Community:

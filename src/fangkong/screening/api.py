@@ -16,7 +16,7 @@ from fangkong.core.api import lookup, paginated
 from fangkong.core.converters import Id
 from fangkong.core.errors import DomainError, NotAllowed
 from fangkong.people.queries import get_person_for
-from fangkong.places.queries import get_community_for, get_grid_for, get_household_for
+from fangkong.places.queries import get_community_for, get_grid_for, get_household_for, street_for_writing
 from fangkong.screening import lists, queries, services
 from fangkong.screening.divisions import search_divisions
 from fangkong.screening.models import Color
@@ -112,7 +112,7 @@ def risk_area_list(request, current_on: datetime.date | None = None):
 def risk_area_create(request, payload: RiskAreaIn):
     actor = request.auth
     values = payload.dict()
-    street = queries.street_for_writing(actor, values.pop("street_id"))
+    street = street_for_writing(actor, values.pop("street_id"))
     return Status(201, services.risk_area_create(actor=actor, street=street, **values))
 
 

@@ -8,12 +8,10 @@ from django.db.models.functions import Coalesce, Length
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from fangkong.accounts.models import Role, User
 from fangkong.core.converters import is_id
-from fangkong.core.errors import DomainError
-from fangkong.places.models import Community, Grid, Household, Street
+from fangkong.places.models import Community, Grid, Household
 from fangkong.screening.colors import COLOR_ROLES
 from fangkong.screening.models import (
     Anomaly,
@@ -168,23 +166,6 @@ def household_at(community, building_number: str, unit_number: str, room: str):
     """
     return (Household.objects.filter(community=community, building__number=building_number, unit__number=unit_number,
                                      room=room).select_related("building", "unit").first())
-
-
-def streets_for(actor):
-    return Street.objects.in_scope(actor)
-
-
-def street_for_writing(actor, street_id=None) -> Street:
-    """The street a risk area is written for: the one named, or the actor's own street when they hold one."""
-    if street_id is None:
-        street_id = actor.scope_street_id
-    if street_id is None:
-        streets = list(streets_for(actor)[:2])
-        if len(streets) != 1:
-            message = _("请指定街道")
-            raise DomainError(message, fields={"street_id": message})
-        return streets[0]
-    return _get(streets_for(actor), street_id)
 
 
 # Verification lists

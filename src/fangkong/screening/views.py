@@ -21,7 +21,7 @@ from fangkong.core.access import allowed, staff_required
 from fangkong.core.errors import DomainError
 from fangkong.core.forms import add_domain_error
 from fangkong.core.masking import mask_id_number, mask_phone
-from fangkong.places.queries import buildings_for, communities_for, get_community_for, grids_for
+from fangkong.places.queries import buildings_for, communities_for, get_community_for, grids_for, street_for_writing
 from fangkong.screening import lists as lists_format
 from fangkong.screening import queries, services
 from fangkong.screening.colors import COLOR_HANDLERS
@@ -236,7 +236,7 @@ def _risk_area_action(request):
     forms_shown = {"create_form": RiskAreaForm(), "import_form": RiskAreaImportForm(), "end_error": ""}
     if not _may_keep_risk_areas(request.user):
         raise PermissionDenied
-    street = queries.street_for_writing(request.user)
+    street = street_for_writing(request.user)
     action = request.POST.get("action")
     try:
         if action == "create":
