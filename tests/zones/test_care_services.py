@@ -11,7 +11,7 @@ from fangkong.core.errors import Conflict, DomainError, NotAllowed
 from fangkong.core.models import AuditEvent
 from fangkong.people import services as people_services
 from fangkong.zones import queries, services
-from fangkong.zones.models import CareCheck, CareTask, MedicalException, Zone, ZoneEvent
+from fangkong.zones.models import CareCheck, CareTask, Level, MedicalException, Zone, ZoneEvent
 from tests.accounts.factories import UserFactory
 from tests.people.factories import PersonFactory
 from tests.places.factories import HouseholdFactory, UnitFactory
@@ -277,3 +277,18 @@ def test_a_patient_who_moves_out_of_the_sealed_unit_leaves_its_daily_checks(task
 
     task.refresh_from_db()
     assert not task.active
+
+
+def test_dismissing_a_proposal_leaves_the_daily_checks_of_the_zones_around_alone(unit_a, building_a, compound_a,
+                                                                              dialysis_patient, staff_a):
+    def queries_of_dismissing() -> int:
+        proposal = services.zone_propose(actor=staff_a, level=Level.SEALED, place=unit_a, reason="阳性病例")
+        with CaptureQueriesContext(connection) as captured:
+            services.zone_dismiss(actor=staff_a, zone=proposal, reason="核实为误报")
+        return len(captured)
+
+    alone = queries_of_dismissing()
+    ZoneFactory(place=building_a, level=Level.CONTROLLED)
+    ZoneFactory(place=compound_a, level=Level.PRECAUTION)
+
+    assert queries_of_dismissing() == alone

@@ -337,10 +337,13 @@ def zone_accept(*, actor, zone: Zone, guarded: bool = False, rules: str = "") ->
 
 
 def _end(*, actor, zone: Zone, status: str, note: str) -> None:
+    """End the zone; only an active zone held daily checks, so only its ending moves them to the zones around."""
+    was_active = zone.status == Zone.Status.ACTIVE
     zone.status, zone.ended_at, zone.ended_by, zone.end_note = status, timezone.now(), actor, note[:300]
     zone.save(update_fields=["status", "ended_at", "ended_by", "end_note", "lifted_by_override", "updated_at"])
     audit.record(actor=actor, action=audit.Action.UPDATE, obj=zone, fields=["status", "end_note"])
-    care_tasks_sync_around(actor=actor, zone=zone)
+    if was_active:
+        care_tasks_sync_around(actor=actor, zone=zone)
     posts_close_for_zone(actor=actor, zone=zone)
 
 
