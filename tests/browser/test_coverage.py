@@ -4,8 +4,8 @@ then the page picks up a new sample by itself."""
 import pytest
 from playwright.sync_api import expect
 
+from tests.testing.conftest import town  # noqa: F401  (the hand-built community)
 from tests.testing.factories import SampleFactory, TubeFactory
-from tests.testing.test_coverage import town  # noqa: F401  (the hand-built community)
 
 pytestmark = pytest.mark.browser
 

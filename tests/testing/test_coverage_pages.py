@@ -4,12 +4,11 @@ import pytest
 
 from fangkong.core.models import AuditEvent
 from tests.clients import signed_in
-from tests.testing.test_coverage import town  # noqa: F401  (the hand-built community)
 
 API = "/api/v1/test-rounds"
 
 
-def test_the_page_shows_totals_and_a_buildings_untested_households(town, staff_a):  # noqa: F811
+def test_the_page_shows_totals_and_a_buildings_untested_households(town, staff_a):
     round, building = town["round"], town["building_3"]
     client = signed_in(staff_a)
 
@@ -26,7 +25,7 @@ def test_the_page_shows_totals_and_a_buildings_untested_households(town, staff_a
     assert 'data-testid="sampled">3<' in live.content.decode()
 
 
-def test_the_print_list_of_one_building_masks_phones_and_is_logged(town, staff_a):  # noqa: F811
+def test_the_print_list_of_one_building_masks_phones_and_is_logged(town, staff_a):
     round, sun = town["round"], town["sun"]
     sun.phone = "13912345678"
     sun.save()
@@ -40,7 +39,7 @@ def test_the_print_list_of_one_building_masks_phones_and_is_logged(town, staff_a
 
 
 @pytest.mark.parametrize("user", ["staff_b", "grid_member_b"])
-def test_other_communities_get_404(town, user, request):  # noqa: F811
+def test_other_communities_get_404(town, user, request):
     client, round = signed_in(request.getfixturevalue(user)), town["round"]
     building = town["building_3"]
     assert client.get(f"/testing/rounds/{round.pk}/coverage/").status_code == 404
@@ -49,14 +48,14 @@ def test_other_communities_get_404(town, user, request):  # noqa: F811
     assert client.get(f"{API}/{round.pk}/untested").status_code == 404
 
 
-def test_a_building_of_another_community_is_404_on_the_round(town, staff_a, household_b, admin):  # noqa: F811
+def test_a_building_of_another_community_is_404_on_the_round(town, staff_a, household_b, admin):
     round = town["round"]
     assert signed_in(staff_a).get(f"/testing/rounds/{round.pk}/coverage/?building={household_b.building_id}").status_code == 404
     response = signed_in(admin).get(f"{API}/{round.pk}/untested?building_id={household_b.building_id}")
     assert response.status_code == 404 and "building_id" in response.json()["error"]["fields"]
 
 
-def test_the_api_gives_totals_by_grid_and_building(town, staff_a):  # noqa: F811
+def test_the_api_gives_totals_by_grid_and_building(town, staff_a):
     body = signed_in(staff_a).get(f"{API}/{town['round'].pk}/coverage").json()
 
     assert (body["expected"], body["sampled"], body["untested"], body["percent"]) == (6, 3, 3, 50)
@@ -67,7 +66,7 @@ def test_the_api_gives_totals_by_grid_and_building(town, staff_a):  # noqa: F811
     assert body["antigen"] == {"negative": 0, "positive": 0, "invalid": 0}
 
 
-def test_the_untested_api_pages_and_filters_by_building(town, staff_a, grid_member_a):  # noqa: F811
+def test_the_untested_api_pages_and_filters_by_building(town, staff_a, grid_member_a):
     client, round, wang = signed_in(staff_a), town["round"], town["wang"]
     wang.phone = "13700007777"
     wang.save()

@@ -18,16 +18,6 @@ from tests.testing.factories import ResampleTaskFactory, SamplingSiteFactory, Te
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def round_a(community_a):
-    return TestRoundFactory(community=community_a, pool_size=5)
-
-
-@pytest.fixture
-def site_a(community_a):
-    return SamplingSiteFactory(community=community_a, name="春雨广场")
-
-
 def _add(actor, tube, person, **extra):
     return services.sample_add(actor=actor, tube=tube, person=person, client_id=uuid.uuid4(), **extra)
 

@@ -9,7 +9,7 @@ from fangkong.people.codes import personal_code
 from fangkong.testing.models import Sample, Tube
 from tests.clients import signed_in
 from tests.people.factories import PersonFactory
-from tests.testing.factories import SamplingSiteFactory, TestRoundFactory, TubeFactory
+from tests.testing.factories import SamplingSiteFactory, TubeFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -18,16 +18,6 @@ API = "/api/v1"
 
 def send(client, url: str, body=None, **headers):
     return client.post(f"{API}{url}", body, content_type="application/json", **headers)
-
-
-@pytest.fixture
-def round_a(community_a):
-    return TestRoundFactory(community=community_a, pool_size=5)
-
-
-@pytest.fixture
-def site_a(community_a):
-    return SamplingSiteFactory(community=community_a, name="春雨广场")
 
 
 def _sample(round, site, tube, **person):

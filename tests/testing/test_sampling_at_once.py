@@ -19,17 +19,6 @@ from fangkong.testing.models import Sample, TestRound, Tube
 from tests.accounts.factories import UserFactory
 from tests.people.factories import PersonFactory
 from tests.testing.factories import SamplingSiteFactory, TestRoundFactory, TubeFactory
-from tests.testing.test_sampling_concurrency import _at_once
-
-
-@pytest.fixture
-def round_a(community_a):
-    return TestRoundFactory(community=community_a, pool_size=5)
-
-
-@pytest.fixture
-def site_a(community_a):
-    return SamplingSiteFactory(community=community_a, name="春雨广场")
 
 
 def _register(actor, round, site, barcode, person, client_id=None, **extra):
@@ -146,9 +135,10 @@ def _device(actor, round, site, barcode, person):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_many_devices_at_one_tube_never_push_it_past_its_pool_size(medic, staff_a, round_a, site_a, household_a):
+def test_many_devices_at_one_tube_never_push_it_past_its_pool_size(
+        medic, staff_a, round_a, site_a, household_a, at_once):
     people = PersonFactory.create_batch(8, household=household_a)
-    outcomes = _at_once([_device(medic if n % 2 else staff_a, round_a, site_a, "CROWD", person)
+    outcomes = at_once([_device(medic if n % 2 else staff_a, round_a, site_a, "CROWD", person)
                          for n, person in enumerate(people)])
     tube = Tube.objects.get(barcode="CROWD")
     stored = [kind for kind, _pk in outcomes].count("stored")
@@ -159,8 +149,8 @@ def test_many_devices_at_one_tube_never_push_it_past_its_pool_size(medic, staff_
 
 
 @pytest.mark.django_db(transaction=True)
-def test_one_person_at_two_devices_at_once_is_sampled_once(medic, staff_a, round_a, site_a, person_a):
-    outcomes = _at_once([_device(medic, round_a, site_a, "TWIN-1", person_a),
+def test_one_person_at_two_devices_at_once_is_sampled_once(medic, staff_a, round_a, site_a, person_a, at_once):
+    outcomes = at_once([_device(medic, round_a, site_a, "TWIN-1", person_a),
                          _device(staff_a, round_a, site_a, "TWIN-2", person_a)])
     assert [kind for kind, _pk in outcomes].count("stored") == 1
     assert Sample.objects.filter(person=person_a).count() == 1

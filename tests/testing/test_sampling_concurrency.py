@@ -4,52 +4,16 @@ On SQLite a concurrent writer may be turned away by the database lock; that coun
 On PostgreSQL the tube row lock and the partial unique constraint decide.
 """
 
-import threading
 import uuid
 
 import pytest
 from django.db import connection
 
-from fangkong.core.errors import DomainError
 from fangkong.testing import services
 from fangkong.testing.models import Sample, Tube
 from tests.people.factories import PersonFactory
-from tests.testing.factories import SamplingSiteFactory, TestRoundFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _at_once(calls) -> list[str]:
-    """Run the calls in threads released together; each outcome is 'stored', a DomainError code or an error name."""
-    outcomes, barrier = [], threading.Barrier(len(calls))
-
-    def run(call):
-        try:
-            barrier.wait(timeout=5)
-            outcomes.append(("stored", call().pk))
-        except DomainError as err:
-            outcomes.append((err.code, None))
-        except Exception as err:  # the database refusing a concurrent writer is also a refusal
-            outcomes.append((type(err).__name__, None))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return outcomes
-
-
-@pytest.fixture
-def round_a(community_a):
-    return TestRoundFactory(community=community_a, pool_size=5)
-
-
-@pytest.fixture
-def site_a(community_a):
-    return SamplingSiteFactory(community=community_a)
 
 
 def _adder(actor, tube, person, client_id=None):
@@ -57,12 +21,12 @@ def _adder(actor, tube, person, client_id=None):
 
 
 def test_two_samplers_filling_the_last_place_close_the_tube_exactly_at_pool_size(
-        medic, staff_a, round_a, site_a, household_a):
+        medic, staff_a, round_a, site_a, household_a, at_once):
     tube = services.tube_open(actor=medic, round=round_a, site=site_a, barcode="LAST")
     for person in PersonFactory.create_batch(4, household=household_a):
         services.sample_add(actor=medic, tube=tube, person=person, client_id=uuid.uuid4())
     late = PersonFactory.create_batch(2, household=household_a)
-    outcomes = _at_once([_adder(medic, tube, late[0]), _adder(staff_a, tube, late[1])])
+    outcomes = at_once([_adder(medic, tube, late[0]), _adder(staff_a, tube, late[1])])
     tube.refresh_from_db()
     assert [kind for kind, _pk in outcomes].count("stored") == 1
     assert "tube_closed" in [kind for kind, _pk in outcomes] or connection.vendor == "sqlite"
@@ -70,10 +34,11 @@ def test_two_samplers_filling_the_last_place_close_the_tube_exactly_at_pool_size
     assert tube.samples.count() == 5
 
 
-def test_many_samplers_at_one_tube_never_push_it_past_its_pool_size(medic, staff_a, round_a, site_a, household_a):
+def test_many_samplers_at_one_tube_never_push_it_past_its_pool_size(
+        medic, staff_a, round_a, site_a, household_a, at_once):
     tube = services.tube_open(actor=medic, round=round_a, site=site_a, barcode="CROWD")
     people = PersonFactory.create_batch(8, household=household_a)
-    outcomes = _at_once([_adder(medic if n % 2 else staff_a, tube, person) for n, person in enumerate(people)])
+    outcomes = at_once([_adder(medic if n % 2 else staff_a, tube, person) for n, person in enumerate(people)])
     tube.refresh_from_db()
     stored = [kind for kind, _pk in outcomes].count("stored")
     assert tube.sample_count == tube.samples.count() == stored <= 5
@@ -81,10 +46,10 @@ def test_many_samplers_at_one_tube_never_push_it_past_its_pool_size(medic, staff
         assert stored == 5 and tube.status == Tube.Status.CLOSED
 
 
-def test_one_person_at_two_tubes_at_once_is_sampled_once(medic, staff_a, round_a, site_a, person_a):
+def test_one_person_at_two_tubes_at_once_is_sampled_once(medic, staff_a, round_a, site_a, person_a, at_once):
     first = services.tube_open(actor=medic, round=round_a, site=site_a, barcode="TWIN-1")
     second = services.tube_open(actor=staff_a, round=round_a, site=site_a, barcode="TWIN-2")
-    outcomes = _at_once([_adder(medic, first, person_a), _adder(staff_a, second, person_a)])
+    outcomes = at_once([_adder(medic, first, person_a), _adder(staff_a, second, person_a)])
     assert [kind for kind, _pk in outcomes].count("stored") == 1
     assert Sample.objects.filter(person=person_a).count() == 1
     first.refresh_from_db()
@@ -92,10 +57,10 @@ def test_one_person_at_two_tubes_at_once_is_sampled_once(medic, staff_a, round_a
     assert first.sample_count + second.sample_count == 1
 
 
-def test_the_same_client_id_sent_twice_at_once_stores_one_sample(medic, round_a, site_a, person_a):
+def test_the_same_client_id_sent_twice_at_once_stores_one_sample(medic, round_a, site_a, person_a, at_once):
     tube = services.tube_open(actor=medic, round=round_a, site=site_a, barcode="RETRY")
     client_id = uuid.uuid4()
-    outcomes = _at_once([_adder(medic, tube, person_a, client_id), _adder(medic, tube, person_a, client_id)])
+    outcomes = at_once([_adder(medic, tube, person_a, client_id), _adder(medic, tube, person_a, client_id)])
     stored = {pk for kind, pk in outcomes if kind == "stored"}
     assert len(stored) == 1 and Sample.objects.count() == 1
     if connection.vendor == "postgresql":
@@ -104,7 +69,7 @@ def test_the_same_client_id_sent_twice_at_once_stores_one_sample(medic, round_a,
     assert tube.sample_count == 1
 
 
-def test_a_batch_replayed_at_once_stores_nothing_twice(medic, round_a, site_a, household_a):
+def test_a_batch_replayed_at_once_stores_nothing_twice(medic, round_a, site_a, household_a, at_once):
     people = PersonFactory.create_batch(4, household=household_a)
     rows = [{"client_id": str(uuid.uuid4()), "round_id": round_a.pk, "site_id": site_a.pk, "tube": "REPLAY",
              "person_id": person.pk} for person in people]
@@ -113,6 +78,6 @@ def test_a_batch_replayed_at_once_stores_nothing_twice(medic, round_a, site_a, h
         def __init__(self, answers):
             self.pk = tuple(a["status"] for a in answers)
 
-    _at_once([lambda: Answer(services.samples_register(actor=medic, rows=rows)) for _n in range(2)])
+    at_once([lambda: Answer(services.samples_register(actor=medic, rows=rows)) for _n in range(2)])
     assert Sample.objects.count() == 4
     assert Tube.objects.get(barcode="REPLAY").sample_count == 4

@@ -8,21 +8,10 @@ from fangkong.people.codes import personal_code
 from fangkong.testing.models import Sample, Tube
 from tests.clients import signed_in
 from tests.people.factories import PersonFactory
-from tests.testing.factories import SamplingSiteFactory, TestRoundFactory
 
 pytestmark = pytest.mark.django_db
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-@pytest.fixture
-def round_a(community_a):
-    return TestRoundFactory(community=community_a, pool_size=5)
-
-
-@pytest.fixture
-def site_a(community_a):
-    return SamplingSiteFactory(community=community_a, name="春雨广场")
 
 
 def test_the_scanner_opens_a_tube_and_adds_people(medic, round_a, site_a, person_a):
