@@ -4,6 +4,8 @@ import os
 from pathlib import Path
 
 import pytest
+from django.conf import settings
+from django.test import Client
 
 CHROMIUM = Path(os.environ.get("FANGKONG_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -58,3 +60,16 @@ def sign_in(live_server, password):
         page.wait_for_url(f"{live_server.url}/")
 
     return _sign_in
+
+
+@pytest.fixture
+def sign_in_as(live_server):
+    """Hand the browser a session made by Django's test client: for accounts without a password (residents)."""
+    def _sign_in_as(page, user):
+        client = Client()
+        client.force_login(user)
+        cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+        page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie.value,
+                                   "url": live_server.url}])
+
+    return _sign_in_as

@@ -1,8 +1,6 @@
 """A resident reports the temperatures of two household members from a 360 px phone, in real Chromium."""
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from playwright.sync_api import expect
 
 from fangkong.health.models import HealthAlert, HealthCheck
@@ -12,22 +10,14 @@ from tests.people.factories import PersonFactory
 pytestmark = pytest.mark.browser
 
 
-def _sign_in_as(page, live_server, user):
-    """The resident's session, made by Django's test client and handed to the browser."""
-    client = Client()
-    client.force_login(user)
-    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
-    page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie.value, "url": live_server.url}])
-
-
-def test_a_resident_reports_for_two_household_members_and_a_fever_raises_an_alert(phone_page, live_server, resident,
-                                                                                   person_a, household_a):
+def test_a_resident_reports_for_two_household_members_and_a_fever_raises_an_alert(phone_page, live_server, sign_in_as,
+                                                                                   resident, person_a, household_a):
     # Given 张三 and his grandmother (no phone) under home quarantine, and 张三 signed in on his phone
     grandmother = PersonFactory(household=household_a, name="王奶奶", phone="")
     ObservationFactory(person=person_a)
     grandmother_observation = ObservationFactory(person=grandmother)
     page = phone_page
-    _sign_in_as(page, live_server, resident)
+    sign_in_as(page, resident)
 
     # When he opens the health page, both are there, each with a numeric keypad field
     page.goto(f"{live_server.url}/health/me/")

@@ -86,3 +86,8 @@ class DestinationFactory(factory.django.DjangoModelFactory):
     street = factory.SubFactory(StreetFactory)
     name = factory.Sequence(lambda n: f"第{n + 1}方舱医院")
     kind = Destination.Kind.MAKESHIFT_HOSPITAL
+
+
+def later(hours: float) -> datetime.datetime:
+    """A moment `hours` from now (negative: ago), for transfer windows and the like."""
+    return timezone.now() + datetime.timedelta(hours=hours)

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from fangkong.health.models import HealthCheck, Observation
-from tests.clients import signed_in
+from tests.clients import send, signed_in
 from tests.health.factories import HealthCheckFactory, ObservationFactory
 from tests.people.factories import PersonFactory
 
@@ -14,10 +14,6 @@ pytestmark = pytest.mark.django_db
 
 API = "/api/v1"
 
-
-
-def send(client, method: str, url: str, body=None):
-    return getattr(client, method)(f"{API}{url}", body, content_type="application/json")
 
 
 @pytest.fixture

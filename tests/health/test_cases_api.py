@@ -6,17 +6,13 @@ import pytest
 from django.utils import timezone
 
 from fangkong.health.models import Case, Contact
-from tests.clients import signed_in
+from tests.clients import send, signed_in
 from tests.health.factories import CaseFactory, ContactFactory
 from tests.people.factories import PersonFactory, resident_id
 
 pytestmark = pytest.mark.django_db
 
 API = "/api/v1"
-
-
-def send(client, method: str, url: str, body=None):
-    return getattr(client, method)(f"{API}{url}", body, content_type="application/json")
 
 
 def _iso(hours_ago: float) -> str:

@@ -2,7 +2,6 @@
 
 import datetime
 
-import factory
 import pytest
 from django.http import Http404
 from django.utils import timezone
@@ -20,35 +19,8 @@ from fangkong.health.services import (
     transfer_schedule,
     transfer_update,
 )
-from tests.health.factories import CaseFactory, ObservationFactory
+from tests.health.factories import CaseFactory, ObservationFactory, later
 from tests.people.factories import PersonFactory
-
-
-class DestinationFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Destination
-
-    name = factory.Sequence(lambda n: f"集中隔离点{n}号")
-    kind = Destination.Kind.CENTRAL_QUARANTINE
-
-
-def later(hours: float) -> datetime.datetime:
-    return timezone.now() + datetime.timedelta(hours=hours)
-
-
-@pytest.fixture
-def hotel(street):
-    return DestinationFactory(street=street, name="锦江宾馆", kind=Destination.Kind.CENTRAL_QUARANTINE)
-
-
-@pytest.fixture
-def hospital(street):
-    return DestinationFactory(street=street, name="市公卫中心", kind=Destination.Kind.HOSPITAL)
-
-
-@pytest.fixture
-def cabin(street):
-    return DestinationFactory(street=street, name="国博方舱", kind=Destination.Kind.MAKESHIFT_HOSPITAL)
 
 
 def schedule(actor, people, destination=None, kind=Destination.Kind.CENTRAL_QUARANTINE, **kwargs):

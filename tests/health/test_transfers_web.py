@@ -10,16 +10,10 @@ from django.utils import timezone
 from fangkong.health.models import Case, Destination, Transfer
 from fangkong.health.services import transfer_pick_up, transfer_schedule
 from tests.clients import signed_in
-from tests.health.factories import CaseFactory
-from tests.health.test_transfers import DestinationFactory, later
+from tests.health.factories import CaseFactory, later
 from tests.people.factories import PersonFactory
 
 API = "/api/v1"
-
-
-@pytest.fixture
-def hotel(street):
-    return DestinationFactory(street=street, name="锦江宾馆", kind=Destination.Kind.CENTRAL_QUARANTINE)
 
 
 @pytest.fixture

@@ -10,15 +10,11 @@ from openpyxl import Workbook, load_workbook
 
 from fangkong.core.models import AuditEvent
 from fangkong.people.models import Person
-from tests.clients import signed_in
+from tests.clients import send, signed_in
 from tests.people.factories import PersonFactory, resident_id
 
 API = "/api/v1"
 
-
-
-def send(client, method: str, url: str, body=None):
-    return getattr(client, method)(f"{API}{url}", body, content_type="application/json")
 
 
 def new_person(household, n: int, **extra) -> dict:

@@ -5,16 +5,12 @@ import pytest
 from fangkong.people.models import Person
 from fangkong.screening import services
 from fangkong.screening.models import FollowUp, HouseholdVisit
-from tests.clients import signed_in
+from tests.clients import send, signed_in
 from tests.people.factories import resident_id
 from tests.places.factories import HouseholdFactory
 
 API = "/api/v1"
 
-
-
-def send(client, method: str, url: str, body=None):
-    return getattr(client, method)(f"{API}{url}", body, content_type="application/json")
 
 
 @pytest.fixture
