@@ -188,3 +188,16 @@ def test_only_managers_of_an_active_zone_get_the_change_form(staff_a, grid_membe
     assert signed_in(staff_a).get(reverse("zones:detail", args=[active.pk])).context["change_form"] is not None
     assert signed_in(grid_member_a).get(reverse("zones:detail", args=[active.pk])).context["change_form"] is None
     assert signed_in(staff_a).get(reverse("zones:detail", args=[lifted.pk])).context["change_form"] is None
+
+
+def test_a_grid_member_opens_a_zone_on_their_compound_but_not_a_building_zone_of_another_grid(
+        grid_member_a, grid_member_b, compound_a, building_a, person_a_other_grid):
+    compound_zone = ZoneFactory(place=compound_a, level=Level.PRECAUTION)
+    other_building_zone = ZoneFactory(place=person_a_other_grid.household.building, level=Level.CONTROLLED)
+    client = signed_in(grid_member_a)
+
+    assert client.get(reverse("zones:detail", args=[compound_zone.pk])).status_code == 200
+    assert client.get(reverse("zones:care", args=[compound_zone.pk])).status_code == 200
+    assert [zone.pk for zone in client.get(reverse("zones:list")).context["active"]] == [compound_zone.pk]
+    assert client.get(reverse("zones:detail", args=[other_building_zone.pk])).status_code == 404
+    assert signed_in(grid_member_b).get(reverse("zones:detail", args=[compound_zone.pk])).status_code == 404

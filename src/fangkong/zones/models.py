@@ -5,7 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from fangkong.core.models import TimeStamped
-from fangkong.core.scope import ScopedQuerySet
+from fangkong.core.scope import ScopedQuerySet, scope_of
 
 
 class Level(models.TextChoices):
@@ -59,6 +59,19 @@ class ZonePolicy(TimeStamped):
 
 
 class ZoneQuerySet(ScopedQuerySet):
+    def in_scope(self, actor):
+        """As `scope_fields` say, and a zone on a whole compound to a grid account with a building in that compound.
+
+        A grid member looks in on their people under such a zone; a zone on a building, a unit or a
+        household stays with that building's grid.
+        """
+        scoped = super().in_scope(actor)
+        grid_ids = scope_of(actor).grid_ids
+        if not grid_ids:
+            return scoped
+        whole_compounds = Zone.objects.filter(building__isnull=True, compound__buildings__grid__in=grid_ids)
+        return scoped | self.filter(pk__in=whole_compounds.values("pk"))
+
     def live(self):
         """Proposed or active: the zones that still hold a place."""
         return self.filter(status__in=[Zone.Status.PROPOSED, Zone.Status.ACTIVE])
