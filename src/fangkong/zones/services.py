@@ -615,11 +615,6 @@ def _care_precedence(zone: Zone) -> tuple:
     return (-zone.rank, -_PLACE_DEPTH[zone.place_kind], zone.pk)
 
 
-def _holds(zone: Zone, household) -> bool:
-    return (zone.compound_id == household.compound_id and zone.building_id in (None, household.building_id)
-            and zone.unit_id in (None, household.unit_id) and zone.household_id in (None, household.pk))
-
-
 def _people_cared_for_here(zone: Zone) -> dict:
     """Vulnerable people inside whose strictest active zone is this one: one daily check per person, not one per zone."""
     if zone.status != Zone.Status.ACTIVE:
@@ -627,7 +622,7 @@ def _people_cared_for_here(zone: Zone) -> dict:
     ahead = [other for other in Zone.objects.active().filter(compound_id=zone.compound_id).exclude(pk=zone.pk)
              if _care_precedence(other) < _care_precedence(zone)]
     return {person.pk: person for person in vulnerable_people(zone)
-            if not any(_holds(other, person.household) for other in ahead)}
+            if not any(covers(other, person.household) for other in ahead)}
 
 
 @transaction.atomic
