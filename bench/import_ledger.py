@@ -37,10 +37,9 @@ from fangkong.core.idnumbers import compose_resident_id  # noqa: E402
 from fangkong.people.models import Person  # noqa: E402
 from fangkong.people.services import ledger_import  # noqa: E402
 from fangkong.places.models import Building, Community, Compound, Grid, Household, Street, Unit  # noqa: E402
+from names import person_name  # noqa: E402
 
 HEADER = ["小区", "楼栋", "单元", "房号", "姓名", "身份证号", "性别", "出生日期", "联系电话", "与户主关系", "人员类型", "重点人群"]
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜"
-GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红娥建国志文斌辉鹏宇浩然子涵欣怡佳琪梓轩思雨晨阳"
 RELATIONSHIPS = ["户主", "配偶", "子女", "父母", "孙子女", "其他"]
 RESIDENCIES = ["户籍", "常住", "流动", "临时来访"]
 TAGS = ["", "", "", "", "", "", "", "", "独居老人", "重症慢病", "孕产妇", "残疾人", "保洁保安保供", "返乡大学生", "慢病、独居"]
@@ -84,7 +83,7 @@ def ledger_rows(count: int):
         c, b, u, room = rooms[n % len(rooms)]
         birth = datetime.date(1940, 1, 1) + datetime.timedelta(days=(n * 7) % 29000)
         id_number = compose_resident_id(f"1501{n // 1000 % 100:02d}", birth, n % 1000)
-        name = SURNAMES[n % len(SURNAMES)] + GIVEN[(n // 7) % len(GIVEN)] + (GIVEN[(n // 13) % len(GIVEN)] if n % 3 else "")
+        name = person_name(n)
         yield [f"第{c + 1}小区", str(b + 1), str(u + 1), room, name, id_number,
                "男" if int(id_number[16]) % 2 else "女", birth.isoformat(), f"13{n % 10}{n:08d}",
                RELATIONSHIPS[n % len(RELATIONSHIPS)], RESIDENCIES[n % len(RESIDENCIES)], TAGS[n % len(TAGS)]]

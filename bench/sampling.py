@@ -117,13 +117,12 @@ from fangkong.people.codes import personal_code  # noqa: E402
 from fangkong.people.models import Person  # noqa: E402
 from fangkong.places.models import Building, Community, Compound, Grid, Household, Street, Unit  # noqa: E402
 from fangkong.testing.models import ResampleTask, Sample, SamplingSite, TestRound, Tube  # noqa: E402
+from names import person_name  # noqa: E402
 
 STREET, COMMUNITY = "采样基准街道", "采样基准社区"
 GRIDS, BUILDINGS_PER_GRID, UNITS, FLOORS, ROOMS_PER_FLOOR = 4, 40, 4, 26, 4
 SITES, POOL = 16, 10
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜"
-GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红娥建国志文斌辉鹏宇浩然子涵欣怡佳琪梓轩思雨晨阳"
-RUN = uuid.uuid4().hex[:6]
+RUN = uuid.uuid4().hex[:6].upper()  # barcodes are stored upper case, as the service normalises them
 SAMPLE_COLUMNS = ("round_id", "tube_id", "community_id", "person_id", "household_id", "site_id", "sampler_id",
                   "taken_at", "door_to_door", "resample", "void", "client_id", "created_at")
 RAW_INSERT = ("INSERT INTO testing_sample (round_id, tube_id, community_id, person_id, household_id, site_id, sampler_id,"
@@ -191,7 +190,7 @@ def prepare_community(count: int) -> Community:
         for n in range(count):
             birth = datetime.date(1940, 1, 1) + datetime.timedelta(days=(n * 7) % 29000)
             id_number = compose_resident_id(f"3201{n // 1000 % 100:02d}", birth, n % 1000)
-            name = SURNAMES[n % len(SURNAMES)] + GIVEN[(n // 7) % len(GIVEN)] + GIVEN[(n // 13) % len(GIVEN)]
+            name = person_name(n)
             phone = f"13{n % 10}{n:08d}"
             yield (community.pk, households[n % len(households)][0], name, "", "", "resident_id", id_number,
                    id_number[-4:], "M" if int(id_number[16]) % 2 else "F", birth, phone, phone[-4:], "", "resident",

@@ -42,11 +42,10 @@ from fangkong.places.models import Building, Community, Compound, Grid, Househol
 from fangkong.screening import lists  # noqa: E402
 from fangkong.screening.models import VerificationBatch  # noqa: E402
 from fangkong.screening.services import _list_rows, match_list_rows, verification_batch_import  # noqa: E402
+from names import GIVEN, person_name  # noqa: E402
 
 STREET = "核查基准街道"
 COMMUNITIES, GRIDS, BUILDINGS_PER_GRID, UNITS, FLOORS, ROOMS_PER_FLOOR = 20, 4, 10, 4, 26, 4
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜"
-GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红娥建国志文斌辉鹏宇浩然子涵欣怡佳琪梓轩思雨晨阳"
 HEADER = ["序号", "姓名", "身份证号", "手机号", "来源地", "核查原因", "推送时间"]
 BASE_BIRTH = datetime.date(1940, 1, 1)
 
@@ -59,7 +58,7 @@ def refuse_unless_postgresql() -> None:
 def person_values(n: int) -> tuple[str, str, datetime.date, str]:
     """Name, ID number, birth date and phone of the n-th person: IDs and phones unique, names often shared."""
     birth = BASE_BIRTH + datetime.timedelta(days=(n // 1000) % 29000)
-    name = SURNAMES[n % len(SURNAMES)] + GIVEN[(n // 7) % len(GIVEN)] + (GIVEN[(n // 13) % len(GIVEN)] if n % 3 else "")
+    name = person_name(n)
     return name, compose_resident_id("110105", birth, n % 1000), birth, f"13{n:09d}"
 
 
