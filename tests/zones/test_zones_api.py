@@ -142,3 +142,13 @@ def test_a_zone_narrowed_to_a_grid_lists_to_its_grid_member_only_the_cases_of_th
 
     assert answer["case_ids"] == [own.pk]
     assert signed_in(staff_a).get(f"{API}/zones/{narrowed.pk}").json()["case_ids"] == [own.pk, other.pk]
+
+
+def test_the_zone_that_replaced_one_is_named_only_to_those_who_see_it(
+        staff_a, grid_member_a, compound_a, building_a, person_a_other_grid):
+    zone = ZoneFactory(place=compound_a)
+    narrowed = services.zone_change(actor=staff_a, zone=zone, reason="缩小范围",
+                                    place=person_a_other_grid.household.building)
+
+    assert signed_in(staff_a).get(f"{API}/zones/{zone.pk}").json()["superseded_by_id"] == narrowed.pk
+    assert signed_in(grid_member_a).get(f"{API}/zones/{zone.pk}").json()["superseded_by_id"] is None

@@ -11,7 +11,7 @@ from fangkong.core.errors import NotAllowed
 from fangkong.health.queries import get_staff_member_for
 from fangkong.people.queries import get_person_for
 from fangkong.zones import queries, services
-from fangkong.zones.models import Level, Zone
+from fangkong.zones.models import Level
 from fangkong.zones.schemas import (
     CareAssignIn,
     CareCheckIn,
@@ -43,9 +43,8 @@ router = Router()
 def _zone_detail(actor, pk) -> dict:
     zone = queries.get_zone_for(actor, pk)
     counts = queries.zone_counts(zone)
-    later = Zone.objects.filter(supersedes=zone).values_list("pk", flat=True).first()
     return {**ZoneOut.from_orm(zone).dict(), "case_ids": [case.pk for case in queries.zone_cases(actor, zone)],
-            "superseded_by_id": later, "households": counts["households"], "people": counts["people"],
+            "superseded_by_id": queries.successor_id(actor, zone), "households": counts["households"], "people": counts["people"],
             "rounds": list(queries.zone_rounds(zone)), "history": list(queries.zone_history(zone))}
 
 

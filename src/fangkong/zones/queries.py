@@ -104,6 +104,11 @@ def zone_chain(zone: Zone) -> list[Zone]:
     return chain if len(chain) > 1 else []
 
 
+def successor_id(actor, zone: Zone) -> int | None:
+    """The zone in scope that replaced this one by a change, if any."""
+    return Zone.objects.in_scope(actor).filter(supersedes=zone).values_list("pk", flat=True).first()
+
+
 def zone_counts(zone: Zone) -> dict:
     """The households and people inside the zone, in one query."""
     return households_in(zone).aggregate(households=models.Count("id", distinct=True),

@@ -778,8 +778,7 @@ def medical_exception_allow(*, actor, zone: Zone, person: Person, need: str, not
         "need": exception.get_need_display(), "person": person.name, "by": audit.actor_label(actor)}
     if exception.destination:
         summary = f"{summary} → {exception.destination}"
-    ZoneEvent.objects.create(zone=zone, community_id=zone.community_id, kind=ZoneEvent.Kind.EXCEPTION,
-                             note=summary[:300], by=by)
+    _event(actor=actor, zone=zone, kind=ZoneEvent.Kind.EXCEPTION, note=summary)
     audit.record(actor=actor, action=audit.Action.CREATE, obj=exception, object_repr=f"{zone} {summary}"[:200],
                  fields=["person", "need", "destination", "note", "valid_on"])
     return exception

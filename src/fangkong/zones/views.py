@@ -54,8 +54,7 @@ def zone_list(request):
         page.object_list = queries.with_unlock(page.object_list)
         context["page"] = page
     else:
-        zones = queries.with_unlock(queries.zones_for(request.user, level=level).filter(
-            status__in=[Zone.Status.PROPOSED, Zone.Status.ACTIVE])[:LIST_LIMIT])
+        zones = queries.with_unlock(queries.zones_for(request.user, level=level).live()[:LIST_LIMIT])
         context["proposals"] = [zone for zone in zones if zone.status == Zone.Status.PROPOSED]
         context["active"] = [zone for zone in zones if zone.status == Zone.Status.ACTIVE]
     context["may_manage"] = services.may_manage_zones(request.user)
