@@ -22,9 +22,9 @@ def _page(request, form=None, status=200):
     may_manage = may_edit_places(request.user)
     if may_manage and form is None:
         form = PostForm(actor=request.user)
-    posts = queries.posts_for(request.user)
-    context = {"open_posts": list(posts.filter(status=Post.Status.OPEN)[:LIST_LIMIT]),
-               "closed_posts": list(posts.filter(status=Post.Status.CLOSED).order_by("-closed_at", "-id")[:LIST_LIMIT]),
+    closed = queries.posts_for(request.user, status=Post.Status.CLOSED).order_by("-closed_at", "-id")
+    context = {"open_posts": list(queries.posts_for(request.user, status=Post.Status.OPEN)[:LIST_LIMIT]),
+               "closed_posts": list(closed[:LIST_LIMIT]),
                "form": form, "may_manage": may_manage}
     return TemplateResponse(request, "volunteers/posts.html", context, status=status)
 
