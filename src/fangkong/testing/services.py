@@ -203,7 +203,7 @@ def round_exemption_remove(*, actor, exemption: RoundExemption) -> None:
 def _covers(user, community: Community) -> bool:
     """Whether the user's scope reaches the community (all of it, or one of its grids)."""
     scope = scope_of(user)
-    if scope.everything or community.pk in scope.community_ids:
+    if scope.holds_community(community.pk):
         return True
     return bool(scope.grid_ids) and community.grids.filter(pk__in=scope.grid_ids).exists()
 
