@@ -183,3 +183,14 @@ def test_the_care_page_keeps_its_queries_constant_as_vulnerable_people_grow(zone
         PersonFactory(household=HouseholdFactory(unit=unit_a, room=room), name=f"王{room}", tags=["immobile"])
 
     assert queries_of_page() == one
+
+
+def test_an_assignment_from_the_card_reads_no_place_row_by_row(task, staff_a, grid_member_a):
+    client = signed_in(staff_a)
+
+    with CaptureQueriesContext(connection) as captured:
+        response = client.post(f"/zones/care/tasks/{task.pk}/assign/", {"assignee": grid_member_a.pk},
+                               HTTP_HX_REQUEST="true")
+
+    assert response.status_code == 200 and "3-2-" in response.content.decode()
+    assert [query["sql"] for query in captured if query["sql"].startswith('SELECT "places_')] == []

@@ -292,3 +292,16 @@ def test_dismissing_a_proposal_leaves_the_daily_checks_of_the_zones_around_alone
     ZoneFactory(place=compound_a, level=Level.PRECAUTION)
 
     assert queries_of_dismissing() == alone
+
+
+def test_a_new_policy_recomputes_the_streets_zones_without_reading_their_community_one_by_one(
+        street, unit_a, building_a, compound_a, staff_a, street_admin):
+    for place in (unit_a, building_a, compound_a):
+        ZoneFactory(place=place)
+
+    with CaptureQueriesContext(connection) as captured:
+        services.zone_policy_set(actor=street_admin, street=street, level=Level.SEALED, days_without_positive=10,
+                                 negative_rounds=1, effective_from=timezone.localdate() - datetime.timedelta(days=30))
+
+    assert [query["sql"] for query in captured if query["sql"].startswith('SELECT "places_community"')] == []
+    assert Zone.objects.filter(unlock_on__isnull=False).count() == 3

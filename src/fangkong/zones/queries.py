@@ -243,7 +243,7 @@ class ZonePeople:
 
 def get_care_zone_for(actor, pk) -> Zone:
     """The zone whose care page or care endpoint is asked for; 404 outside the actor's scope."""
-    zones = Zone.objects.in_scope(actor).select_related("compound", "building", "unit__building",
+    zones = Zone.objects.in_scope(actor).select_related("community", "compound", "building", "unit__building",
                                                         "household__unit__building")
     return get_object_or_404(zones, pk=pk)
 
@@ -318,7 +318,9 @@ def zone_residents(actor, zone: Zone):
 def care_row_of_task(actor, task: CareTask) -> PersonRow:
     """The care page's row of one task after a check: the person, the needs and today's check."""
     tasks = CareTask.objects.in_scope(actor).filter(pk=task.pk)
-    task = _with_day_check(tasks, timezone.localdate()).prefetch_related("person__tags").get()
+    task = (_with_day_check(tasks, timezone.localdate()).select_related("person__household__building",
+                                                                          "person__household__unit")
+            .prefetch_related("person__tags").get())
     return PersonRow(person=task.person, needs=task.needs, task=task, check=task.day_checks[0] if task.day_checks else None)
 
 
@@ -334,7 +336,8 @@ def care_tasks_due(actor, day: datetime.date):
 
 def get_care_task_for(actor, pk) -> CareTask:
     """A care task with its zone, person, address, assignee and today's check (`day_checks`); 404 outside scope."""
-    tasks = _with_day_check(CareTask.objects.in_scope(actor), timezone.localdate()).select_related(*_ZONE_PLACE)
+    tasks = (_with_day_check(CareTask.objects.in_scope(actor), timezone.localdate())
+             .select_related(*_ZONE_PLACE, "zone__community"))
     return get_object_or_404(tasks, pk=pk)
 
 

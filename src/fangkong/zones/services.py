@@ -586,7 +586,8 @@ def zone_policy_set(*, actor, street, level: str, days_without_positive: int, ne
                   "created_by": actor})
     audit.record(actor=actor, action=audit.Action.UPDATE, obj=policy, community_id=None,
                  fields=["days_without_positive", "negative_rounds", "effective_from"])
-    zones = Zone.objects.live().select_for_update().filter(community__street=street, level=level).order_by("id")
+    zones = (Zone.objects.live().select_for_update(of=("self",)).select_related("community")
+             .filter(community__street=street, level=level).order_by("id"))
     for zone in zones:
         before = zone.unlock_on
         status = _recompute(zone)

@@ -188,6 +188,7 @@ def care_check(request, pk):
     task = queries.get_care_task_for(request.user, pk)
     return _card_action(request, task, CareCheckForm(request.POST),
                         lambda data: services.care_check_record(actor=request.user, task=task, **data),
+                        assignees=queries.care_assignees(request.user, task.zone),
                         invalid=_("请选择情况"), done=_("已记录 %(p)s 今天的情况") % {"p": task.person.name})
 
 
@@ -197,17 +198,21 @@ def care_check(request, pk):
 def care_assign(request, pk):
     """Name who looks in on the person each day, from the card's drop-down."""
     task = queries.get_care_task_for(request.user, pk)
-    form = CareAssignForm(request.POST, assignees=queries.care_assignees(request.user, task.zone))
+    assignees = queries.care_assignees(request.user, task.zone)
+    form = CareAssignForm(request.POST, assignees=assignees)
 
     def assign(data):
         services.care_task_assign(actor=request.user, task=task, assignee=data["assignee"])
 
-    return _card_action(request, task, form, assign, invalid=_("请从列表中选择责任人"),
+    return _card_action(request, task, form, assign, assignees=assignees, invalid=_("请从列表中选择责任人"),
                         done=_("已指派 %(p)s 的每日关照责任人") % {"p": task.person.name})
 
 
-def _card_action(request, task, form, write, *, invalid: str, done: str):
-    """A form on a person's card: the write, then the card answered (HTMX) or back to the care page with a message."""
+def _card_action(request, task, form, write, *, assignees, invalid: str, done: str):
+    """A form on a person's card: the write, then the card answered (HTMX) or back to the care page with a message.
+
+    `assignees` (the care_assignees queryset, not yet read) fills the card's drop-down.
+    """
     error = ""
     if form.is_valid():
         try:
@@ -218,7 +223,7 @@ def _card_action(request, task, form, write, *, invalid: str, done: str):
         error = invalid
     if request.htmx:
         context = {"row": queries.care_row_of_task(request.user, task), "error": error,
-                   "outcomes": CareCheck.Outcome, "assignees": list(queries.care_assignees(request.user, task.zone))}
+                   "outcomes": CareCheck.Outcome, "assignees": list(assignees)}
         return TemplateResponse(request, "zones/care_zone.html#person", context, status=400 if error else 200)
     if error:
         messages.error(request, error)
