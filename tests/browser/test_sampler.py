@@ -1,8 +1,6 @@
 """A medic fills a five-person tube from a 360 px phone, in real Chromium (pool sizes are 1, 5, 10 or 20)."""
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from playwright.sync_api import expect
 
 from fangkong.people.codes import personal_code
@@ -13,22 +11,15 @@ from tests.testing.factories import SamplingSiteFactory, TestRoundFactory
 pytestmark = pytest.mark.browser
 
 
-def _sign_in_as(page, live_server, user):
-    client = Client()
-    client.force_login(user)
-    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
-    page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie.value, "url": live_server.url}])
-
-
 def test_a_medic_fills_a_tube_by_typed_code_id_number_and_roster_and_it_closes_at_pool_size(
-        phone_page, live_server, medic, community_a, person_a, household_a):
+        phone_page, live_server, sign_in_as, medic, community_a, person_a, household_a):
     # Given a round of five people per tube, a site, 张三 and four more people of room 301
     round_ = TestRoundFactory(community=community_a, pool_size=5, name="第3轮全员核酸")
     site = SamplingSiteFactory(community=community_a, name="春雨广场")
     neighbour = PersonFactory(household=household_a, name="王芳")
     family = [PersonFactory(household=household_a, name=name) for name in ("李一", "李二", "李三")]
     page = phone_page
-    _sign_in_as(page, live_server, medic)
+    sign_in_as(page, medic)
 
     # When the medic chooses the site and types a new tube's barcode
     page.goto(f"{live_server.url}/testing/rounds/{round_.pk}/scan/")
