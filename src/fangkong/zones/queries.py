@@ -65,9 +65,9 @@ def get_zone_for(actor, pk) -> Zone:
     return with_unlock([get_object_or_404(rows, pk=pk)])[0]
 
 
-def with_unlock(zones, today: datetime.date | None = None) -> list[Zone]:
+def with_unlock(zones) -> list[Zone]:
     """Each zone gets days_left, rounds_missing and may_unlock (active, date reached, rounds done)."""
-    today = today or timezone.localdate()
+    today = timezone.localdate()
     zones = list(zones)
     for zone in zones:
         zone.days_left = max((zone.unlock_on - today).days, 0) if zone.unlock_on else None
@@ -166,9 +166,8 @@ class MovementStatus:
         return Movement(self.movement).label
 
 
-def movement_of_person(person: Person, today: datetime.date | None = None) -> MovementStatus:
+def movement_of_person(person: Person) -> MovementStatus:
     """The strictest active zone covering the person's household decides; a medical exception of today is shown."""
-    today = today or timezone.localdate()
     zones = []
     if person.household_id is not None:
         household = Household.objects.get(pk=person.household_id)
@@ -176,7 +175,7 @@ def movement_of_person(person: Person, today: datetime.date | None = None) -> Mo
                      .order_by("status", "id"))
     active = [zone for zone in zones if zone.status == Zone.Status.ACTIVE]
     strictest = max(active, key=lambda zone: zone.rank, default=None)
-    exception = (MedicalException.objects.filter(person=person, valid_on=today).select_related("allowed_by").first()
+    exception = (MedicalException.objects.filter(person=person, valid_on=timezone.localdate()).select_related("allowed_by").first()
                  if strictest is not None else None)
     movement = Movement(strictest.level) if strictest is not None else Movement.FREE
     return MovementStatus(movement=movement, zone=strictest, zones=zones, exception=exception)
@@ -248,20 +247,21 @@ def get_care_zone_for(actor, pk) -> Zone:
     return get_object_or_404(zones, pk=pk)
 
 
-def _today_checks(day: datetime.date) -> Prefetch:
-    return Prefetch("checks", queryset=CareCheck.objects.filter(day=day).select_related("checked_by"),
+def _today_checks() -> Prefetch:
+    today = timezone.localdate()
+    return Prefetch("checks", queryset=CareCheck.objects.filter(day=today).select_related("checked_by"),
                     to_attr="day_checks")
 
 
-def _with_day_check(tasks, day: datetime.date):
+def _with_day_check(tasks):
     return tasks.select_related("person", "household__building", "household__unit", "assignee").prefetch_related(
-        _today_checks(day))
+        _today_checks())
 
 
-def care_tasks_of_zone(actor, zone: Zone, day: datetime.date | None = None):
-    """The zone's active care tasks in scope, each with `day_checks` (the day's check, if any)."""
+def care_tasks_of_zone(actor, zone: Zone):
+    """The zone's active care tasks in scope, each with `day_checks` (today's check, if any)."""
     tasks = CareTask.objects.in_scope(actor).filter(zone=zone, active=True)
-    return _with_day_check(tasks, day or timezone.localdate()).prefetch_related("person__tags")
+    return _with_day_check(tasks).prefetch_related("person__tags")
 
 
 def _member_row(person: Person, tasks: dict[int, CareTask], elsewhere: dict[int, Zone]) -> PersonRow:
@@ -277,7 +277,7 @@ def _household_order(row: HouseholdRow) -> tuple:
             _natural(household.room))
 
 
-def zone_people(actor, zone: Zone, day: datetime.date | None = None) -> ZonePeople:
+def zone_people(actor, zone: Zone) -> ZonePeople:
     """The households inside the zone with their members: households with vulnerable people first,
     then by building, unit and room; in a household the vulnerable members first. Six queries whatever the size.
 
@@ -287,7 +287,7 @@ def zone_people(actor, zone: Zone, day: datetime.date | None = None) -> ZonePeop
     persons = (Person.objects.in_scope(actor).filter(household__in=[h.pk for h in households])
                .select_related("household__building", "household__unit").prefetch_related("tags"))
     tasks = {task.person_id: task for task in CareTask.objects.filter(zone=zone, active=True).select_related("assignee")
-             .prefetch_related(_today_checks(day or timezone.localdate()))}
+             .prefetch_related(_today_checks())}
     elsewhere = {task.person_id: task.zone for task in CareTask.objects.filter(
         person__household__in=[h.pk for h in households], active=True).exclude(zone=zone).select_related(*_ZONE_PLACE)}
     rows = {household.pk: HouseholdRow(household=household) for household in households}
@@ -318,8 +318,7 @@ def zone_residents(actor, zone: Zone):
 def care_row_of_task(actor, task: CareTask) -> PersonRow:
     """The care page's row of one task after a check: the person, the needs and today's check."""
     tasks = CareTask.objects.in_scope(actor).filter(pk=task.pk)
-    task = (_with_day_check(tasks, timezone.localdate()).select_related("person__household__building",
-                                                                          "person__household__unit")
+    task = (_with_day_check(tasks).select_related("person__household__building", "person__household__unit")
             .prefetch_related("person__tags").get())
     return PersonRow(person=task.person, needs=task.needs, task=task, check=task.day_checks[0] if task.day_checks else None)
 
@@ -336,8 +335,7 @@ def care_tasks_due(actor, day: datetime.date):
 
 def get_care_task_for(actor, pk) -> CareTask:
     """A care task with its zone, person, address, assignee and today's check (`day_checks`); 404 outside scope."""
-    tasks = (_with_day_check(CareTask.objects.in_scope(actor), timezone.localdate())
-             .select_related(*_ZONE_PLACE, "zone__community"))
+    tasks = _with_day_check(CareTask.objects.in_scope(actor)).select_related(*_ZONE_PLACE, "zone__community")
     return get_object_or_404(tasks, pk=pk)
 
 

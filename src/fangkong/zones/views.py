@@ -47,7 +47,7 @@ def zone_list(request):
     form = ZoneFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     status, level = filters.get("status", ""), filters.get("level", "")
-    context = {"form": form, "status": status, "dismiss_form": DismissForm()}
+    context = {"form": form, "status": status}
     if status:
         page = Paginator(queries.zones_for(request.user, status=status, level=level), PAGE_SIZE).get_page(
             request.GET.get("page"))
