@@ -5,7 +5,6 @@ import pytest
 from fangkong.volunteers import services
 from fangkong.volunteers.models import Post
 from tests.clients import signed_in
-from tests.zones.factories import ZoneFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -14,12 +13,6 @@ API = "/api/v1"
 
 def send(client, method: str, url: str, body=None):
     return getattr(client, method)(f"{API}{url}", body, content_type="application/json")
-
-
-@pytest.fixture
-def zone_post(unit_a, staff_a):
-    zone = ZoneFactory(place=unit_a, guarded=True)
-    return services.posts_open_for_zone(actor=staff_a, zone=zone)[0]
 
 
 def test_staff_set_up_a_gate_post_and_close_it(community_a, compound_a, staff_a):

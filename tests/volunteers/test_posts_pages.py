@@ -5,14 +5,8 @@ import pytest
 from fangkong.volunteers import services
 from fangkong.volunteers.models import Post
 from tests.clients import signed_in
-from tests.zones.factories import ZoneFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def zone_post(unit_a, staff_a):
-    return services.posts_open_for_zone(actor=staff_a, zone=ZoneFactory(place=unit_a, guarded=True))[0]
 
 
 def test_open_posts_link_their_zone_and_closed_ones_come_below(zone_post, community_a, staff_a):

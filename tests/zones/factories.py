@@ -1,8 +1,10 @@
+import datetime
+
 import factory
 from django.utils import timezone
 
 from fangkong.places.models import Compound
-from fangkong.zones.models import Level, Zone
+from fangkong.zones.models import Level, Zone, ZonePolicy
 from fangkong.zones.places import place_fields
 
 
@@ -31,3 +33,15 @@ class ZoneFactory(factory.django.DjangoModelFactory):
     unit_id = _place_field("unit_id")
     household_id = _place_field("household_id")
     community_id = factory.LazyAttribute(lambda o: Compound.objects.get(pk=o.compound_id).community_id)
+
+
+class ZonePolicyFactory(factory.django.DjangoModelFactory):
+    """A street's unlock policy for controlled zones, in force since 2020."""
+
+    class Meta:
+        model = ZonePolicy
+
+    level = Level.CONTROLLED
+    days_without_positive = 14
+    negative_rounds = 1
+    effective_from = datetime.date(2020, 1, 1)

@@ -35,7 +35,7 @@ def test_the_care_page_shows_the_vulnerable_first_and_every_household_masked(zon
     assert response.status_code == 200
     text = response.content.decode()
     assert text.index("王透析") < text.index("张三")
-    assert "透析" in text and "今日未查看" in text and "3-2-301" in text
+    assert '<span class="chip">透析</span>' in text and "今日未查看" in text and "3-2-301" in text
     assert "138****1234" in text and "13800001234" not in text
 
 

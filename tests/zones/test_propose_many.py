@@ -5,9 +5,9 @@ import pytest
 from fangkong.core.models import AuditEvent
 from fangkong.places.models import Household
 from fangkong.zones import services
-from fangkong.zones.models import Level, Zone, ZoneEvent, ZonePolicy
+from fangkong.zones.models import Level, Zone, ZoneEvent
 from tests.places.factories import BuildingFactory, HouseholdFactory, UnitFactory
-from tests.zones.factories import ZoneFactory
+from tests.zones.factories import ZoneFactory, ZonePolicyFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -19,8 +19,7 @@ def _loaded(*households):
 
 def test_households_no_zone_holds_get_the_proposals_zone_propose_would_make(staff_a, unit_a, street):
     # Given a street whose controlled zones unlock after 10 days and one negative round
-    ZonePolicy.objects.create(street=street, level=Level.CONTROLLED, days_without_positive=10, negative_rounds=1,
-                              effective_from="2020-01-01")
+    ZonePolicyFactory(street=street, days_without_positive=10)
     first, second, alone = (HouseholdFactory(unit=unit_a, room=room) for room in ("401", "402", "403"))
 
     zones, notes = services.zones_propose_for_households(actor=staff_a, level=Level.CONTROLLED,
