@@ -63,9 +63,16 @@ def _case_households(community):
 
 def _open_case(admin, household: Household, days_ago: int, severity: str) -> Case:
     person = min(household.members.all(), key=lambda member: member.birth_date or datetime.date.min)
-    confirmed_at = timezone.now() - datetime.timedelta(days=days_ago, hours=2)
+    confirmed_at = _confirmed_at(days_ago)
     return health.case_open(actor=admin, person=person, source=Case.Source.TEST_RESULT, confirmed_at=confirmed_at,
                             severity=severity, location="家中", source_ref="区疾控中心核酸复核阳性")
+
+
+def _confirmed_at(days_ago: int) -> datetime.datetime:
+    """Two hours before now, days ago; still within the local day, so that just after midnight today's case is today's."""
+    now = timezone.localtime()
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    return max(now - datetime.timedelta(hours=2), midnight) - datetime.timedelta(days=days_ago)
 
 
 def _accept_zones(admin, community) -> None:
