@@ -1,7 +1,8 @@
-"""A device's everyday registration by the short path: stored in a few statements, or left to the full path.
+"""A device's everyday registration by the short path: stored in one statement, or left to the full path.
 
 `sample_register_at_once` must store exactly what `sample_register` would, and step aside (store
 nothing, return None) whenever anything is unusual, so that the full path can refuse and explain.
+The short path is a PostgreSQL statement; on SQLite it always steps aside.
 """
 
 import datetime
@@ -20,6 +21,8 @@ from tests.accounts.factories import UserFactory
 from tests.people.factories import PersonFactory
 from tests.testing.factories import SamplingSiteFactory, TestRoundFactory, TubeFactory
 
+on_postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="the short path is PostgreSQL's")
+
 
 def _register(actor, round, site, barcode, person, client_id=None, **extra):
     return services.sample_register_at_once(actor=actor, round_id=round.pk, site_id=site.pk, barcode=barcode,
@@ -31,6 +34,7 @@ def _full_path(actor, round, site, barcode, person, client_id):
                                     client_id=client_id)
 
 
+@on_postgresql
 @pytest.mark.django_db
 def test_a_pooled_tube_fills_by_the_short_path_and_closes_at_its_pool_size(medic, round_a, site_a, household_a):
     people = PersonFactory.create_batch(5, household=household_a)
@@ -48,6 +52,7 @@ def test_a_pooled_tube_fills_by_the_short_path_and_closes_at_its_pool_size(medic
     assert sorted(events.values_list("action", flat=True)) == ["create", "update"]
 
 
+@on_postgresql
 @pytest.mark.django_db
 def test_an_id_number_or_a_person_id_names_the_person_too(medic, round_a, site_a, household_a):
     first, second = PersonFactory.create_batch(2, household=household_a)
@@ -59,6 +64,7 @@ def test_an_id_number_or_a_person_id_names_the_person_too(medic, round_a, site_a
     assert Tube.objects.get(barcode="T").sample_count == 2
 
 
+@on_postgresql
 @pytest.mark.django_db
 def test_a_retry_steps_aside_and_the_full_path_returns_the_stored_sample(medic, round_a, site_a, person_a):
     client_id = uuid.uuid4()
@@ -104,6 +110,23 @@ def test_anything_unusual_stores_nothing_and_is_left_to_the_full_path(medic, rou
     assert _register(medic, round_a, site_a, "B", person_a) is None
     assert Sample.objects.count() == samples
     assert list(Tube.objects.values_list("barcode", "sample_count")) == tubes
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="on PostgreSQL the short path registers")
+@pytest.mark.django_db
+def test_on_sqlite_the_short_path_always_steps_aside(medic, round_a, site_a, person_a):
+    assert _register(medic, round_a, site_a, "S", person_a) is None
+    assert not Tube.objects.exists() and not Sample.objects.exists()
+
+
+@on_postgresql
+@pytest.mark.django_db
+def test_a_street_admin_and_the_system_administrator_register_by_the_short_path(
+        street_admin, admin, round_a, site_a, household_a):
+    first, second = PersonFactory.create_batch(2, household=household_a)
+    assert _register(street_admin, round_a, site_a, "U", first).sampler == street_admin
+    assert _register(admin, round_a, site_a, "U", second).tube.sample_count == 2
+    assert Sample.objects.filter(tube__barcode="U").count() == 2
 
 
 @pytest.mark.django_db

@@ -17,9 +17,9 @@ from fangkong.accounts.models import Role, User
 from fangkong.core import rawsql
 from fangkong.core.converters import is_id
 from fangkong.core.errors import DomainError
-from fangkong.core.scope import scope_of
+from fangkong.core.scope import community_in_scope_sql, scope_of
 from fangkong.health.models import Case
-from fangkong.people.models import IdType, Person, PersonTag
+from fangkong.people.models import Person, PersonTag
 from fangkong.people.queries import persons_for
 from fangkong.places.models import Building, Grid, Household, Unit
 from fangkong.places.queries import communities_for, get_building_for, get_household_for
@@ -213,37 +213,29 @@ def get_sampling_round_for(actor, pk) -> TestRound:
 
 
 @cache
-def _registration_facts_sql(by: str) -> str:
-    r = {n: rawsql.column(TestRound, n) for n in ("id", "community", "status", "name", "pool_size")}
-    s = {n: rawsql.column(SamplingSite, n) for n in ("id", "community", "active", "name")}
-    p = {n: rawsql.column(Person, n) for n in ("id", "community", "household", "name", "id_type", "id_number")}
-    by_document = f"p.{p['id_type']} = %(id_type)s AND p.{p['id_number']} = %(person)s"
-    named = f"p.{p['id']} = %(person)s" if by == "id" else by_document
-    return (f"SELECT r.{r['id']}, r.{r['community']}, r.{r['status']}, r.{r['name']}, r.{r['pool_size']},"
-            f" s.{s['id']}, s.{s['community']}, s.{s['active']}, s.{s['name']},"
-            f" p.{p['id']}, p.{p['community']}, p.{p['household']}, p.{p['name']}"
-            f" FROM {rawsql.table(TestRound)} r"
-            f" LEFT JOIN {rawsql.table(SamplingSite)} s ON s.{s['id']} = %(site)s"
-            f" LEFT JOIN {rawsql.table(Person)} p ON {named}"
-            f" WHERE r.{r['id']} = %(round)s")
+def registration_facts_sql(by: str) -> str:
+    """The round, community, pool size and person a device's registration names, as one row only when the
+    registration is plainly allowed: an open round the actor's scope holds whole, an active site of its
+    community, a person of that community (by "id" or by ID number), and a personal code of that community.
 
-
-def registration_facts(round_id: int, site_id: int, *, person_id: int | None = None,
-                       id_number: str = "") -> tuple[TestRound, SamplingSite | None, Person | None] | None:
-    """The round, site and person a device's registration names, in one query and not yet scoped.
-
-    Only for `services.sample_register_at_once`, which checks the actor's scope before using them.
+    Not run alone: `services.sample_register_at_once` builds its one statement on it. Parameters: round, site,
+    person, id_type, code_community (None when no personal code was read), open_round and `staff_scope_params`.
     """
-    by = "id" if person_id is not None else "id_number"
-    row = rawsql.fetch_one(_registration_facts_sql(by), {
-        "round": round_id, "site": site_id, "person": person_id if by == "id" else id_number,
-        "id_type": IdType.RESIDENT_ID})
-    if row is None:
-        return None
-    round = TestRound(pk=row[0], community_id=row[1], status=row[2], name=row[3], pool_size=row[4])
-    site = None if row[5] is None else SamplingSite(pk=row[5], community_id=row[6], active=bool(row[7]), name=row[8])
-    person = None if row[9] is None else Person(pk=row[9], community_id=row[10], household_id=row[11], name=row[12])
-    return round, site, person
+    r = {n: rawsql.column(TestRound, n) for n in ("id", "community", "status", "pool_size")}
+    s = {n: rawsql.column(SamplingSite, n) for n in ("id", "community", "active")}
+    p = {n: rawsql.column(Person, n) for n in ("id", "community", "household", "name", "id_type", "id_number")}
+    community = f"r.{r['community']}"
+    named = (f"p.{p['id']} = %(person)s" if by == "id"
+             else f"p.{p['id_type']} = %(id_type)s AND p.{p['id_number']} = %(person)s")
+    return (f"SELECT r.{r['id']} AS round_id, {community} AS community_id, r.{r['pool_size']} AS pool_size,"
+            f" p.{p['id']} AS person_id, p.{p['household']} AS household_id, p.{p['name']} AS person_name"
+            f" FROM {rawsql.table(TestRound)} r"
+            f" JOIN {rawsql.table(SamplingSite)} s ON s.{s['id']} = %(site)s AND s.{s['community']} = {community}"
+            f" AND s.{s['active']}"
+            f" JOIN {rawsql.table(Person)} p ON {named} AND p.{p['community']} = {community}"
+            f" WHERE r.{r['id']} = %(round)s AND r.{r['status']} = %(open_round)s"
+            f" AND {community} = COALESCE(%(code_community)s, {community})"
+            f" AND {community_in_scope_sql(community)}")
 
 
 def get_round_site_for(round: TestRound, pk) -> SamplingSite:

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass, field
 from functools import cache
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -19,7 +19,7 @@ from fangkong.core.bulk import insert_rows, update_rows
 from fangkong.core.converters import is_id
 from fangkong.core.errors import Conflict, DomainError, NotAllowed, require_choice
 from fangkong.core.idnumbers import compact, normalize_text
-from fangkong.core.scope import ensure_in_scope, scope_of
+from fangkong.core.scope import ensure_in_scope, scope_of, staff_scope_params
 from fangkong.health import services as health_services
 from fangkong.health.models import Case, CaseEvent
 from fangkong.people import ledger
@@ -581,96 +581,69 @@ def _tube_for_registration(actor, round: TestRound, site: SamplingSite, barcode:
 
 
 @cache
-def _registration_sql() -> tuple[str, str]:
-    """Count one more person into an open pooled tube of this round and site; store their sample."""
-    t = {name: rawsql.column(Tube, name) for name in ("id", "round", "site", "barcode", "pool_size", "sample_count",
-                                                      "status", "closed_at")}
-    count_in = (f"UPDATE {rawsql.table(Tube)} SET {t['sample_count']} = {t['sample_count']} + 1,"
-                f" {t['status']} = CASE WHEN {t['sample_count']} + 1 >= {t['pool_size']}"
-                f" THEN %(closed)s ELSE {t['status']} END,"
-                f" {t['closed_at']} = CASE WHEN {t['sample_count']} + 1 >= {t['pool_size']}"
-                f" THEN %(taken_at)s ELSE {t['closed_at']} END"
-                f" WHERE {t['barcode']} = %(barcode)s AND {t['round']} = %(round)s AND {t['site']} = %(site)s"
-                f" AND {t['status']} = %(open)s AND {t['sample_count']} < {t['pool_size']} AND {t['pool_size']} > 1"
-                f" RETURNING {t['id']}, {t['status']}, {t['sample_count']}, {t['pool_size']}")
-    names = ("round", "tube", "community", "person", "household", "site", "sampler", "taken_at", "door_to_door",
-             "resample", "void", "client_id", "created_at")
-    store = (f"INSERT INTO {rawsql.table(Sample)} ({', '.join(rawsql.column(Sample, n) for n in names)})"
-             f" VALUES ({', '.join(f'%({n})s' for n in names)}) RETURNING {rawsql.column(Sample, 'id')}")
-    return count_in, store
+def _registration_statement(by: str) -> str:
+    """Register one person into a pooled tube of the round and site, only when `queries.registration_facts_sql`
+    finds the registration plainly allowed: count them into the open tube of this barcode if it has room,
+    or open the tube of a barcode never used with them in it; store their sample; audit the tube opened or
+    closed. One statement, so one round trip and its own transaction, answering one row or none.
 
-
-def _count_in(round: TestRound, site: SamplingSite, barcode: str, taken_at: datetime.datetime) -> tuple | None:
-    """(tube id, status, sample count, pool size) after counting one more person in, or None."""
-    count_in, _store = _registration_sql()
-    return rawsql.fetch_one(count_in, {
-        "open": Tube.Status.OPEN, "closed": Tube.Status.CLOSED, "barcode": barcode, "round": round.pk,
-        "site": site.pk, "taken_at": rawsql.db_value(Tube, "closed_at", taken_at)})
-
-
-def _store_sample(actor, round, site, tube_id: int, person: Person, client_id, taken_at, door_to_door) -> int:
-    _count_in_sql, store = _registration_sql()
-    sample_id, = rawsql.fetch_one(store, {
-        "round": round.pk, "tube": tube_id, "community": round.community_id, "person": person.pk,
-        "household": person.household_id, "site": site.pk, "sampler": actor.pk,
-        "taken_at": rawsql.db_value(Sample, "taken_at", taken_at), "door_to_door": bool(door_to_door),
-        "resample": False, "void": False, "client_id": rawsql.db_value(Sample, "client_id", client_id),
-        "created_at": rawsql.db_value(Sample, "created_at", timezone.now())})
-    return sample_id
-
-
-def _opened_at_once(actor, round: TestRound, site: SamplingSite, barcode: str) -> bool:
-    """Open the pooled tube of a barcode never used; False when it was (the full path says where)."""
-    if round.pool_size == 1:
-        return False
-    try:
-        with transaction.atomic():
-            _create_tube(actor, round, site, barcode)
-    except IntegrityError:
-        return False
-    return True
-
-
-def _sample_into_open_tube(actor, round: TestRound, site: SamplingSite, barcode: str, person: Person,
-                           client_id: uuid.UUID, taken_at: datetime.datetime, door_to_door: bool) -> Sample | None:
-    """The everyday registration in two statements (a few more for a new barcode), or None if the full path must decide.
-
-    The UPDATE holds `_sample_into`'s tube rules in its WHERE (open, room left, this round and site,
-    a pooled tube: a single-person tube may close a re-sampling task) and takes the tube's row lock,
-    so two samplers at one tube still never pass its pool size. A second sample or a replayed
-    client_id breaks a unique constraint and undoes everything; the full path then answers it.
+    Two devices opening one new barcode at once: the second breaks the barcode's unique constraint and stores nothing.
     """
+    table = rawsql.table(Tube)
+    t = {name: rawsql.column(Tube, name) for name in (
+        "id", "round", "community", "site", "barcode", "pool_size", "sample_count", "status", "result", "opened_by",
+        "opened_at", "closed_at")}
+    sample_columns = ", ".join(rawsql.column(Sample, n) for n in (
+        "round", "tube", "community", "person", "household", "site", "sampler", "taken_at", "door_to_door",
+        "resample", "void", "client_id", "created_at"))
+    opened_columns = ", ".join(t[n] for n in ("round", "community", "site", "barcode", "pool_size", "sample_count",
+                                              "status", "result", "opened_by", "opened_at"))
+    full = f"tube.{t['sample_count']} + 1 >= tube.{t['pool_size']}"
+    audited = {event: audit.insert_select_sql(event=event, object_id=f"CAST(tube.{t['id']} AS text)",
+                                              community="facts.community_id", source=f"facts, {source}")
+               for event, source in (("opened", "opened tube"),
+                                     ("closed", f"counted tube WHERE tube.{t['status']} = %(closed)s"))}
+    return (f"WITH facts AS ({queries.registration_facts_sql(by)}),"
+            f" counted AS (UPDATE {table} tube SET {t['sample_count']} = tube.{t['sample_count']} + 1,"
+            f" {t['status']} = CASE WHEN {full} THEN %(closed)s ELSE tube.{t['status']} END,"
+            f" {t['closed_at']} = CASE WHEN {full} THEN %(taken_at)s ELSE tube.{t['closed_at']} END"
+            f" FROM facts WHERE tube.{t['barcode']} = %(barcode)s AND tube.{t['round']} = facts.round_id"
+            f" AND tube.{t['site']} = %(site)s AND tube.{t['status']} = %(open)s"
+            f" AND tube.{t['sample_count']} < tube.{t['pool_size']} AND tube.{t['pool_size']} > 1"
+            f" RETURNING tube.{t['id']}, tube.{t['status']}, tube.{t['sample_count']}),"
+            f" opened AS (INSERT INTO {table} ({opened_columns})"
+            f" SELECT facts.round_id, facts.community_id, %(site)s, %(barcode)s, facts.pool_size, 1, %(open)s, '',"
+            f" %(sampler)s, %(created_at)s FROM facts WHERE facts.pool_size > 1"
+            f" AND NOT EXISTS (SELECT 1 FROM {table} used WHERE used.{t['barcode']} = %(barcode)s)"
+            f" RETURNING {t['id']}, {t['status']}, {t['sample_count']}),"
+            f" filled AS (SELECT * FROM counted UNION ALL SELECT * FROM opened),"
+            f" stored AS (INSERT INTO {rawsql.table(Sample)} ({sample_columns})"
+            f" SELECT facts.round_id, tube.{t['id']}, facts.community_id, facts.person_id, facts.household_id,"
+            f" %(site)s, %(sampler)s, %(taken_at)s, %(door_to_door)s, false, false, %(client_id)s, %(created_at)s"
+            f" FROM facts, filled tube RETURNING {rawsql.column(Sample, 'id')}),"
+            f" audited_opened AS ({audited['opened']}), audited_closed AS ({audited['closed']})"
+            f" SELECT facts.round_id, facts.community_id, facts.pool_size, facts.person_id, facts.household_id,"
+            f" facts.person_name, tube.{t['id']}, tube.{t['status']}, tube.{t['sample_count']},"
+            f" stored.{rawsql.column(Sample, 'id')} FROM facts, filled tube, stored")
+
+
+def _registered_in_one_statement(params: dict, by: str) -> tuple | None:
+    """The statement's row, or None when the facts did not hold or a unique constraint refused the sample
+    (a second sample in the round, a replayed client_id): nothing is then stored."""
     try:
-        with transaction.atomic():
-            counted = _count_in(round, site, barcode, taken_at)
-            if counted is None and _opened_at_once(actor, round, site, barcode):
-                counted = _count_in(round, site, barcode, taken_at)
-            if counted is None:
-                return None
-            tube_id, status, sample_count, pool_size = counted
-            sample_id = _store_sample(actor, round, site, tube_id, person, client_id, taken_at, door_to_door)
-            tube = Tube(pk=tube_id, round=round, community_id=round.community_id, site=site, barcode=barcode,
-                        pool_size=pool_size, sample_count=sample_count, status=status)
-            if status == Tube.Status.CLOSED:
-                tube.closed_at = taken_at
-                audit.record(actor=actor, action=audit.Action.UPDATE, obj=tube, fields=["status"])
+        return rawsql.fetch_one_alone(_registration_statement(by), params)
     except IntegrityError:
         return None
-    return Sample(pk=sample_id, round=round, tube=tube, community_id=round.community_id, person=person,
-                  household_id=person.household_id, site=site, sampler=actor, taken_at=taken_at,
-                  door_to_door=bool(door_to_door), resample=False, client_id=client_id)
 
 
-def _person_named_at_once(code: str, id_number: str, person_id) -> tuple[dict, int | None] | None:
-    """How registration_facts should look the person up, and the community a personal code names.
-
-    None when only the full path can say (a damaged code, a malformed ID number).
-    """
+def _person_named_at_once(code: str, id_number: str, person_id) -> tuple[str, int | str, int | None] | None:
+    """How `registration_facts_sql` should find the person ("id" or "id_number"), the value, and the community a
+    personal code names; None when only the full path can say (a damaged code, a malformed ID number)."""
     try:
         kind, value, code_community = _person_named(person_id, code, id_number)
     except DomainError:
         return None
-    return ({"person_id": value} if kind == "pk" else {"id_number": value}), code_community
+    return ("id" if kind == "pk" else "id_number"), value, code_community
 
 
 def _cleaned_at_once(barcode, client_id, taken_at) -> tuple | None:
@@ -683,32 +656,43 @@ def _cleaned_at_once(barcode, client_id, taken_at) -> tuple | None:
 def sample_register_at_once(*, actor, round_id: int, site_id: int, barcode: str, client_id, code: str = "",
                             id_number: str = "", person_id: int | None = None, taken_at=None,
                             door_to_door: bool = False) -> Sample | None:
-    """The everyday device registration, one more person into a tube already open, in a few statements.
+    """The everyday device registration, one more person into a pooled tube, in one statement on PostgreSQL.
 
-    A busy site registers a swab every second per table, and the ORM's lookups cost more than the
-    writes. This path reads the round, site and person in one query and stores the sample with
-    `_sample_into_open_tube`. It returns None, having stored nothing, whenever anything is
-    unusual: a retry, a refusal, a barcode used elsewhere, an actor whose scope does not hold the
-    whole community. The caller then takes `sample_register`, which decides and explains.
+    A busy site registers a swab every second per table, and the ORM's lookups and a transaction's round
+    trips cost more than the writes. `_registration_statement` checks the facts, the scope and the tube's
+    rules, stores the sample and counts it into its tube (opening the tube of a new barcode). This returns
+    None, having stored nothing, whenever anything is unusual (a retry, a refusal, a barcode used elsewhere,
+    an actor whose scope does not hold the whole community) or the database is SQLite: the caller then
+    takes `sample_register`, which decides and explains.
     """
     cleaned = _cleaned_at_once(barcode, client_id, taken_at)
     naming = _person_named_at_once(code, id_number, person_id)
-    if cleaned is None or naming is None or not is_staff_member(actor) or not _is_sampler_anywhere(actor):
+    if (connection.vendor != "postgresql" or cleaned is None or naming is None or not is_staff_member(actor)
+            or not _is_sampler_anywhere(actor)):
         return None
-    lookup, code_community = naming
-    facts = queries.registration_facts(round_id, site_id, **lookup)
-    if facts is None:
+    (by, person, code_community), (barcode, client_id, taken_at) = naming, cleaned
+    params = {"round": round_id, "site": site_id, "person": person, "id_type": IdType.RESIDENT_ID,
+              "code_community": code_community, "open_round": TestRound.Status.OPEN, **staff_scope_params(actor),
+              "barcode": barcode, "open": Tube.Status.OPEN, "closed": Tube.Status.CLOSED, "sampler": actor.pk,
+              "taken_at": taken_at, "door_to_door": bool(door_to_door), "client_id": client_id,
+              "created_at": timezone.now(),
+              **audit.insert_select_params(actor=actor, object_type="tube", object_repr=barcode, events={
+                  "opened": (audit.Action.CREATE, ["barcode"]), "closed": (audit.Action.UPDATE, ["status"])})}
+    row = _registered_in_one_statement(params, by)
+    if row is None:
         return None
-    round, site, person = facts
-    if site is None or person is None or not scope_of(actor).holds_community(round.community_id):
-        return None
-    if code_community not in (None, round.community_id):
-        return None
-    if (round.status != TestRound.Status.OPEN or not site.active
-            or site.community_id != round.community_id or person.community_id != round.community_id):
-        return None
-    barcode, client_id, taken_at = cleaned
-    return _sample_into_open_tube(actor, round, site, barcode, person, client_id, taken_at, door_to_door)
+    return _registered_sample(actor, row, site_id, barcode, client_id, taken_at, door_to_door)
+
+
+def _registered_sample(actor, row: tuple, site_id: int, barcode: str, client_id, taken_at, door_to_door) -> Sample:
+    round_id, community_id, pool_size, person_id, household_id, person_name, tube_id, status, count, pk = row
+    tube = Tube(pk=tube_id, round_id=round_id, community_id=community_id, site_id=site_id, barcode=barcode,
+                pool_size=pool_size, sample_count=count, status=status,
+                closed_at=taken_at if status == Tube.Status.CLOSED else None)
+    person = Person(pk=person_id, community_id=community_id, household_id=household_id, name=person_name)
+    return Sample(pk=pk, round_id=round_id, tube=tube, community_id=community_id, person=person,
+                  household_id=household_id, site_id=site_id, sampler=actor, taken_at=taken_at,
+                  door_to_door=bool(door_to_door), resample=False, client_id=client_id)
 
 
 def sample_register(*, actor, round: TestRound, site: SamplingSite, barcode: str, person: Person, client_id,
