@@ -1,10 +1,10 @@
 from django.urls import include, path
 from django.views.i18n import set_language
 
-from fangkong.api import api
+from fangkong.api import api_urls
 
 urlpatterns = [
-    path("api/v1/", api.urls),
+    path("api/v1/", api_urls()),
     path("i18n/setlang/", set_language, name="set_language"),
     path("accounts/", include("fangkong.accounts.urls")),
     path("places/", include("fangkong.places.urls")),
