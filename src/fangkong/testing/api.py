@@ -183,7 +183,7 @@ def sample_create(request, payload: SampleIn):
         client_id=payload.client_id, code=payload.code or "", id_number=payload.id_number or "",
         person_id=payload.person_id, taken_at=payload.taken_at, door_to_door=payload.door_to_door)
     if sample is not None:
-        return Status(201, sample)
+        return Status(201, SampleOut.of(sample))
     round = lookup(queries.get_sampling_round_for, actor, payload.round_id, "round_id")
     try:
         site = queries.get_round_site_for(round, payload.site_id)
@@ -193,7 +193,7 @@ def sample_create(request, payload: SampleIn):
     sample = services.sample_register(actor=actor, round=round, site=site, barcode=payload.tube, person=person,
                                       client_id=payload.client_id, taken_at=payload.taken_at,
                                       door_to_door=payload.door_to_door)
-    return Status(201, sample)
+    return Status(201, SampleOut.of(sample))
 
 
 @router.post("/samples/batch", response=list[SampleRowOut],

@@ -163,20 +163,29 @@ class SampleIn(BaseModel):
     door_to_door: bool = False
 
 
-class SampleOut(Schema):
+class SampleOut(BaseModel):
+    """A plain pydantic model made by `of` (see SampleIn)."""
+
     id: int
     client_id: uuid.UUID
     round_id: int
     tube_id: int
-    tube: str = Field(alias="tube.barcode")
-    tube_status: str = Field(alias="tube.status")
-    tube_sample_count: int = Field(alias="tube.sample_count")
+    tube: str
+    tube_status: str
+    tube_sample_count: int
     site_id: int
     person_id: int
-    person_name: str = Field(alias="person.name")
+    person_name: str
     taken_at: datetime.datetime
     door_to_door: bool
     resample: bool
+
+    @classmethod
+    def of(cls, sample) -> "SampleOut":
+        return cls(id=sample.pk, client_id=sample.client_id, round_id=sample.round_id, tube_id=sample.tube_id,
+                   tube=sample.tube.barcode, tube_status=sample.tube.status, tube_sample_count=sample.tube.sample_count,
+                   site_id=sample.site_id, person_id=sample.person_id, person_name=sample.person.name,
+                   taken_at=sample.taken_at, door_to_door=sample.door_to_door, resample=sample.resample)
 
 
 class SampleRowIn(BaseModel):
