@@ -132,6 +132,7 @@ RAW_TUBE = ("UPDATE testing_tube SET sample_count = sample_count + %(n)s,"
             " status = CASE WHEN sample_count + %(n)s >= pool_size THEN 'closed' ELSE status END,"
             " closed_at = CASE WHEN sample_count + %(n)s >= pool_size THEN now() ELSE closed_at END"
             " WHERE id = %(tube)s AND status = 'open' AND sample_count + %(n)s <= pool_size")
+CPU_SIDES = ("server", "database", "clients")
 FAILURES: list[str] = []
 COUNTS = {"api": 0, "raw": 0}
 
@@ -331,17 +332,53 @@ def sample_body(people: People, row: tuple, testing_round: TestRound, site: Samp
             **people.naming(row)}
 
 
-def run_threads(count: int, work) -> float:
-    """Run work(i, barrier) in `count` threads started together; seconds from the start to the last finish."""
+def cpu_seconds() -> dict[str, float]:
+    """CPU seconds used so far by PostgreSQL's processes, this process (the clients) and its other
+    descendants (the server), from /proc: where a registration's cost goes."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    processes = {}
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                stat = Path(entry.path, "stat").read_text()
+            except OSError:
+                continue
+            name, rest = stat[stat.index("(") + 1:stat.rindex(")")], stat[stat.rindex(")") + 2:].split()
+            processes[int(entry.name)] = (name, int(rest[1]), (int(rest[11]) + int(rest[12])) / ticks)
+    used = {"server": 0.0, "database": 0.0, "clients": 0.0}
+    for pid, (name, _parent, seconds) in processes.items():
+        if name.startswith("postgres"):
+            used["database"] += seconds
+        elif pid == os.getpid():
+            used["clients"] += seconds
+        elif _descends_from_me(pid, processes):
+            used["server"] += seconds
+    return used
+
+
+def _descends_from_me(pid: int, processes: dict) -> bool:
+    while pid in processes and pid > 1:
+        pid = processes[pid][1]
+        if pid == os.getpid():
+            return True
+    return False
+
+
+def run_threads(count: int, work) -> tuple[float, dict]:
+    """Run work(i, barrier) in `count` threads started together: seconds from the start to the last finish,
+    and the CPU seconds each side used meanwhile."""
     barrier = threading.Barrier(count + 1)
     threads = [threading.Thread(target=work, args=(i, barrier)) for i in range(count)]
     for thread in threads:
         thread.start()
+    before = cpu_seconds()
     barrier.wait()
     started = time.perf_counter()
     for thread in threads:
         thread.join()
-    return time.perf_counter() - started
+    seconds = time.perf_counter() - started
+    after = cpu_seconds()
+    return seconds, {side: after[side] - before[side] for side in after}
 
 
 # ---------------------------------------------------------------------------
@@ -387,13 +424,13 @@ def api_posts(server: Server, token: str, bodies: list[list[bytes]], *, expected
             if status != expected:
                 errors[i].append((status, data[:300]))
 
-    seconds = run_threads(len(bodies), work)
+    seconds, cpu = run_threads(len(bodies), work)
     flat = [x for part in latencies for x in part]
     failed = [e for part in errors for e in part]
     for status, data in failed[:3]:
         print(f"  error {status}: {data.decode(errors='replace')}", flush=True)
     return {"rows": len(flat) - len(failed), "seconds": seconds, "errors": len(failed), "p50": percentile(flat, 0.5),
-            "p99": percentile(flat, 0.99)}
+            "p99": percentile(flat, 0.99), "cpu": cpu}
 
 
 def conninfo() -> dict:
@@ -425,11 +462,12 @@ def raw_single(plans: list[list], testing_round, sampler) -> dict:
                 db.commit()
                 latencies[i].append(time.perf_counter() - started)
 
-    seconds = run_threads(len(plans), work)
+    seconds, cpu = run_threads(len(plans), work)
     for db in connections:
         db.close()
     flat = [x for part in latencies for x in part]
-    return {"rows": len(flat), "seconds": seconds, "errors": 0, "p50": percentile(flat, 0.5), "p99": percentile(flat, 0.99)}
+    return {"rows": len(flat), "seconds": seconds, "errors": 0, "p50": percentile(flat, 0.5), "p99": percentile(flat, 0.99),
+            "cpu": cpu}
 
 
 def check_round(testing_round, expected: int, label: str) -> None:
@@ -575,8 +613,9 @@ def measure_import(community, staff: User, data: bytes, positive_ids: set[int]) 
 def line(label: str, figures: dict, raw: dict | None = None) -> None:
     rate = figures["rows"] / figures["seconds"]
     ratio = f"{rate / (raw['rows'] / raw['seconds']):8.1%}" if raw else f"{'':8}"
+    cpu = "".join(f"{figures['cpu'][side] * 1000 / max(figures['rows'], 1):>7.2f}" for side in CPU_SIDES)
     print(f"{label:34}{figures['rows']:>8,}{figures['seconds']:>9.2f}{rate:>10,.0f}{figures['p50'] * 1000:>9.1f}"
-          f"{figures['p99'] * 1000:>9.1f}{figures['errors']:>7}{ratio}")
+          f"{figures['p99'] * 1000:>9.1f}{figures['errors']:>7}{ratio}{cpu}")
 
 
 def main() -> None:
@@ -685,7 +724,9 @@ def run_results(community, sampler, staff, site) -> dict | None:
 
 
 def report(single: list[tuple], batch: dict, results: dict | None) -> None:
-    print(f"\n{'':34}{'rows':>8}{'seconds':>9}{'rows/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'errors':>7}{'÷ raw':>8}")
+    print("\nthe last three columns: CPU milliseconds per row used by the server, PostgreSQL and the client threads")
+    print(f"{'':34}{'rows':>8}{'seconds':>9}{'rows/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'errors':>7}{'÷ raw':>8}"
+          f"{'server':>7}{'db':>7}{'client':>7}")
     for clients, api, raw, floor in single:
         line(f"raw psycopg, {clients} connections", raw)
         line(f"API single, {clients} clients", api, raw)
