@@ -91,3 +91,9 @@ class DestinationFactory(factory.django.DjangoModelFactory):
 def later(hours: float) -> datetime.datetime:
     """A moment `hours` from now (negative: ago), for transfer windows and the like."""
     return timezone.now() + datetime.timedelta(hours=hours)
+
+
+def earlier_today(hours: float) -> datetime.datetime:
+    """A moment `hours` ago, but no earlier than local midnight: still today just after midnight."""
+    midnight = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    return max(later(-hours), midnight)

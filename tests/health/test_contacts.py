@@ -62,10 +62,11 @@ def test_a_running_observation_is_linked_and_extended_not_doubled(staff_a, case,
     running = observation_start(actor=staff_a, person=person, kind="home_quarantine", reason="arrival",
                                 starts_on=timezone.localdate() - datetime.timedelta(days=10),
                                 planned_end_on=timezone.localdate() + datetime.timedelta(days=4))
-    contact = _add(staff_a, case, person=person, last_exposure_at=HOURS_AGO(1))
+    exposure = HOURS_AGO(1)
+    contact = _add(staff_a, case, person=person, last_exposure_at=exposure)
     running.refresh_from_db()
     assert contact.observation == running
-    assert running.planned_end_on == timezone.localdate() + datetime.timedelta(days=14)
+    assert running.planned_end_on == timezone.localdate(exposure) + datetime.timedelta(days=14)
     assert Observation.objects.filter(person=person).count() == 1
 
 

@@ -19,12 +19,12 @@ from fangkong.health.services import (
     transfer_schedule,
     transfer_update,
 )
-from tests.health.factories import CaseFactory, ObservationFactory, later
+from tests.health.factories import CaseFactory, ObservationFactory, earlier_today, later
 from tests.people.factories import PersonFactory
 
 
 def schedule(actor, people, destination=None, kind=Destination.Kind.CENTRAL_QUARANTINE, **kwargs):
-    values = {"window_start": later(-1), "window_end": later(1), **kwargs}
+    values = {"window_start": earlier_today(1), "window_end": later(1), **kwargs}
     return transfer_schedule(actor=actor, destination_kind=kind, people=people, destination=destination, **values)
 
 
@@ -236,3 +236,16 @@ def test_the_days_list_reads_in_constant_queries(staff_a, person_a, household_a,
     with django_assert_num_queries(2):
         transfers = list(queries.transfers_for(staff_a, day=timezone.localdate()))
         assert sum(len(t.passengers.all()) for t in transfers) == 7
+
+
+def test_todays_list_keeps_earlier_transfers_still_open_or_done_today(staff_a, person_a, household_a, hotel):
+    midnight = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    last_night = {"window_start": midnight - datetime.timedelta(minutes=20), "window_end": later(1)}
+    open_one = schedule(staff_a, [person_a], hotel, **last_night)
+    done_today = schedule(staff_a, [PersonFactory(household=household_a)], hotel, **last_night)
+    transfer_pick_up(actor=staff_a, transfer=done_today, at=midnight + datetime.timedelta(seconds=1))
+    transfer_arrive(actor=staff_a, transfer=done_today, at=midnight + datetime.timedelta(seconds=2))
+    done_yesterday = schedule(staff_a, [PersonFactory(household=household_a)], hotel, **last_night)
+    transfer_pick_up(actor=staff_a, transfer=done_yesterday, at=midnight - datetime.timedelta(minutes=10))
+    transfer_arrive(actor=staff_a, transfer=done_yesterday, at=midnight - datetime.timedelta(minutes=5))
+    assert set(queries.transfers_for(staff_a, day=timezone.localdate())) == {open_one, done_today}

@@ -10,7 +10,7 @@ from django.utils import timezone
 from fangkong.health.models import Case, Destination, Transfer
 from fangkong.health.services import transfer_pick_up, transfer_schedule
 from tests.clients import signed_in
-from tests.health.factories import CaseFactory, later
+from tests.health.factories import CaseFactory, earlier_today, later
 from tests.people.factories import PersonFactory
 
 API = "/api/v1"
@@ -19,7 +19,7 @@ API = "/api/v1"
 @pytest.fixture
 def planned(staff_a, person_a, hotel):
     return transfer_schedule(actor=staff_a, destination_kind=hotel.kind, people=[person_a], destination=hotel,
-                             window_start=later(-1), window_end=later(1), vehicle="川A·12345")
+                             window_start=earlier_today(1), window_end=later(1), vehicle="川A·12345")
 
 
 def post_json(client, url, body):

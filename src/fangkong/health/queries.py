@@ -345,7 +345,7 @@ def _day_bounds(day: datetime.date) -> tuple[datetime.datetime, datetime.datetim
 
 def transfers_for(actor, *, day: datetime.date | None = None, status: str = "", destination=None):
     """Transfers in scope with the passengers and case the actor may see; `day` keeps those planned that day
-    and, on today's list, the ones still open from earlier days.
+    and, on today's list, the ones from earlier days still open or done today (a window past midnight).
 
     A grid account sees a transfer when one passenger lives in its grid, but not the others on it.
     """
@@ -354,7 +354,9 @@ def transfers_for(actor, *, day: datetime.date | None = None, status: str = "", 
         start, end = _day_bounds(day)
         that_day = Q(window_start__gte=start, window_start__lt=end)
         if day == timezone.localdate():
-            that_day |= Q(window_start__lt=start, status__in=[Transfer.Status.PLANNED, Transfer.Status.PICKED_UP])
+            that_day |= Q(window_start__lt=start) & (
+                Q(status__in=[Transfer.Status.PLANNED, Transfer.Status.PICKED_UP]) | Q(picked_up_at__gte=start)
+                | Q(arrived_at__gte=start))
         transfers = transfers.filter(that_day)
     passengers = TransferPassenger.objects.in_scope(actor).select_related(*_PASSENGER_ADDRESS).order_by("id")
     case = Case.objects.in_scope(actor).select_related("person")
