@@ -51,3 +51,13 @@ def test_a_broken_constraint_is_djangos_integrity_error_and_undoes_the_whole_ins
     assert not PersonTag.objects.filter(person=person_a).exists()
     insert_rows(PersonTag, ("person_id", "tag"), [(person_a.pk, "pregnant")])
     assert PersonTag.objects.filter(person=person_a).count() == 1
+
+
+def test_one_of_finds_the_rows_among_many_values_of_a_field_or_a_foreign_key(household_a, household_b):
+    people = PersonFactory.create_batch(3, household=household_a)
+    other = PersonFactory(household=household_b)
+    numbers = [person.id_number for person in people[:2]] + [f"no-such-{n}" for n in range(2000)]
+    assert set(Person.objects.filter(id_number__one_of=numbers)) == set(people[:2])
+    assert set(Person.objects.filter(household_id__one_of=[household_b.pk, 0])) == {other}
+    assert set(Person.objects.filter(household__one_of={household_a.pk})) == set(people)
+    assert not Person.objects.filter(pk__one_of=[]).exists()

@@ -789,7 +789,7 @@ def _parse_row(raw: dict) -> _Row:
 
 def _mark_replays(rows: list[_Row]) -> None:
     """Rows whose client_id is stored already, or came earlier in the batch: duplicates, stored nothing."""
-    known = set(Sample.objects.filter(client_id__in=[row.client_id for row in rows if row.pending])
+    known = set(Sample.objects.filter(client_id__one_of=[row.client_id for row in rows if row.pending])
                 .values_list("client_id", flat=True))
     for row in rows:
         if row.pending and row.client_id in known:
@@ -846,7 +846,7 @@ def _attach_persons(rows: list[_Row]) -> None:
             row.refuse(err.message)
     pks = [value for kind, value in keys.values() if kind == "pk"]
     numbers = [value for kind, value in keys.values() if kind == "id"]
-    found = Person.objects.filter(Q(pk__in=pks) | Q(id_type=IdType.RESIDENT_ID, id_number__in=numbers)).values_list(
+    found = Person.objects.filter(Q(pk__one_of=pks) | Q(id_type=IdType.RESIDENT_ID, id_number__one_of=numbers)).values_list(
         "pk", "id_number", "community_id", "household_id")
     by_key = {}
     for pk, number, community_id, household_id in found:
@@ -878,7 +878,7 @@ def _open_batch_tubes(actor, rows: list[_Row], tubes: dict) -> None:
     if not new:
         return
     Tube.objects.bulk_create(new.values(), ignore_conflicts=True)
-    opened = list(Tube.objects.select_for_update(of=("self",)).filter(barcode__in=list(new)).order_by("barcode"))
+    opened = list(Tube.objects.select_for_update(of=("self",)).filter(barcode__one_of=list(new)).order_by("barcode"))
     tubes.update((tube.barcode, tube) for tube in opened)
     _record_tube_events(actor, audit.Action.CREATE, ["barcode"], [
         tube for tube in opened if tube.opened_by_id == actor.pk and tube.opened_at == new[tube.barcode].opened_at])
@@ -887,7 +887,7 @@ def _open_batch_tubes(actor, rows: list[_Row], tubes: dict) -> None:
 def _attach_tubes(actor, rows: list[_Row]) -> None:
     barcodes = sorted({row.barcode for row in rows if row.pending})
     tubes = {tube.barcode: tube for tube in
-             Tube.objects.select_for_update(of=("self",)).filter(barcode__in=barcodes).order_by("barcode")}
+             Tube.objects.select_for_update(of=("self",)).filter(barcode__one_of=barcodes).order_by("barcode")}
     _open_batch_tubes(actor, rows, tubes)
     for row in (row for row in rows if row.pending):
         tube = tubes[row.barcode]
@@ -900,8 +900,8 @@ def _attach_tubes(actor, rows: list[_Row]) -> None:
 
 def _first_samples(rows: list[_Row]) -> dict:
     pending = [row for row in rows if row.pending]
-    firsts = (Sample.objects.filter(round_id__in={row.round.pk for row in pending},
-                                    person_id__in={row.person_id for row in pending}, void=False, resample=False)
+    firsts = (Sample.objects.filter(round_id__one_of={row.round.pk for row in pending},
+                                    person_id__one_of={row.person_id for row in pending}, void=False, resample=False)
               .values_list("round_id", "person_id", "taken_at", "site__name"))
     return {(round_id, person_id): (taken_at, site) for round_id, person_id, taken_at, site in firsts}
 
@@ -910,8 +910,9 @@ def _open_tasks(rows: list[_Row]) -> dict:
     singles = [row for row in rows if row.pending and row.tube.pool_size == 1]
     if not singles:
         return {}
-    tasks = ResampleTask.objects.filter(status=ResampleTask.Status.OPEN, round_id__in={row.round.pk for row in singles},
-                                        person_id__in={row.person_id for row in singles})
+    tasks = ResampleTask.objects.filter(status=ResampleTask.Status.OPEN,
+                                        round_id__one_of={row.round.pk for row in singles},
+                                        person_id__one_of={row.person_id for row in singles})
     return {(round_id, person_id): pk for pk, round_id, person_id in tasks.values_list("pk", "round_id", "person_id")}
 
 
@@ -1001,7 +1002,7 @@ def _finish_tasks(stored: list[_Row]) -> None:
     done = {row.client_id: row.task_id for row in stored if row.task_id}
     if not done:
         return
-    samples = Sample.objects.filter(client_id__in=list(done)).values_list("client_id", "pk")
+    samples = Sample.objects.filter(client_id__one_of=list(done)).values_list("client_id", "pk")
     ResampleTask.objects.bulk_update([
         ResampleTask(pk=done[client_id], status=ResampleTask.Status.DONE, sample_id=pk, updated_at=timezone.now())
         for client_id, pk in samples], ["status", "sample", "updated_at"])
