@@ -235,9 +235,10 @@ def new_round(community: Community, name: str, sampler: User) -> tuple[TestRound
 
 
 def open_tubes(testing_round: TestRound, site: SamplingSite, sampler: User, label: str, count: int) -> list[Tube]:
+    """Tubes opened beforehand, as the raw baseline's; upper case, as the service stores barcodes."""
     now = timezone.now()
     return Tube.objects.bulk_create([
-        Tube(round=testing_round, community=testing_round.community, site=site, barcode=f"B{RUN}{label}{k:05d}",
+        Tube(round=testing_round, community=testing_round.community, site=site, barcode=f"B{RUN}{label}{k:05d}".upper(),
              pool_size=POOL, opened_by=sampler, opened_at=now) for k in range(count)])
 
 

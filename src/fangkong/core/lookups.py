@@ -3,7 +3,8 @@
 `field__in` writes one placeholder per value. A device's batch of a thousand swabs looks up a
 thousand client ids, persons and barcodes that way, and psycopg spends longer splitting those
 queries than PostgreSQL spends answering them. On PostgreSQL `one_of` sends the list as one array
-(`= ANY(%s)`); elsewhere it is `in`.
+(`= ANY(%s)`), cast to the column's type: psycopg would send small numbers as smallint[], and
+bigint = smallint can use neither the index nor a hash of the array; elsewhere it is `in`.
 """
 
 from django.db.models import Field, ForeignObject, Lookup
@@ -20,7 +21,7 @@ class OneOf(Lookup):
         lhs, lhs_params = self.process_lhs(compiler, connection)
         field = self.lhs.output_field
         values = [field.get_db_prep_value(value, connection, prepared=False) for value in self.rhs]
-        return f"{lhs} = ANY(%s)", [*lhs_params, values]
+        return f"{lhs} = ANY(%s::{field.cast_db_type(connection)}[])", [*lhs_params, values]
 
 
 Field.register_lookup(OneOf)

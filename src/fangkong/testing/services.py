@@ -902,7 +902,7 @@ def _first_samples(rows: list[_Row]) -> dict:
     pending = [row for row in rows if row.pending]
     firsts = (Sample.objects.filter(round_id__one_of={row.round.pk for row in pending},
                                     person_id__one_of={row.person_id for row in pending}, void=False, resample=False)
-              .values_list("round_id", "person_id", "taken_at", "site__name"))
+              .order_by().values_list("round_id", "person_id", "taken_at", "site__name"))
     return {(round_id, person_id): (taken_at, site) for round_id, person_id, taken_at, site in firsts}
 
 
