@@ -174,5 +174,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "loggers": {"fangkong": {"handlers": ["console"], "level": "INFO"}},
+    "loggers": {"fangkong": {"handlers": ["console"], "level": "INFO"},
+                # A server error's traceback, in production too (Django prints it only with DEBUG on).
+                "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False}},
 }

@@ -1,4 +1,4 @@
-"""The WSGI application gunicorn serves.
+"""The WSGI application `fangkong serve` runs under granian.
 
 The URL configuration (every app's views and API, pypinyin's tables) is loaded when a worker
 starts rather than by its first request, which would otherwise wait about two seconds.
