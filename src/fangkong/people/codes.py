@@ -6,6 +6,7 @@ key and a timestamp, so a forged or altered code is refused and an old printed c
 """
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import segno
@@ -40,20 +41,30 @@ def is_personal_code(text: str) -> bool:
 
 def read_personal_code(text: str) -> CodeHolder:
     """Who the code names; a clear error for a forged, damaged or expired code."""
-    text = text.strip()
-    if not text.startswith(PREFIX):
-        raise DomainError(_("不是个人码"), code="not_a_code", fields={"code": _("不是个人码")})
+    return personal_code_reader()(text)
+
+
+def personal_code_reader() -> Callable[[str], CodeHolder]:
+    """`read_personal_code` with its signer and age limit made once, for a device's batch of a thousand codes."""
+    signer = _signer()
     max_age = datetime.timedelta(days=settings.FANGKONG_PERSONAL_CODE_DAYS)
-    try:
-        value = _signer().unsign(text[len(PREFIX):], max_age=max_age)
-    except signing.SignatureExpired:
-        message = _("个人码已过期,请重新打印或在手机上刷新")
-        raise DomainError(message, code="code_expired", fields={"code": message}) from None
-    except signing.BadSignature:
-        message = _("个人码无效(可能被篡改或损坏)")
-        raise DomainError(message, code="code_forged", fields={"code": message}) from None
-    person_id, community_id = value.split(".")
-    return CodeHolder(person_id=int(person_id), community_id=int(community_id))
+
+    def read(text: str) -> CodeHolder:
+        text = text.strip()
+        if not text.startswith(PREFIX):
+            raise DomainError(_("不是个人码"), code="not_a_code", fields={"code": _("不是个人码")})
+        try:
+            value = signer.unsign(text[len(PREFIX):], max_age=max_age)
+        except signing.SignatureExpired:
+            message = _("个人码已过期,请重新打印或在手机上刷新")
+            raise DomainError(message, code="code_expired", fields={"code": message}) from None
+        except signing.BadSignature:
+            message = _("个人码无效(可能被篡改或损坏)")
+            raise DomainError(message, code="code_forged", fields={"code": message}) from None
+        person_id, community_id = value.split(".")
+        return CodeHolder(person_id=int(person_id), community_id=int(community_id))
+
+    return read
 
 
 def personal_code_svg(person, *, scale: int = 4) -> str:

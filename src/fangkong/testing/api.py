@@ -1,6 +1,6 @@
 """Mass-testing endpoints. Anything outside the actor's scope is 404."""
 
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
 from ninja import File, Form, Router, Status, UploadedFile
 
@@ -199,7 +199,10 @@ def sample_create(request, payload: SampleIn):
 @router.post("/samples/batch", response=list[SampleRowOut],
              summary="批量登记采样(设备补传,每批最多 2000 条;逐条答复 stored / duplicate / refused)")
 def sample_batch(request, payload: list[SampleRowIn]):
-    return services.samples_register(actor=request.auth, rows=[row.model_dump() for row in payload])
+    """The service's answers already have SampleRowOut's shape; checking a thousand of them again cost
+    a tenth of the request, so they go out as they are."""
+    answers = services.samples_register(actor=request.auth, rows=[row.model_dump() for row in payload])
+    return JsonResponse(answers, safe=False)
 
 
 # ---------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from fangkong.core.scope import ensure_in_scope, scope_of, staff_scope_params
 from fangkong.health import services as health_services
 from fangkong.health.models import Case, CaseEvent
 from fangkong.people import ledger
-from fangkong.people.codes import is_personal_code, read_personal_code
+from fangkong.people.codes import is_personal_code, personal_code_reader, read_personal_code
 from fangkong.people.models import IdType, Person, Tag
 from fangkong.places.models import Building, Community
 from fangkong.testing import queries
@@ -331,9 +331,11 @@ def _clean_sample_client_id(client_id) -> uuid.UUID:
         raise DomainError(message, fields={"client_id": message}) from None
 
 
-def _clean_taken_at(taken_at) -> datetime.datetime:
+def _clean_taken_at(taken_at, now: datetime.datetime | None = None) -> datetime.datetime:
+    """The swab's time: as sent, or `now` (by default the present moment) when none was sent."""
+    now = now or timezone.now()
     if taken_at in (None, ""):
-        return timezone.now()
+        return now
     if isinstance(taken_at, str):
         parsed = parse_datetime(taken_at)
         if parsed is None:
@@ -342,7 +344,7 @@ def _clean_taken_at(taken_at) -> datetime.datetime:
         taken_at = parsed
     if timezone.is_naive(taken_at):
         taken_at = timezone.make_aware(taken_at)
-    if taken_at > timezone.now() + datetime.timedelta(minutes=10):
+    if taken_at > now + datetime.timedelta(minutes=10):
         message = _("采样时间不能晚于现在")
         raise DomainError(message, fields={"taken_at": message})
     return taken_at
@@ -444,7 +446,7 @@ def _unknown_person() -> DomainError:
     return DomainError(message, code="unknown_person", fields={"code": message})
 
 
-def _person_named(person_id, code, id_number) -> tuple[str, int | str, int | None]:
+def _person_named(person_id, code, id_number, read_code=read_personal_code) -> tuple[str, int | str, int | None]:
     """How a registration names its person, before any query: ('pk', person id, the community a personal code
     names or None) or ('id', ID number, None). A `code` that is no personal code is read as an ID number, as a
     scanner box takes either; a bad value raises the refusal it earns."""
@@ -455,7 +457,7 @@ def _person_named(person_id, code, id_number) -> tuple[str, int | str, int | Non
         return "pk", pk, None
     code = str(code or "").strip()
     if code and is_personal_code(code):
-        holder = read_personal_code(code)
+        holder = read_code(code)
         return "pk", holder.person_id, holder.community_id
     return "id", _clean_id_number(code or str(id_number or "")), None
 
@@ -776,12 +778,12 @@ class _Row:
         return {"client_id": client_id, "status": self.status, "message": self.message}
 
 
-def _parse_row(raw: dict) -> _Row:
+def _parse_row(raw: dict, now: datetime.datetime) -> _Row:
     row = _Row(raw=raw)
     try:
         row.client_id = _clean_sample_client_id(raw.get("client_id"))
         row.barcode = _clean_barcode(raw.get("tube"), field="tube")
-        row.taken_at = _clean_taken_at(raw.get("taken_at"))
+        row.taken_at = _clean_taken_at(raw.get("taken_at"), now)
     except DomainError as err:
         row.refuse(err.message)
     return row
@@ -828,20 +830,20 @@ def _attach_rounds_and_sites(actor, rows: list[_Row]) -> None:
                 row.refuse(err.message)
 
 
-def _person_key(row: _Row):
+def _person_key(row: _Row, read_code):
     """('pk', id) or ('id', number) naming the row's person, before any query."""
     kind, value, code_community = _person_named(row.raw.get("person_id"), row.raw.get("code"),
-                                                row.raw.get("id_number"))
+                                                row.raw.get("id_number"), read_code)
     if code_community not in (None, row.round.community_id):
         raise _not_of_community()
     return kind, value
 
 
 def _attach_persons(rows: list[_Row]) -> None:
-    keys = {}
+    keys, read_code = {}, personal_code_reader()
     for row in (row for row in rows if row.pending):
         try:
-            keys[id(row)] = _person_key(row)
+            keys[id(row)] = _person_key(row, read_code)
         except DomainError as err:
             row.refuse(err.message)
     pks = [value for kind, value in keys.values() if kind == "pk"]
@@ -1019,7 +1021,8 @@ def samples_register(*, actor, rows: list[dict]) -> list[dict]:
         raise NotAllowed(_("仅工作人员可以采样"))
     if len(rows) > BATCH_LIMIT:
         raise DomainError(_("每批最多 %(n)s 条") % {"n": BATCH_LIMIT}, code="batch_too_large")
-    batch = [_parse_row(raw) for raw in rows]
+    now = timezone.now()
+    batch = [_parse_row(raw, now) for raw in rows]
     _mark_replays(batch)
     _attach_rounds_and_sites(actor, batch)
     _attach_persons(batch)
