@@ -143,7 +143,12 @@ def test_malformed_registrations_are_400_naming_the_field_and_store_nothing(medi
                                          "client_id": "x"})
     bad_batch = send(client, "/samples/batch", [{"client_id": "x", "round_id": round_a.pk}])
     not_json = client.post(f"{API}/samples", "{", content_type="application/json")
-    assert [r.status_code for r in (bad_id, bad_uuid, bad_batch, not_json)] == [400] * 4
+    batch_not_json = client.post(f"{API}/samples/batch", "[{", content_type="application/json")
+    batch_not_a_list = send(client, "/samples/batch", {"client_id": "x"})
+    answers = (bad_id, bad_uuid, bad_batch, not_json, batch_not_json, batch_not_a_list)
+    assert [r.status_code for r in answers] == [400] * 6
     assert "round_id" in bad_id.json()["error"]["fields"] and "client_id" in bad_uuid.json()["error"]["fields"]
-    assert not_json.json()["error"]["code"] == "malformed"
+    assert {"site_id", "tube"} <= set(bad_batch.json()["error"]["fields"])
+    assert [r.json()["error"]["code"] for r in (not_json, batch_not_json, batch_not_a_list)] == [
+        "malformed", "malformed", "invalid"]
     assert not Sample.objects.exists() and not Tube.objects.exists()

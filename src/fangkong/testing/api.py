@@ -3,6 +3,9 @@
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
 from ninja import File, Form, Router, Status, UploadedFile
+from ninja.errors import HttpError, ValidationError
+from pydantic import TypeAdapter
+from pydantic import ValidationError as PydanticValidationError
 
 from fangkong.accounts.roles import is_staff_member
 from fangkong.core.api import NotInScope, any_user_auth, lookup, paginated
@@ -196,13 +199,30 @@ def sample_create(request, payload: SampleIn):
     return Status(201, SampleOut.of(sample))
 
 
+_BATCH_ROWS = TypeAdapter(list[SampleRowIn])
+
+
 @router.post("/samples/batch", response=list[SampleRowOut],
-             summary="批量登记采样(设备补传,每批最多 2000 条;逐条答复 stored / duplicate / refused)")
-def sample_batch(request, payload: list[SampleRowIn]):
-    """The service's answers already have SampleRowOut's shape; checking a thousand of them again cost
-    a tenth of the request, so they go out as they are."""
-    answers = services.samples_register(actor=request.auth, rows=[row.model_dump() for row in payload])
+             summary="批量登记采样(设备补传,每批最多 2000 条;逐条答复 stored / duplicate / refused)",
+             openapi_extra={"requestBody": {"required": True, "content": {
+                 "application/json": {"schema": _BATCH_ROWS.json_schema()}}}})
+def sample_batch(request):
+    """A device catching up sends a thousand rows. pydantic reads them straight from the body (three
+    times faster than Ninja's parse, then check), and the service's answers, already SampleRowOut's
+    shape, go out as they are rather than being checked again."""
+    answers = services.samples_register(actor=request.auth, rows=_batch_rows(request.body))
     return JsonResponse(answers, safe=False)
+
+
+def _batch_rows(body: bytes) -> list[dict]:
+    """The rows as dicts; errors in the shape Ninja's own body parameter would give."""
+    try:
+        return _BATCH_ROWS.dump_python(_BATCH_ROWS.validate_json(body))
+    except PydanticValidationError as err:
+        errors = err.errors(include_url=False)
+        if any(error["type"] == "json_invalid" for error in errors):
+            raise HttpError(400, "malformed") from None
+        raise ValidationError([{**error, "loc": ("body", "payload", *error["loc"])} for error in errors]) from None
 
 
 # ---------------------------------------------------------------------------

@@ -805,29 +805,38 @@ def _int_or_none(value) -> int | None:
 
 
 def _attach_rounds_and_sites(actor, rows: list[_Row]) -> None:
-    round_ids = {_int_or_none(row.raw.get("round_id")) for row in rows if row.pending}
-    site_ids = {_int_or_none(row.raw.get("site_id")) for row in rows if row.pending}
-    rounds = TestRound.objects.in_scope(actor).in_bulk([pk for pk in round_ids if pk])
+    """Each row's round (in scope) and site (of its community, on whose team the actor is unless a sampler
+    anywhere); the checks run once per pair a batch names, not once per row."""
+    named = {id(row): (_int_or_none(row.raw.get("round_id")), _int_or_none(row.raw.get("site_id")))
+             for row in rows if row.pending}
+    rounds = TestRound.objects.in_scope(actor).in_bulk([pk for pk, _site in set(named.values()) if pk])
     sites = SamplingSite.objects.filter(community_id__in={r.community_id for r in rounds.values()}).in_bulk(
-        [pk for pk in site_ids if pk])
+        [pk for _round, pk in set(named.values()) if pk])
     on_team = set()
     if not _is_sampler_anywhere(actor):
         on_team = set(SamplingSite.team.through.objects.filter(user_id=actor.pk, samplingsite_id__in=list(sites))
                       .values_list("samplingsite_id", flat=True))
+    refusals = {pair: _round_and_site_refusal(actor, rounds.get(pair[0]), sites.get(pair[1]), on_team)
+                for pair in set(named.values())}
     for row in (row for row in rows if row.pending):
-        row.round = rounds.get(_int_or_none(row.raw.get("round_id")))
-        row.site = sites.get(_int_or_none(row.raw.get("site_id")))
-        if row.round is None:
-            row.refuse(_("round_id 不存在或不在您的管辖范围内"))
-        elif row.site is None:
-            row.refuse(_("site_id 不存在或不属于本轮筛查的社区"))
-        elif not _is_sampler_anywhere(actor) and row.site.pk not in on_team:
-            row.refuse(_("您不在“%(site)s”的采样人员名单中") % {"site": row.site.name})
-        else:
-            try:
-                _require_site_of(row.round, row.site)
-            except DomainError as err:
-                row.refuse(err.message)
+        round_id, site_id = named[id(row)]
+        row.round, row.site = rounds.get(round_id), sites.get(site_id)
+        if refusals[round_id, site_id]:
+            row.refuse(refusals[round_id, site_id])
+
+
+def _round_and_site_refusal(actor, round: TestRound | None, site: SamplingSite | None, on_team: set) -> str:
+    if round is None:
+        return _("round_id 不存在或不在您的管辖范围内")
+    if site is None:
+        return _("site_id 不存在或不属于本轮筛查的社区")
+    if not _is_sampler_anywhere(actor) and site.pk not in on_team:
+        return _("您不在“%(site)s”的采样人员名单中") % {"site": site.name}
+    try:
+        _require_site_of(round, site)
+    except DomainError as err:
+        return err.message
+    return ""
 
 
 def _person_key(row: _Row, read_code):
