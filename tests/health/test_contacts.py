@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from fangkong.core.errors import Conflict, DomainError, NotAllowed
 from fangkong.health.models import Case, Contact, ContactKind, Observation, ObservationKind
+from fangkong.health.queries import case_timeline
 from fangkong.health.services import case_status_set, contact_add, contact_policy_set, contact_remove, observation_start
 from fangkong.people.models import Person
 from tests.health.factories import CaseFactory
@@ -161,3 +162,19 @@ def test_outsiders_and_volunteers_may_not_add_contacts(staff_b, grid_member_b, v
             _add(outsider, case, person=person)
     with pytest.raises(NotAllowed):
         _add(volunteer, case, person=person)
+
+
+def test_the_timeline_tells_contacts_outside_the_readers_scope_without_their_names(
+        staff_a, grid_member_a, case, household_a, person_a_other_grid):
+    # Given a case of grid A with a close contact in another grid, a secondary contact met through them, and a
+    # close contact at home
+    outside = _add(staff_a, case, person=person_a_other_grid)
+    _add(staff_a, case, person=PersonFactory(household=household_a, name="邻居乙"), kind=ContactKind.SECONDARY,
+         via=outside)
+    _add(staff_a, case, person=PersonFactory(household=household_a, name="同户丙"))
+    # When community staff and grid A's member read the timeline
+    by_staff = [event.note for event in case_timeline(staff_a, case) if event.kind == "contact"]
+    by_grid = [event.note for event in case_timeline(grid_member_a, case) if event.kind == "contact"]
+    # Then staff read every name; the grid member reads neither the other grid's person nor whom they met through
+    assert by_staff == ["密切接触者 王外网格", "次密切接触者 邻居乙(经由 王外网格)", "密切接触者 同户丙"]
+    assert by_grid == ["密切接触者(不在您管辖范围内的人员)", "次密切接触者(不在您管辖范围内的人员)", "密切接触者 同户丙"]

@@ -194,7 +194,7 @@ def policy_set(request, payload: PolicyIn):
 
 def _case_detail(actor, pk) -> Case:
     case = queries.get_case_for(actor, pk)
-    case.timeline = list(queries.case_timeline(case))
+    case.timeline = queries.case_timeline(actor, case)
     case.zone_ids = [zone.pk for zone in queries.zones_of_case(actor, case)]
     case.transfer_ids = [transfer.pk for transfer in queries.transfers_of_case(actor, case)]
     return case

@@ -296,6 +296,8 @@ class CaseEvent(models.Model):
     community = models.ForeignKey("places.Community", on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
     note = models.CharField(_("说明"), max_length=300)
+    # The contact a contact line names: the timeline tells it without names to whom that contact is out of scope.
+    contact = models.ForeignKey("Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                            related_name="+", verbose_name=_("操作人"))
     created_at = models.DateTimeField(_("时间"), auto_now_add=True)

@@ -18,6 +18,7 @@ from fangkong.core.scope import scope_of
 from fangkong.health.models import (
     AFTERNOON_FROM,
     Case,
+    CaseEvent,
     CheckWindow,
     Contact,
     ContactKind,
@@ -233,8 +234,16 @@ def case_counts(actor) -> dict[str, int]:
     return counts
 
 
-def case_timeline(case: Case):
-    return case.events.select_related("by")
+def case_timeline(actor, case: Case) -> list[CaseEvent]:
+    """The case's events. A contact line names the contact and whom they met it through; where either of
+    them is outside the actor's scope (another grid, another community), the line says so without names."""
+    events = list(case.events.select_related("by", "contact"))
+    named = {pk for event in events if event.contact_id for pk in (event.contact_id, event.contact.via_id) if pk}
+    visible = set(Contact.objects.in_scope(actor).filter(pk__in=named).values_list("pk", flat=True))
+    for event in events:
+        if event.contact_id and not {event.contact_id, event.contact.via_id or event.contact_id} <= visible:
+            event.note = _("%(kind)s(不在您管辖范围内的人员)") % {"kind": event.contact.get_kind_display()}
+    return events
 
 
 def via_choices_for(actor, case: Case):

@@ -488,10 +488,10 @@ def health_alert_handle(*, actor, alert: HealthAlert, note: str) -> HealthAlert:
 # Cases and contacts
 # ---------------------------------------------------------------------------
 
-def case_event_add(*, actor, case: Case, kind: str, note: str) -> CaseEvent:
+def case_event_add(*, actor, case: Case, kind: str, note: str, contact: Contact | None = None) -> CaseEvent:
     """Add a line to the case's timeline; contacts, transfers and zones call it for their own steps."""
     return CaseEvent.objects.create(case=case, community_id=case.community_id, kind=kind, note=note[:300],
-                                    by=actor if actor is not None and actor.pk else None)
+                                    contact=contact, by=actor if actor is not None and actor.pk else None)
 
 
 # A case moves forward only: found → transferred → in hospital / central quarantine (either way between
@@ -856,7 +856,7 @@ def contact_add(*, actor, case: Case, kind: str, source: str, last_exposure_at: 
     contact.save(update_fields=["observation", "updated_at"])
     audit.record(actor=actor, action=audit.Action.CREATE, obj=contact, object_repr=_contact_line(contact),
                  fields=["case", "person", "kind", "source", "last_exposure_at", "via"])
-    case_event_add(actor=actor, case=case, kind=CaseEvent.Kind.CONTACT, note=_contact_line(contact))
+    case_event_add(actor=actor, case=case, kind=CaseEvent.Kind.CONTACT, note=_contact_line(contact), contact=contact)
     return contact
 
 
@@ -879,7 +879,7 @@ def _contact_again(*, actor, case: Case, contact: Contact, kind: str, via, last_
     audit.record(actor=actor, action=audit.Action.UPDATE, obj=contact, object_repr=_contact_line(contact),
                  fields=fields)
     case_event_add(actor=actor, case=case, kind=CaseEvent.Kind.CONTACT,
-                   note=_("更新 %(line)s") % {"line": _contact_line(contact)})
+                   note=_("更新 %(line)s") % {"line": _contact_line(contact)}, contact=contact)
     return contact
 
 
@@ -907,7 +907,8 @@ def contact_remove(*, actor, contact: Contact, reason: str) -> Contact:
         observation_end_early(actor=actor, observation=contact.observation,
                               reason=_("排除密接:%(reason)s") % {"reason": reason})
     case_event_add(actor=actor, case=contact.case, kind=CaseEvent.Kind.CONTACT,
-                   note=_("排除 %(line)s:%(reason)s") % {"line": _contact_line(contact), "reason": reason})
+                   note=_("排除 %(line)s:%(reason)s") % {"line": _contact_line(contact), "reason": reason},
+                   contact=contact)
     return contact
 
 

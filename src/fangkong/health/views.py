@@ -321,7 +321,7 @@ def _case_page(request, case, *, forms=None, status=200):
              "severity_form": CaseSeverityForm(initial={"severity": case.severity}),
              "contact_form": contact_form, "remove_form": ContactRemoveForm(), **(forms or {})}
     text = request.GET.get("q", "").strip()
-    context = {"case": case, "timeline": queries.case_timeline(case),
+    context = {"case": case, "timeline": queries.case_timeline(request.user, case),
                "contacts": queries.contacts_of_case(request.user, case),
                "zones": queries.zones_of_case(request.user, case),
                "transfers": queries.transfers_of_case(request.user, case),
