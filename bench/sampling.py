@@ -675,6 +675,7 @@ def run_single(server, token, people, api_round, raw_round, sites, sampler) -> l
 
 
 def run_batch(server, token, people, api_round, raw_round, site, sampler) -> dict:
+    warm_up_batches(server, token, people, api_round, site, sampler)
     best_api, best_raw, last = None, None, None
     for run in range(OPTIONS.batch_runs):
         print(f"(2) a batch of {OPTIONS.batch:,}, run {run + 1} ...", flush=True)
@@ -707,6 +708,16 @@ def run_batch(server, token, people, api_round, raw_round, site, sampler) -> dic
           f"replay: HTTP {status}, {new_rows} new rows, tube counts unchanged ({counted:,} → {recounted:,}), "
           f"rows {row_statuses(answer)}")
     return {"size": OPTIONS.batch, "api": best_api, "raw": best_raw, "replay": replay_seconds, "new_rows": new_rows}
+
+
+def warm_up_batches(server, token, people, api_round, site, sampler, count: int = 4) -> None:
+    """A batch per worker of the default four before measuring, as the single registrations are warmed up:
+    a worker's first batch also fills its database connection's caches."""
+    for run in range(count):
+        plan = plan_batch(people, api_round, site, sampler, OPTIONS.batch, f"wb{run}x")
+        api_batch(server, token, [sample_body(people, row, api_round, site, tube) for row, tube in plan])
+        COUNTS["api"] += len(plan)
+    print(f"warm-up: {count} batches of {OPTIONS.batch:,}", flush=True)
 
 
 def run_results(community, sampler, staff, site) -> dict | None:
