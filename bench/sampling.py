@@ -711,8 +711,8 @@ def run_batch(server, token, people, api_round, raw_round, site, sampler) -> dic
 
 
 def warm_up_batches(server, token, people, api_round, site, sampler, count: int = 4) -> None:
-    """A batch per worker of the default four before measuring, as the single registrations are warmed up:
-    a worker's first batch also fills its database connection's caches."""
+    """A few batches before measuring, as the single registrations are warmed up: a server thread's
+    first batch also fills its database connection's caches."""
     for run in range(count):
         plan = plan_batch(people, api_round, site, sampler, OPTIONS.batch, f"wb{run}x")
         api_batch(server, token, [sample_body(people, row, api_round, site, tube) for row, tube in plan])

@@ -1,11 +1,9 @@
 """`fangkong serve`: collect static files, then replace this process with granian serving the WSGI application.
 
 Static files are served by the app itself (whitenoise): these networks are often closed to the outside.
-granian reads HTTP in Rust and hands each request to the Python thread of a worker process; a
+granian reads HTTP in Rust and hands each request to one of a few Python threads per worker; a
 request costs the server about a third less CPU than under gunicorn's threaded workers
-(bench/sampling.py, the "floor" line), which a sampling site posting a swab a second feels. One
-thread per process: threads of one process take turns at Python's lock, and four processes of one
-thread registered 10-20 % more samples a second than two of two (bench/sampling.py's server).
+(bench/sampling.py, the "floor" line), which a sampling site posting a swab a second feels.
 """
 
 import os
@@ -14,7 +12,7 @@ import sys
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-THREADS = 1
+THREADS = 2
 
 # The path without the query string: a search for a whole ID number or phone travels as ?q=...,
 # and the access log must not keep it.
@@ -41,7 +39,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--bind", default="127.0.0.1:8000", help="监听地址,默认 127.0.0.1:8000")
-        parser.add_argument("--workers", type=int, default=4, help="工作进程数,默认 4")
+        parser.add_argument("--workers", type=int, default=2, help="工作进程数,默认 2")
 
     def handle(self, *args, bind, workers, **options):
         argv = granian_argv(bind, workers)
