@@ -238,12 +238,17 @@ def case_timeline(actor, case: Case) -> list[CaseEvent]:
     """The case's events. A contact line names the contact and whom they met it through; where either of
     them is outside the actor's scope (another grid, another community), the line says so without names."""
     events = list(case.events.select_related("by", "contact"))
-    named = {pk for event in events if event.contact_id for pk in (event.contact_id, event.contact.via_id) if pk}
+    named = set().union(*map(_contacts_named, events))
     visible = set(Contact.objects.in_scope(actor).filter(pk__in=named).values_list("pk", flat=True))
     for event in events:
-        if event.contact_id and not {event.contact_id, event.contact.via_id or event.contact_id} <= visible:
+        if not _contacts_named(event) <= visible:
             event.note = _("%(kind)s(不在您管辖范围内的人员)") % {"kind": event.contact.get_kind_display()}
     return events
+
+
+def _contacts_named(event: CaseEvent) -> set[int]:
+    """The contacts a timeline line names: its contact and whom they met the case through."""
+    return {event.contact_id, event.contact.via_id} - {None} if event.contact_id else set()
 
 
 def via_choices_for(actor, case: Case):
