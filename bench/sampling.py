@@ -5,14 +5,18 @@
 
 Without FANGKONG_DATABASE_URL it starts its own PostgreSQL (scripts/postgres.sh) and removes it at
 the end. It migrates, builds one community of --persons people in households (COPY), a round of
-ten-person tubes with sixteen sites, starts `fangkong serve` on a free loopback port (default
-workers) and measures:
+ten-person tubes with sixteen sites, starts `fangkong serve` on a free loopback port (--workers,
+2 as by default) and measures:
   (1) single     C clients (threads, keep-alive sockets) POST /api/v1/samples, one person each,
                  for C = 2 × cores and 16: samples/s, p50/p99 latency, errors; beside the raw baseline:
                  C psycopg connections, per row one INSERT into testing_sample plus the tube-count
                  UPDATE, each committed on its own (same table, same constraints, another round); and
                  the framework's floor: the same clients POSTing an empty body, signed in and answered
-                 400 (token check, routing, validation, nothing stored)
+                 400 (token check, routing, validation, nothing stored). The three take turns in
+                 --rounds rounds, the clients on new connections each time (the raw connections stay
+                 open, as the server's own do): a moment when the machine runs slower, or
+                 clients' connections landing unevenly on the server's workers (a keep-alive connection
+                 stays with the worker that took it), then weighs on every side alike
   (2) batch      1,000 samples in one POST /api/v1/samples/batch against psycopg executemany of the
                  same 1,000 rows (and the tube counts) in one transaction; best of --batch-runs
   (3) replay     the same batch again must store nothing
@@ -56,6 +60,8 @@ def parse_options() -> argparse.Namespace:
     parser.add_argument("--persons", type=int, default=200_000)
     parser.add_argument("--samples", type=int, default=4_000, help="single registrations per concurrency level")
     parser.add_argument("--clients", default=f"{2 * cores},16", help="concurrency levels, comma separated")
+    parser.add_argument("--workers", type=int, default=2, help="fangkong serve --workers")
+    parser.add_argument("--rounds", type=int, default=4, help="rounds of (1), each with new connections")
     parser.add_argument("--batch", type=int, default=1_000)
     parser.add_argument("--batch-runs", type=int, default=3)
     parser.add_argument("--result-tubes", type=int, default=100_000)
@@ -280,12 +286,13 @@ class _Holder:
 
 
 class Server:
-    """`fangkong serve` on a free loopback port with its default workers, stopped by its pid."""
+    """`fangkong serve` on a free loopback port with --workers, stopped by its pid."""
 
     def __init__(self):
         self.port = free_port()
         self.log = open(Path(os.environ["FANGKONG_VAR_DIR"]) / "serve.log", "w")
-        self.process = subprocess.Popen([str(ROOT / ".venv/bin/fangkong"), "serve", "--bind", f"127.0.0.1:{self.port}"],
+        self.process = subprocess.Popen([str(ROOT / ".venv/bin/fangkong"), "serve", "--bind", f"127.0.0.1:{self.port}",
+                                         "--workers", str(OPTIONS.workers)],
                                         stdout=self.log, stderr=subprocess.STDOUT, env=os.environ.copy())
 
     def wait_ready(self, seconds: float = 60) -> None:
@@ -464,8 +471,7 @@ def api_posts(server: Server, token: str, bodies: list[list[bytes]], *, expected
     failed = [e for part in errors for e in part]
     for status, data in failed[:3]:
         print(f"  error {status}: {data.decode(errors='replace')}", flush=True)
-    return {"rows": len(flat) - len(failed), "seconds": seconds, "errors": len(failed), "p50": percentile(flat, 0.5),
-            "p99": percentile(flat, 0.99), "cpu": cpu}
+    return {"rows": len(flat) - len(failed), "seconds": seconds, "errors": len(failed), "latencies": flat, "cpu": cpu}
 
 
 def conninfo() -> dict:
@@ -480,10 +486,9 @@ def raw_row(row: tuple, testing_round, site, tube, sampler) -> tuple:
             uuid.uuid4())
 
 
-def raw_single(plans: list[list], testing_round, sampler) -> dict:
+def raw_single(connections: list, plans: list[list], testing_round, sampler) -> dict:
     """One psycopg connection per client; per row the INSERT and the tube UPDATE, then COMMIT."""
     rows = [[(raw_row(row, testing_round, site, tube, sampler), tube.pk) for row, site, tube in plan] for plan in plans]
-    connections = [psycopg.connect(**conninfo()) for _ in plans]
     latencies = [[] for _ in plans]
 
     def work(i, barrier):
@@ -498,11 +503,8 @@ def raw_single(plans: list[list], testing_round, sampler) -> dict:
                 latencies[i].append(time.perf_counter() - started)
 
     seconds, cpu = run_threads(len(plans), work)
-    for db in connections:
-        db.close()
     flat = [x for part in latencies for x in part]
-    return {"rows": len(flat), "seconds": seconds, "errors": 0, "p50": percentile(flat, 0.5), "p99": percentile(flat, 0.99),
-            "cpu": cpu}
+    return {"rows": len(flat), "seconds": seconds, "errors": 0, "latencies": flat, "cpu": cpu}
 
 
 def check_round(testing_round, expected: int, label: str) -> None:
@@ -667,7 +669,8 @@ def main() -> None:
     server = Server()
     try:
         server.wait_ready()
-        print(f"fangkong serve on 127.0.0.1:{server.port}; persons named by {OPTIONS.identify}", flush=True)
+        print(f"fangkong serve on 127.0.0.1:{server.port}, {OPTIONS.workers} workers; persons named by {OPTIONS.identify}",
+              flush=True)
         single = run_single(server, token, people, api_round, raw_round, sites, sampler)
         batch = run_batch(server, token, people, api_round, raw_round, sites[0], sampler)
     finally:
@@ -694,16 +697,37 @@ def run_single(server, token, people, api_round, raw_round, sites, sampler) -> l
     print(f"warm-up: {warmed['rows']:,} registrations from 8 clients, {warmed['errors']} errors", flush=True)
     figures = []
     for clients in [int(c) for c in OPTIONS.clients.split(",")]:
-        print(f"(1) {OPTIONS.samples:,} single registrations from {clients} clients ...", flush=True)
+        print(f"(1) {OPTIONS.samples:,} single registrations from {clients} clients, in {OPTIONS.rounds} rounds ...",
+              flush=True)
         api_plans = plan_single(people, api_round, sites, sampler, clients, OPTIONS.samples, f"a{clients}x")
-        raw = raw_single(twin_plans(api_plans, raw_round, sampler, f"r{clients}x"), raw_round, sampler)
-        api = api_single(server, token, people, api_plans, api_round)
-        floor = api_floor(server, token, clients, OPTIONS.samples)
-        COUNTS["api"] += raw["rows"]
+        raw_plans = twin_plans(api_plans, raw_round, sampler, f"r{clients}x")
+        parts = {"raw": [], "api": [], "floor": []}
+        connections = [psycopg.connect(**conninfo()) for _ in range(clients)]
+        for r in range(OPTIONS.rounds):
+            parts["raw"].append(raw_single(connections, round_share(raw_plans, r), raw_round, sampler))
+            parts["api"].append(api_single(server, token, people, round_share(api_plans, r), api_round))
+            parts["floor"].append(api_floor(server, token, clients, OPTIONS.samples // OPTIONS.rounds))
+        for db in connections:
+            db.close()
+        raw, api, floor = (merged(parts[kind]) for kind in ("raw", "api", "floor"))
+        COUNTS["api"] += api["rows"]
         COUNTS["raw"] += raw["rows"]
         check(api["errors"] == 0, f"{clients} clients: no errors ({api['errors']})")
         figures.append((clients, api, raw, floor))
     return figures
+
+
+def round_share(plans: list[list], r: int) -> list[list]:
+    """Each client's r-th share of its plan, for round r of OPTIONS.rounds."""
+    return [plan[len(plan) * r // OPTIONS.rounds:len(plan) * (r + 1) // OPTIONS.rounds] for plan in plans]
+
+
+def merged(parts: list[dict]) -> dict:
+    """Rounds taken together: rows, seconds, errors and CPU added up, percentiles over every latency."""
+    latencies = [x for part in parts for x in part["latencies"]]
+    return {"rows": sum(p["rows"] for p in parts), "seconds": sum(p["seconds"] for p in parts),
+            "errors": sum(p["errors"] for p in parts), "p50": percentile(latencies, 0.5),
+            "p99": percentile(latencies, 0.99), "cpu": {side: sum(p["cpu"][side] for p in parts) for side in CPU_SIDES}}
 
 
 def run_batch(server, token, people, api_round, raw_round, site, sampler) -> dict:
