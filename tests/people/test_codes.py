@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from django.core import signing
 from django.test import override_settings
 
 from fangkong.core.errors import DomainError
@@ -43,3 +44,23 @@ def test_an_old_printed_code_expires(person_a, monkeypatch):
 
 def test_the_code_renders_as_an_inline_svg_qr(person_a):
     assert codes.personal_code_svg(person_a).startswith("<svg")
+
+
+def test_codes_signed_by_djangos_own_signer_are_read_as_before(person_a):
+    printed = codes.PREFIX + signing.TimestampSigner(salt="fangkong.personal-code").sign(
+        f"{person_a.pk}.{person_a.community_id}")
+
+    holder = codes.personal_code_reader()(printed)
+
+    assert (holder.person_id, holder.community_id) == (person_a.pk, person_a.community_id)
+
+
+def test_a_code_from_before_a_key_rotation_is_read_and_one_from_another_key_refused(person_a):
+    with override_settings(SECRET_KEY="the key the card was printed under " * 2):
+        printed = codes.personal_code(person_a)
+
+    with override_settings(SECRET_KEY_FALLBACKS=["the key the card was printed under " * 2]):
+        assert codes.read_personal_code(printed).person_id == person_a.pk
+    with pytest.raises(DomainError) as refused:
+        codes.read_personal_code(printed)
+    assert refused.value.code == "code_forged"

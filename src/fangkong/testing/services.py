@@ -792,7 +792,7 @@ def _parse_row(raw: dict, now: datetime.datetime) -> _Row:
 def _mark_replays(rows: list[_Row]) -> None:
     """Rows whose client_id is stored already, or came earlier in the batch: duplicates, stored nothing."""
     known = set(Sample.objects.filter(client_id__one_of=[row.client_id for row in rows if row.pending])
-                .values_list("client_id", flat=True))
+                .order_by().values_list("client_id", flat=True))
     for row in rows:
         if row.pending and row.client_id in known:
             row.status, row.message = "duplicate", _("已登记过")
