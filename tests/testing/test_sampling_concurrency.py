@@ -12,6 +12,7 @@ from django.db import connection
 from fangkong.testing import services
 from fangkong.testing.models import Sample, Tube
 from tests.people.factories import PersonFactory
+from tests.testing.factories import TubeFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -81,3 +82,25 @@ def test_a_batch_replayed_at_once_stores_nothing_twice(medic, round_a, site_a, h
     at_once([lambda: Answer(services.samples_register(actor=medic, rows=rows)) for _n in range(2)])
     assert Sample.objects.count() == 4
     assert Tube.objects.get(barcode="REPLAY").sample_count == 4
+
+
+def test_two_batches_into_one_tube_at_once_never_push_it_past_its_pool_size(
+        medic, staff_a, round_a, site_a, household_a, at_once):
+    # Given a five-person tube and two devices catching up with three people each for it
+    TubeFactory(round=round_a, site=site_a, barcode="RACE")
+    people = PersonFactory.create_batch(6, household=household_a)
+    batches = [[{"client_id": str(uuid.uuid4()), "round_id": round_a.pk, "site_id": site_a.pk, "tube": "RACE",
+                 "person_id": person.pk} for person in group] for group in (people[:3], people[3:])]
+
+    class Answer:
+        def __init__(self, answers):
+            self.pk = tuple(a["status"] for a in answers)
+
+    at_once([lambda rows=rows, actor=actor: Answer(services.samples_register(actor=actor, rows=rows))
+             for rows, actor in zip(batches, (medic, staff_a))])
+
+    # Then the tube holds at most five, counted exactly
+    tube = Tube.objects.get(barcode="RACE")
+    assert tube.sample_count == tube.samples.count() <= 5
+    if connection.vendor == "postgresql":
+        assert tube.sample_count == 5 and tube.status == Tube.Status.CLOSED

@@ -61,16 +61,17 @@ def record_many(*, actor, action: str, object_type: str, community_id: int | Non
         for pk, text, fields in objects])
 
 
-def insert_select_sql(*, event: str, object_id: str, community: str, source: str) -> str:
+def insert_select_sql(*, event: str, object_id: str, community: str, source: str,
+                      object_repr: str = "%(audit_object_repr)s") -> str:
     """An INSERT … SELECT writing one event for each row of `source` (SQL after FROM), whose object id and
-    community are the SQL expressions given; the rest comes from `insert_select_params`, `event` naming
-    which of its events (one statement may write several kinds).
+    community (and, when each row names a different object, repr) are the SQL expressions given; the rest
+    comes from `insert_select_params`, `event` naming which of its events (one statement may write several).
 
     For a statement that audits its own change in the same round trip (a tube a registration opens or closes).
     """
     columns = ", ".join(rawsql.column(AuditEvent, name) for name in _MANY_COLUMNS)
     return (f"INSERT INTO {rawsql.table(AuditEvent)} ({columns}) SELECT %(audit_actor)s, %(audit_actor_label)s,"
-            f" %(audit_via)s, %(audit_{event}_action)s, %(audit_object_type)s, {object_id}, %(audit_object_repr)s,"
+            f" %(audit_via)s, %(audit_{event}_action)s, %(audit_object_type)s, {object_id}, {object_repr},"
             f" %(audit_{event}_fields)s, {community}, %(audit_client_address)s, %(audit_created_at)s FROM {source}")
 
 

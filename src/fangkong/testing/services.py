@@ -804,20 +804,26 @@ def _int_or_none(value) -> int | None:
     return int(value) if is_id(value) else None
 
 
-def _attach_rounds_and_sites(actor, rows: list[_Row]) -> None:
-    """Each row's round (in scope) and site (of its community, on whose team the actor is unless a sampler
-    anywhere); the checks run once per pair a batch names, not once per row."""
-    named = {id(row): (_int_or_none(row.raw.get("round_id")), _int_or_none(row.raw.get("site_id")))
-             for row in rows if row.pending}
-    rounds = TestRound.objects.in_scope(actor).in_bulk([pk for pk, _site in set(named.values()) if pk])
+def _rounds_and_sites(actor, pairs: set) -> tuple[dict, dict, dict]:
+    """The rounds (in scope) and sites (of their communities) a batch's (round_id, site_id) pairs name, and each
+    pair's refusal, "" when allowed: checked once per pair, not once per row."""
+    rounds = TestRound.objects.in_scope(actor).in_bulk([pk for pk, _site in pairs if pk])
     sites = SamplingSite.objects.filter(community_id__in={r.community_id for r in rounds.values()}).in_bulk(
-        [pk for _round, pk in set(named.values()) if pk])
+        [pk for _round, pk in pairs if pk])
     on_team = set()
     if not _is_sampler_anywhere(actor):
         on_team = set(SamplingSite.team.through.objects.filter(user_id=actor.pk, samplingsite_id__in=list(sites))
                       .values_list("samplingsite_id", flat=True))
     refusals = {pair: _round_and_site_refusal(actor, rounds.get(pair[0]), sites.get(pair[1]), on_team)
-                for pair in set(named.values())}
+                for pair in pairs}
+    return rounds, sites, refusals
+
+
+def _attach_rounds_and_sites(actor, rows: list[_Row]) -> None:
+    """Each row's round and site, or its refusal (`_rounds_and_sites`)."""
+    named = {id(row): (_int_or_none(row.raw.get("round_id")), _int_or_none(row.raw.get("site_id")))
+             for row in rows if row.pending}
+    rounds, sites, refusals = _rounds_and_sites(actor, set(named.values()))
     for row in (row for row in rows if row.pending):
         round_id, site_id = named[id(row)]
         row.round, row.site = rounds.get(round_id), sites.get(site_id)
@@ -1019,18 +1025,171 @@ def _finish_tasks(stored: list[_Row]) -> None:
         for client_id, pk in samples], ["status", "sample", "updated_at"])
 
 
+def _batch_statement() -> str:
+    """Store a whole batch when every row is plainly allowed, and nothing otherwise: one statement.
+
+    Each row must name a person of its round's community who has no sample in the round yet and appears
+    once in the batch, a client_id never stored, and a pooled tube (single tubes, where 单管复核 goes, take
+    the full path) of its round and site, open with room for all the batch's rows in it, or a barcode
+    never used (opened at the round and site of its first row). Then the samples are stored, the
+    tubes counted and closed at their pool size, and the tubes opened or closed audited. The tubes are
+    locked in barcode order, as the full path locks them. Answers whether all held, the samples stored,
+    the tubes counted or opened, and the tubes the batch names. New tubes are opened and samples inserted in
+    barcode and person order, so two devices' batches wait for each other rather than deadlock.
+    """
+    r = {n: rawsql.column(TestRound, n) for n in ("id", "community", "pool_size")}
+    p = {n: rawsql.column(Person, n) for n in ("id", "community", "household", "id_type", "id_number")}
+    t = {n: rawsql.column(Tube, n) for n in (
+        "id", "round", "community", "site", "barcode", "pool_size", "sample_count", "status", "result", "opened_by",
+        "opened_at", "closed_at")}
+    sample = {n: rawsql.column(Sample, n) for n in ("client_id", "round", "person", "void", "resample")}
+    tube_table, sample_table = rawsql.table(Tube), rawsql.table(Sample)
+    tube_out = (f"{t['id']} AS id, {t['barcode']} AS barcode, {t['community']} AS community_id,"
+                f" {t['status']} AS status")
+    full = "added >= pool_size"
+    audited = {event: audit.insert_select_sql(event=event, object_id="CAST(tube.id AS text)",
+                                              community="tube.community_id", object_repr="tube.barcode", source=source)
+               for event, source in (("opened", "opened tube"),
+                                     ("closed", "filled tube WHERE tube.status = %(closed)s"))}
+    return (
+        "WITH batch AS (SELECT * FROM unnest(%(client_ids)s::uuid[], %(rounds)s::bigint[], %(sites)s::bigint[],"
+        " %(barcodes)s::text[], %(persons)s::bigint[], %(id_numbers)s::text[], %(taken_ats)s::timestamptz[],"
+        " %(door_to_doors)s::boolean[]) WITH ORDINALITY"
+        " AS b(client_id, round_id, site_id, barcode, person_pk, id_number, taken_at, door_to_door, n)),"
+        f" named AS (SELECT b.*, r.{r['community']} AS community_id, r.{r['pool_size']} AS pool_size,"
+        f" COALESCE(by_pk.{p['id']}, by_number.{p['id']}) AS person_id,"
+        f" COALESCE(by_pk.{p['household']}, by_number.{p['household']}) AS household_id"
+        f" FROM batch b JOIN {rawsql.table(TestRound)} r ON r.{r['id']} = b.round_id"
+        f" LEFT JOIN {rawsql.table(Person)} by_pk ON by_pk.{p['id']} = b.person_pk"
+        f" AND by_pk.{p['community']} = r.{r['community']}"
+        f" LEFT JOIN {rawsql.table(Person)} by_number ON b.person_pk IS NULL AND by_number.{p['id_type']} = %(id_type)s"
+        f" AND by_number.{p['id_number']} = b.id_number AND by_number.{p['community']} = r.{r['community']}),"
+        f" locked AS (SELECT {t['id']} AS id, {t['barcode']} AS barcode, {t['round']} AS round_id,"
+        f" {t['site']} AS site_id, {t['community']} AS community_id, {t['pool_size']} AS pool_size,"
+        f" {t['sample_count']} AS sample_count, {t['status']} AS status FROM {tube_table}"
+        f" WHERE {t['barcode']} = ANY(%(tube_barcodes)s::text[]) ORDER BY {t['barcode']} FOR UPDATE),"
+        " per_tube AS (SELECT barcode, count(*) AS added, max(taken_at) AS last_taken, min(n) AS first"
+        " FROM named GROUP BY barcode),"
+        " tubes AS (SELECT l.id, pt.barcode, l.round_id, l.site_id, l.community_id, l.pool_size, l.sample_count,"
+        " l.status, pt.added, pt.last_taken FROM per_tube pt JOIN locked l ON l.barcode = pt.barcode"
+        " UNION ALL SELECT NULL, pt.barcode, nm.round_id, nm.site_id, nm.community_id, nm.pool_size, 0, %(open)s,"
+        " pt.added, pt.last_taken FROM per_tube pt JOIN named nm ON nm.n = pt.first"
+        " WHERE NOT EXISTS (SELECT 1 FROM locked l WHERE l.barcode = pt.barcode)),"
+        " checked AS (SELECT nm.person_id IS NOT NULL AND tb.round_id = nm.round_id AND tb.site_id = nm.site_id"
+        " AND tb.status = %(open)s AND tb.pool_size > 1 AND tb.sample_count + tb.added <= tb.pool_size"
+        " AND replay.one IS NULL"
+        " AND earlier.one IS NULL AS allowed,"
+        " count(*) OVER (PARTITION BY nm.round_id, nm.person_id) AS times,"
+        " count(*) OVER (PARTITION BY nm.client_id) AS sent FROM named nm JOIN tubes tb ON tb.barcode = nm.barcode"
+        f" LEFT JOIN LATERAL (SELECT 1 AS one FROM {sample_table} s WHERE s.{sample['client_id']} = nm.client_id"
+        " LIMIT 1) replay ON true"
+        f" LEFT JOIN LATERAL (SELECT 1 AS one FROM {sample_table} s WHERE s.{sample['round']} = nm.round_id"
+        f" AND s.{sample['person']} = nm.person_id AND s.{sample['void']} = false AND s.{sample['resample']} = false"
+        " LIMIT 1) earlier ON true),"
+        " verdict AS (SELECT count(*) = %(size)s AND bool_and(allowed AND times = 1 AND sent = 1) AS ok FROM checked),"
+        f" opened AS (INSERT INTO {tube_table} ({t['round']}, {t['community']}, {t['site']}, {t['barcode']},"
+        f" {t['pool_size']}, {t['sample_count']}, {t['status']}, {t['result']}, {t['opened_by']}, {t['opened_at']},"
+        f" {t['closed_at']}) SELECT round_id, community_id, site_id, barcode, pool_size, added,"
+        f" CASE WHEN {full} THEN %(closed)s ELSE %(open)s END, '', %(sampler)s, %(created_at)s,"
+        f" CASE WHEN {full} THEN last_taken END FROM tubes WHERE id IS NULL AND (SELECT ok FROM verdict)"
+        f" ORDER BY barcode ON CONFLICT DO NOTHING RETURNING {tube_out}),"
+        f" counted AS (UPDATE {tube_table} t SET {t['sample_count']} = t.{t['sample_count']} + tb.added,"
+        f" {t['status']} = CASE WHEN t.{t['sample_count']} + tb.added >= t.{t['pool_size']} THEN %(closed)s"
+        f" ELSE t.{t['status']} END,"
+        f" {t['closed_at']} = CASE WHEN t.{t['sample_count']} + tb.added >= t.{t['pool_size']} THEN tb.last_taken"
+        f" ELSE t.{t['closed_at']} END FROM tubes tb WHERE t.{t['id']} = tb.id"
+        f" AND t.{t['id']} = ANY(ARRAY(SELECT id FROM locked)) AND (SELECT ok FROM verdict)"
+        f" RETURNING t.{t['id']} AS id, t.{t['barcode']} AS barcode, t.{t['community']} AS community_id,"
+        f" t.{t['status']} AS status),"
+        " filled AS (SELECT * FROM counted UNION ALL SELECT * FROM opened),"
+        f" stored AS (INSERT INTO {sample_table} ({', '.join(rawsql.column(Sample, n) for n in _SAMPLE_COLUMNS)})"
+        " SELECT nm.round_id, tube.id, nm.community_id, nm.person_id, nm.household_id, nm.site_id, %(sampler)s,"
+        " nm.taken_at, nm.door_to_door, false, false, nm.client_id, %(created_at)s"
+        " FROM named nm JOIN filled tube ON tube.barcode = nm.barcode ORDER BY nm.person_id RETURNING 1),"
+        f" audited_opened AS ({audited['opened']}), audited_closed AS ({audited['closed']})"
+        " SELECT (SELECT ok FROM verdict), (SELECT count(*) FROM stored), (SELECT count(*) FROM filled),"
+        " (SELECT count(*) FROM tubes)")
+
+
+def _batch_arrays(actor, rows: list[dict], now: datetime.datetime) -> dict | None:
+    """The batch as `_batch_statement`'s arrays, or None when a row, a round or a site needs the full path to
+    explain a refusal."""
+    try:
+        named = {(raw.get("round_id"), raw.get("site_id")) for raw in rows}
+    except TypeError:
+        return None
+    pairs = {pair: (_int_or_none(pair[0]), _int_or_none(pair[1])) for pair in named}
+    rounds, _sites, refusals = _rounds_and_sites(actor, set(pairs.values()))
+    if any(refusals.values()):
+        return None
+    read_code, arrays = personal_code_reader(), {name: [] for name in (
+        "client_ids", "rounds", "sites", "barcodes", "persons", "id_numbers", "taken_ats", "door_to_doors")}
+    try:
+        for raw in rows:
+            round_id, site_id = pairs[raw.get("round_id"), raw.get("site_id")]
+            kind, person, code_community = _person_named(raw.get("person_id"), raw.get("code"), raw.get("id_number"),
+                                                         read_code)
+            if code_community not in (None, rounds[round_id].community_id):
+                return None
+            arrays["client_ids"].append(_clean_sample_client_id(raw.get("client_id")))
+            arrays["rounds"].append(round_id)
+            arrays["sites"].append(site_id)
+            arrays["barcodes"].append(_clean_barcode(raw.get("tube"), field="tube"))
+            arrays["persons"].append(person if kind == "pk" else None)
+            arrays["id_numbers"].append(person if kind == "id" else None)
+            arrays["taken_ats"].append(_clean_taken_at(raw.get("taken_at"), now))
+            arrays["door_to_doors"].append(bool(raw.get("door_to_door")))
+    except DomainError:
+        return None
+    return arrays
+
+
+class _NotAtOnce(Exception):
+    """The batch statement found everything allowed but could not store it all (a writer in between)."""
+
+
+def _stored_at_once(actor, rows: list[dict], now: datetime.datetime) -> list[dict] | None:
+    """The everyday batch of a device catching up, every row allowed, stored by `_batch_statement` on PostgreSQL:
+    each row's answer "stored". None, having stored nothing, when any row needs the full path (a replay, a
+    refusal, a race with another writer) or the database is SQLite."""
+    if connection.vendor != "postgresql" or not rows:
+        return None
+    arrays = _batch_arrays(actor, rows, now)
+    if arrays is None:
+        return None
+    params = {**arrays, "tube_barcodes": list(dict.fromkeys(arrays["barcodes"])), "size": len(rows),
+              "id_type": IdType.RESIDENT_ID, "open": Tube.Status.OPEN,
+              "closed": Tube.Status.CLOSED, "sampler": actor.pk, "created_at": now,
+              **audit.insert_select_params(actor=actor, object_type="tube", object_repr="", events={
+                  "opened": (audit.Action.CREATE, ["barcode"]), "closed": (audit.Action.UPDATE, ["status"])})}
+    try:
+        with transaction.atomic():
+            ok, stored, filled, tubes = rawsql.fetch_one(_batch_statement(), params)
+            if ok and (stored, filled) != (len(rows), tubes):
+                raise _NotAtOnce
+    except (_NotAtOnce, IntegrityError):
+        return None
+    if not ok:
+        return None
+    return [{"client_id": str(client_id), "status": "stored", "message": ""} for client_id in arrays["client_ids"]]
+
+
 def samples_register(*, actor, rows: list[dict]) -> list[dict]:
     """A site device catching up: each row answered stored / duplicate / refused; a replay stores nothing twice.
 
     Rows carry client_id, round_id, site_id, tube (barcode), code | id_number | person_id, taken_at,
-    door_to_door. Persons, stored client ids and earlier samples are read in bulk, unknown tubes are
-    opened, the batch's tubes are locked, and the valid rows are inserted at once.
+    door_to_door. On PostgreSQL a batch whose every row is plainly allowed is stored by one statement
+    (`_stored_at_once`). Otherwise, row by row: persons, stored client ids and earlier samples are read in
+    bulk, unknown tubes are opened, the batch's tubes are locked, and the valid rows are inserted at once.
     """
     if not is_staff_member(actor):
         raise NotAllowed(_("仅工作人员可以采样"))
     if len(rows) > BATCH_LIMIT:
         raise DomainError(_("每批最多 %(n)s 条") % {"n": BATCH_LIMIT}, code="batch_too_large")
     now = timezone.now()
+    at_once = _stored_at_once(actor, rows, now)
+    if at_once is not None:
+        return at_once
     batch = [_parse_row(raw, now) for raw in rows]
     _mark_replays(batch)
     _attach_rounds_and_sites(actor, batch)
