@@ -4,8 +4,8 @@ then the page picks up a new sample by itself."""
 import pytest
 from playwright.sync_api import expect
 
-from tests.testing.conftest import town  # noqa: F401  (the hand-built community)
 from tests.testing.factories import SampleFactory, TubeFactory
+from tests.testing.town import town  # noqa: F401  (the hand-built community)
 
 pytestmark = pytest.mark.browser
 
@@ -21,6 +21,8 @@ def test_staff_see_totals_and_a_buildings_untested_list(page, live_server, sign_
     expect(page.get_by_test_id("sampled")).to_have_text("3")
     expect(page.get_by_test_id("untested")).to_have_text("3")
     expect(page.get_by_test_id("percent")).to_have_text("50%")
+    # and who is not counted, and why: the infant under the age limit, the neighbour away
+    expect(page.get_by_test_id("left-out")).to_have_text("不计入应采人数:婴幼儿 1 人、外出 1 人")
 
     # when they open building 3 from the table, its untested household is listed: 302 王五
     page.locator(f"tr[data-building='{town['building_3'].pk}'] td").first.get_by_role("link").click()

@@ -19,6 +19,7 @@ def test_the_page_shows_totals_and_a_buildings_untested_households(town, staff_a
     assert '<span class="num" data-testid="untested">3</span>' in html
     assert 'hx-trigger="every 10s"' in html
     assert "王五" in html and "孙七" not in html  # only building 3's untested
+    assert "不计入应采人数:婴幼儿 1 人、外出 1 人" in html
 
     live = client.get(f"/testing/rounds/{round.pk}/coverage/", headers={"HX-Request": "true"})
     assert live.status_code == 200 and "<html" not in live.content.decode()
@@ -64,6 +65,7 @@ def test_the_api_gives_totals_by_grid_and_building(town, staff_a):
         (town["building_3"].pk, 1), (town["building_5"].pk, 1)]
     assert body["grids"][0]["buildings"][0]["units"][0]["name"] == "2"
     assert body["antigen"] == {"negative": 0, "positive": 0, "invalid": 0}
+    assert body["left_out"] == {"infant": 1, "away": 1}
 
 
 def test_the_untested_api_pages_and_filters_by_building(town, staff_a, grid_member_a):

@@ -292,7 +292,8 @@ def resample_task_list(request, status: ResampleTask.Status | None = ResampleTas
 def _coverage_body(round, coverage: queries.Coverage) -> dict:
     total = coverage.total
     return {"round_id": round.pk, "expected": total.expected, "sampled": total.sampled, "untested": total.untested,
-            "percent": total.percent, "antigen": coverage.antigen, "grids": coverage.grids}
+            "percent": total.percent, "antigen": coverage.antigen, "left_out": coverage.left_out,
+            "grids": coverage.grids}
 
 
 @router.get("/test-rounds/{round_id}/coverage", response=CoverageOut, summary="采样进度:应采、已采、未采(按网格、楼栋、单元)")

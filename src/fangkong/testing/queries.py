@@ -3,6 +3,7 @@
 import datetime
 import math
 import statistics
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -103,11 +104,9 @@ def expected_people(round: TestRound):
 
 
 def exemption_reasons(round: TestRound, people=None) -> dict[int, str]:
-    """Why each of the round's people (or of `people`) is left out: person id → RoundExemption.Reason.
-    People not in the result are expected."""
-    rows = round_people(round)
-    if people is not None:
-        rows = rows.filter(id__in=[getattr(p, "pk", p) for p in people])
+    """Why each of the round's people (or of `people`, a queryset of them) is left out: person id →
+    RoundExemption.Reason. People not in the result are expected."""
+    rows = round_people(round) if people is None else people
     reasons: dict[int, str] = {}
     statuses = _case_statuses(round)
     if statuses:
@@ -396,6 +395,11 @@ class Coverage:
     total: CoverageRow
     grids: list[CoverageRow]
     antigen: dict[str, int]
+    left_out: dict[str, int]
+
+    @property
+    def left_out_labelled(self) -> list[tuple[str, int]]:
+        return [(RoundExemption.Reason(reason).label, count) for reason, count in self.left_out.items()]
 
     @property
     def antigen_total(self) -> int:
@@ -470,15 +474,24 @@ def round_coverage(actor, round: TestRound) -> Coverage:
     """Expected, sampled and untested people by grid, building and unit.
 
     One grouped count over the expected people (each marked sampled by an EXISTS on the round's
-    non-void samples), three queries for the place names and one for antigen reports: five
-    queries whether the round expects 252 people or 100,000. A person sampled twice (a single-tube
-    re-sample after a positive pool) is one person, counted once.
+    non-void samples), one for the round's grids, three for the place names, one for antigen reports
+    and four for the people left out (`left_out_counts`): ten queries whether the round expects 252
+    people or 100,000. A person
+    sampled twice (a single-tube re-sample after a positive pool) is one person, counted once.
     """
     counts = list(coverage_people(actor, round).order_by()
                   .values("household__grid_id", "household__building_id", "household__unit_id")
                   .annotate(expected=Count("id"), sampled=Count("id", filter=Q(is_sampled=True))))
     total = _coverage_tree(counts)
-    return Coverage(total=total, grids=total.children, antigen=antigen_counts(actor, round))
+    return Coverage(total=total, grids=total.children, antigen=antigen_counts(actor, round),
+                    left_out=left_out_counts(actor, round))
+
+
+def left_out_counts(actor, round: TestRound) -> dict[str, int]:
+    """How many of the round's people the actor sees are left out of it, by RoundExemption.Reason in the
+    reasons' order, reasons nobody has left out: so a grid member knows why a neighbour is not on the list."""
+    counted = Counter(exemption_reasons(round, round_people(round).in_scope(actor)).values())
+    return {reason: counted[reason] for reason in RoundExemption.Reason.values if counted[reason]}
 
 
 def untested_people(actor, round: TestRound, *, building=None):

@@ -309,6 +309,8 @@ class CoverageOut(Schema):
     untested: int
     percent: int
     antigen: AntigenCountsOut
+    left_out: dict[str, int] = Field(description="不计入应采的人数,按原因:infant 婴幼儿、away 外出、in_hospital 住院、"
+                                                 "positive 阳性感染者、other 其他")
     grids: list[CoverageGridOut]
 
 
