@@ -104,11 +104,6 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Prepared on first use: only core.rawsql's few hot statements, whose cursors bind server-side.
     DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 0
-    # PostgreSQL's default random_page_cost (4) prices an index probe for a spinning disk. On SSD, or
-    # with the tables in memory, 1.1 is the usual setting: at 81,000 samples a device's thousand
-    # client ids were then looked up by index in 3.0 ms instead of 7.5 ms reading the whole table.
-    DATABASES["default"]["OPTIONS"]["options"] = " ".join(
-        filter(None, [DATABASES["default"]["OPTIONS"].get("options"), "-c random_page_cost=1.1"]))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE takes the write lock when a transaction begins, so two concurrent
     # imports serialise instead of failing on a stale snapshot.
