@@ -239,7 +239,19 @@ def test_escalation_to_the_building_keeps_the_cases_and_the_history(staff_a, per
     assert events(zone, ZoneEvent.Kind.ESCALATED) and events(wider, ZoneEvent.Kind.ESCALATED)
     assert Post.objects.get(zone=zone).status == Post.Status.CLOSED
     assert Post.objects.get(zone=wider).status == Post.Status.OPEN
-    assert queries.zone_chain(wider) == [zone, wider]
+    assert queries.zone_chain(staff_a, wider) == [zone, wider]
+
+
+def test_the_chain_names_only_the_zones_in_the_actors_scope(staff_a, grid_member_a, person_a_other_grid,
+                                                           compound_a):
+    # Given a sealed building of the second grid, widened to the whole compound (which grid A's member sees)
+    building = person_a_other_grid.household.building
+    zone = services.zone_draw(actor=staff_a, level=Level.SEALED, place=building, reason="阳性")
+    wider = services.zone_change(actor=staff_a, zone=zone, reason="小区内多栋阳性", place=compound_a)
+
+    # Then staff of the community see both, and grid A's member only the compound's zone, with no chain to show
+    assert queries.zone_chain(staff_a, wider) == [zone, wider]
+    assert queries.zone_chain(grid_member_a, wider) == []
 
 
 def test_de_escalation_to_a_looser_level_on_the_same_place_keeps_its_rounds(staff_a, unit_a):

@@ -90,17 +90,23 @@ def zone_cases(actor, zone: Zone):
     return cases_for(actor).filter(zones=zone).order_by("confirmed_at", "id")
 
 
-def zone_chain(zone: Zone) -> list[Zone]:
-    """The zones this one replaced and the ones that replaced it, oldest first."""
-    chain, earlier = [zone], zone.supersedes_id
+def zone_chain(actor, zone: Zone) -> list[Zone]:
+    """The zones this one replaced and the ones that replaced it, oldest first, as far as the actor's scope
+    reaches: a zone outside it (another grid's building before a zone on the whole compound) is neither
+    named nor linked."""
+    zones = Zone.objects.in_scope(actor).select_related(*_PLACE_RELATIONS)
+
+    def replaced_by(later: Zone) -> Zone | None:
+        return zones.filter(pk=later.supersedes_id).first() if later.supersedes_id else None
+
+    chain, earlier = [zone], replaced_by(zone)
     while earlier is not None:
-        previous = Zone.objects.select_related(*_PLACE_RELATIONS).get(pk=earlier)
-        chain.insert(0, previous)
-        earlier = previous.supersedes_id
-    later = Zone.objects.select_related(*_PLACE_RELATIONS).filter(supersedes=zone).first()
+        chain.insert(0, earlier)
+        earlier = replaced_by(earlier)
+    later = zones.filter(supersedes=zone).first()
     while later is not None:
         chain.append(later)
-        later = Zone.objects.select_related(*_PLACE_RELATIONS).filter(supersedes=later).first()
+        later = zones.filter(supersedes=later).first()
     return chain if len(chain) > 1 else []
 
 

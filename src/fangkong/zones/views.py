@@ -68,7 +68,7 @@ def _detail(request, zone, *, forms=None, status=200):
              "change_form": ChangeForm(zone=zone) if may_change else None,
              "lift_form": LiftForm(), "round_form": RoundForm(), **(forms or {})}
     context = {"zone": zone, "cases": queries.zone_cases(request.user, zone), "rounds": queries.zone_rounds(zone),
-               "history": queries.zone_history(zone), "chain": queries.zone_chain(zone),
+               "history": queries.zone_history(zone), "chain": queries.zone_chain(request.user, zone),
                "counts": queries.zone_counts(zone), "may_manage": may_manage, **forms}
     return TemplateResponse(request, "zones/zone_detail.html", context, status=status)
 
