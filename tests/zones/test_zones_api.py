@@ -39,6 +39,17 @@ def test_the_list_filters_by_status_and_shows_the_countdown(staff_a, unit_a, com
     assert client.get(f"{API}/zones", {"status": "ended"}).json()["count"] == 1
 
 
+def test_a_zone_past_its_date_with_its_rounds_done_may_be_unlocked(staff_a, unit_a):
+    # Given a controlled unit drawn 15 days ago (14 days, one negative round needed), its round done yesterday
+    ZoneFactory(place=unit_a, level=Level.CONTROLLED, started_at=timezone.now() - 15 * DAY)
+    zone = Zone.objects.get(place_key=f"unit:{unit_a.pk}")
+    services.zone_round_record(actor=staff_a, zone=zone, on=timezone.localdate() - DAY, negative=True)
+
+    item = signed_in(staff_a).get(f"{API}/zones", {"status": "active"}).json()["items"][0]
+
+    assert (item["days_left"], item["rounds_needed"], item["may_unlock"]) == (0, 1, True)
+
+
 def test_draw_accept_change_and_lift_through_the_api(staff_a, unit_a, building_a, person_a):
     client = signed_in(staff_a)
     drawn = post(client, "/zones", {"level": "controlled", "place_kind": "unit", "place_id": unit_a.pk,

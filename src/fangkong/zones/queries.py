@@ -26,7 +26,7 @@ from fangkong.zones.models import (
     ZonePolicy,
 )
 from fangkong.zones.places import covering_place, households_in
-from fangkong.zones.unlock import DEFAULT_NEGATIVE_ROUNDS
+from fangkong.zones.unlock import DEFAULT_NEGATIVE_ROUNDS, stored_status
 
 # ---------------------------------------------------------------------------
 # Zones and their unlock dates
@@ -70,10 +70,10 @@ def with_unlock(zones) -> list[Zone]:
     today = timezone.localdate()
     zones = list(zones)
     for zone in zones:
-        zone.days_left = max((zone.unlock_on - today).days, 0) if zone.unlock_on else None
+        status = stored_status(zone)
+        zone.days_left = status.days_left(today) if status else None
         zone.rounds_missing = max(getattr(zone, "rounds_needed", 0) - zone.negative_rounds_done, 0)
-        zone.may_unlock = (zone.status == Zone.Status.ACTIVE and zone.unlock_on is not None
-                           and zone.unlock_on <= today and zone.rounds_missing == 0)
+        zone.may_unlock = zone.status == Zone.Status.ACTIVE and status is not None and status.met(today)
     return zones
 
 

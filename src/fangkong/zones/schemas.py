@@ -6,7 +6,8 @@ from django.utils import timezone
 from ninja import Field, Schema
 
 from fangkong.core.converters import Id
-from fangkong.zones.models import Level, PlaceKind
+from fangkong.zones.models import Level, PlaceKind, Zone
+from fangkong.zones.unlock import stored_status
 
 # ---------------------------------------------------------------------------
 # Zones and their unlock dates
@@ -39,12 +40,13 @@ class ZoneOut(Schema):
 
     @staticmethod
     def resolve_days_left(obj) -> int | None:
-        return max((obj.unlock_on - timezone.localdate()).days, 0) if obj.unlock_on else None
+        status = stored_status(obj)
+        return status.days_left(timezone.localdate()) if status else None
 
     @staticmethod
     def resolve_may_unlock(obj) -> bool:
-        return bool(obj.status == "active" and obj.unlock_on and obj.unlock_on <= timezone.localdate()
-                    and obj.negative_rounds_done >= getattr(obj, "rounds_needed", 0))
+        status = stored_status(obj)
+        return obj.status == Zone.Status.ACTIVE and status is not None and status.met(timezone.localdate())
 
 
 class ZoneEventOut(Schema):

@@ -53,3 +53,12 @@ def unlock_status(*, started_on: datetime.date, positives: list[datetime.date],
         rounds_done=rounds_done,
         rounds_needed=rule.negative_rounds,
     )
+
+
+def stored_status(zone) -> UnlockStatus | None:
+    """The countdown a zone keeps (its unlock date and rounds done, and `rounds_needed` as the zone lists
+    annotate it), for showing it; None while it has no unlock date."""
+    if zone.unlock_on is None:
+        return None
+    return UnlockStatus(last_positive_on=zone.last_positive_on or zone.unlock_on, unlock_on=zone.unlock_on,
+                        rounds_done=zone.negative_rounds_done, rounds_needed=getattr(zone, "rounds_needed", 0))
