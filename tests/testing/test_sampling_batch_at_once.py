@@ -50,7 +50,7 @@ def test_a_clean_batch_is_stored_whole_by_one_statement(medic, round_a, site_a, 
     six = timezone.now().replace(microsecond=0) - datetime.timedelta(hours=1)
     rows = [_row(round_a, site_a, "old-1", person, taken_at=six + datetime.timedelta(minutes=n))
             for n, person in enumerate(people[:3])]
-    rows += [_row(round_a, site_a, "NEW-1", person, door_to_door=True, id_number=None) for person in people[3:]]
+    rows += [_row(round_a, site_a, "NEW-1", person, door_to_door=True) for person in people[3:]]
 
     answers = services.samples_register(actor=medic, rows=rows)
 

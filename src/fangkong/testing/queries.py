@@ -476,8 +476,8 @@ def round_coverage(actor, round: TestRound) -> Coverage:
     One grouped count over the expected people (each marked sampled by an EXISTS on the round's
     non-void samples), one for the round's grids, three for the place names, one for antigen reports
     and four for the people left out (`left_out_counts`): ten queries whether the round expects 252
-    people or 100,000. A person
-    sampled twice (a single-tube re-sample after a positive pool) is one person, counted once.
+    people or 100,000. A person sampled twice (a single-tube re-sample after a positive pool) is one
+    person, counted once.
     """
     counts = list(coverage_people(actor, round).order_by()
                   .values("household__grid_id", "household__building_id", "household__unit_id")

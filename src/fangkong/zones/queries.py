@@ -96,13 +96,13 @@ def zone_chain(actor, zone: Zone) -> list[Zone]:
     named nor linked."""
     zones = Zone.objects.in_scope(actor).select_related(*_PLACE_RELATIONS)
 
-    def replaced_by(later: Zone) -> Zone | None:
-        return zones.filter(pk=later.supersedes_id).first() if later.supersedes_id else None
+    def replaced_one(of: Zone) -> Zone | None:
+        return zones.filter(pk=of.supersedes_id).first() if of.supersedes_id else None
 
-    chain, earlier = [zone], replaced_by(zone)
+    chain, earlier = [zone], replaced_one(zone)
     while earlier is not None:
         chain.insert(0, earlier)
-        earlier = replaced_by(earlier)
+        earlier = replaced_one(earlier)
     later = zones.filter(supersedes=zone).first()
     while later is not None:
         chain.append(later)
