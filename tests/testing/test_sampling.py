@@ -11,6 +11,7 @@ from fangkong.core.errors import Conflict, DomainError, NotAllowed
 from fangkong.core.models import AuditEvent
 from fangkong.people.codes import personal_code
 from fangkong.testing import services
+from fangkong.testing.services import batch
 from fangkong.testing.models import ResampleTask, Sample, Tube
 from tests.people.factories import PersonFactory
 from tests.testing.factories import ResampleTaskFactory, SamplingSiteFactory, TestRoundFactory, TubeFactory
@@ -214,7 +215,7 @@ def test_a_sample_stored_meanwhile_by_another_device_is_refused_row_by_row(medic
     # Given a person sampled by another device after this batch looked for earlier samples
     people = PersonFactory.create_batch(3, household=household_a)
     services.samples_register(actor=medic, rows=[_row(round_a, site_a, "M1", person_id=people[0].pk)])
-    monkeypatch.setattr(services, "_first_samples", lambda rows: {})
+    monkeypatch.setattr(batch, "_first_samples", lambda rows: {})
 
     answers = services.samples_register(actor=medic, rows=[_row(round_a, site_a, "M2", person_id=person.pk)
                                                            for person in people])

@@ -15,6 +15,7 @@ from django.utils import timezone
 from fangkong.core.models import AuditEvent
 from fangkong.people.codes import personal_code
 from fangkong.testing import services
+from fangkong.testing.services import batch
 from fangkong.testing.models import Sample, Tube
 from tests.people.factories import PersonFactory
 from tests.testing.factories import SamplingSiteFactory, TestRoundFactory, TubeFactory
@@ -26,13 +27,13 @@ on_postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="th
 def row_by_row(monkeypatch):
     """Rows the row-by-row path parsed: none when the short path stored the batch."""
     parsed = []
-    parse = services._parse_row
+    parse = batch._parse_row
 
     def counting(raw, now):
         parsed.append(raw)
         return parse(raw, now)
 
-    monkeypatch.setattr(services, "_parse_row", counting)
+    monkeypatch.setattr(batch, "_parse_row", counting)
     return parsed
 
 
