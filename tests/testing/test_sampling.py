@@ -10,7 +10,7 @@ from django.utils import timezone
 from fangkong.core.errors import Conflict, DomainError, NotAllowed
 from fangkong.core.models import AuditEvent
 from fangkong.people.codes import personal_code
-from fangkong.testing import services
+from fangkong.testing import queries, services
 from fangkong.testing.services import batch
 from fangkong.testing.models import ResampleTask, Sample, Tube
 from tests.people.factories import PersonFactory
@@ -55,40 +55,40 @@ def test_a_volunteer_samples_only_on_a_team_they_belong_to(volunteer, round_a, s
 
 
 def test_a_scanned_code_or_a_typed_id_number_names_the_person(medic, round_a, person_a):
-    assert services.person_for_scan(medic, round_a, personal_code(person_a)) == person_a
-    assert services.person_for_scan(medic, round_a, f" {person_a.id_number.lower()} ") == person_a
+    assert queries.person_for_scan(medic, round_a, personal_code(person_a)) == person_a
+    assert queries.person_for_scan(medic, round_a, f" {person_a.id_number.lower()} ") == person_a
 
 
 def test_a_code_of_another_community_is_refused(medic, round_a, person_b):
     with pytest.raises(DomainError) as refused:
-        services.person_for_scan(medic, round_a, personal_code(person_b))
+        queries.person_for_scan(medic, round_a, personal_code(person_b))
     assert refused.value.message == "该个人码不属于本社区"
 
 
 def test_an_id_number_registered_in_another_community_is_unknown_here(medic, round_a, person_b):
     with pytest.raises(DomainError) as refused:
-        services.person_for_scan(medic, round_a, person_b.id_number)
+        queries.person_for_scan(medic, round_a, person_b.id_number)
     assert refused.value.code == "unknown_person"
 
 
 def test_a_forged_or_expired_code_is_refused_clearly(medic, round_a, person_a, settings):
     code = personal_code(person_a)
     with pytest.raises(DomainError) as forged:
-        services.person_for_scan(medic, round_a, code[:-3] + "abc")
+        queries.person_for_scan(medic, round_a, code[:-3] + "abc")
     assert forged.value.code == "code_forged"
     settings.FANGKONG_PERSONAL_CODE_DAYS = 0
     old = signing.TimestampSigner(salt="fangkong.personal-code")
     old.timestamp = lambda: signing.b62_encode(int(timezone.now().timestamp()) - 3600)
     with pytest.raises(DomainError) as expired:
-        services.person_for_scan(medic, round_a, "FK1:" + old.sign(f"{person_a.pk}.{person_a.community_id}"))
+        queries.person_for_scan(medic, round_a, "FK1:" + old.sign(f"{person_a.pk}.{person_a.community_id}"))
     assert expired.value.code == "code_expired"
 
 
 def test_an_unknown_id_number_or_text_is_a_clear_error(medic, round_a):
     with pytest.raises(DomainError) as unknown:
-        services.person_for_scan(medic, round_a, "110101198001010000")
+        queries.person_for_scan(medic, round_a, "110101198001010000")
     with pytest.raises(DomainError) as garbage:
-        services.person_for_scan(medic, round_a, "hello")
+        queries.person_for_scan(medic, round_a, "hello")
     assert unknown.value.code == "unknown_person" and garbage.value.code == "not_a_code"
 
 

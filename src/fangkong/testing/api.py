@@ -14,7 +14,7 @@ from fangkong.core.errors import DomainError, NotAllowed
 from fangkong.people.codes import personal_code
 from fangkong.people.queries import get_person_for
 from fangkong.places.queries import communities_for, get_community_for, get_grid_for, get_household_for
-from fangkong.testing import queries, services
+from fangkong.testing import permissions, queries, services
 from fangkong.testing.models import ResampleTask, Tube
 from fangkong.testing.schemas import (
     AntigenIn,
@@ -50,8 +50,7 @@ router = Router()
 # ---------------------------------------------------------------------------
 
 def _manager(request):
-    if not services.may_manage_rounds(request.auth):
-        raise NotAllowed(_("只有社区工作人员或街道管理员可以安排筛查轮次、采样点和免采人员"))
+    permissions.require_round_manager(request.auth)
     return request.auth
 
 
@@ -140,7 +139,7 @@ def _person_named(actor, round, payload: SampleIn):
     if not (payload.code or payload.id_number):
         message = _("请提供个人码 code、身份证号 id_number 或 person_id")
         raise DomainError(message, fields={"code": message})
-    return services.person_for_scan(actor, round, payload.code or payload.id_number)
+    return queries.person_for_scan(actor, round, payload.code or payload.id_number)
 
 
 def _tube_detail(actor, pk) -> Tube:
@@ -230,8 +229,7 @@ def _batch_rows(body: bytes) -> list[dict]:
 # ---------------------------------------------------------------------------
 
 def _result_importer(request):
-    if not services.may_import_results(request.auth):
-        raise NotAllowed(_("只有社区工作人员、街道专班和医护人员可以登记检测结果"))
+    permissions.require_result_importer(request.auth)
     return request.auth
 
 

@@ -20,7 +20,7 @@ from fangkong.core.converters import is_id
 from fangkong.core.errors import DomainError
 from fangkong.core.scope import community_in_scope_sql, scope_of
 from fangkong.health.models import Case
-from fangkong.people.models import Person, PersonTag
+from fangkong.people.models import IdType, Person, PersonTag
 from fangkong.people.queries import persons_for
 from fangkong.places.models import Building, Grid, Household, Unit
 from fangkong.places.queries import communities_for, get_building_for, get_household_for
@@ -37,6 +37,8 @@ from fangkong.testing.models import (
     Tube,
     normalize_barcode,
 )
+from fangkong.testing.permissions import require_sampling_staff
+from fangkong.testing.scans import not_of_community, person_named, unknown_person
 from fangkong.zones.models import Zone
 from fangkong.zones.places import covering_place, households_in
 from fangkong.zones.queries import zones_for
@@ -245,6 +247,22 @@ def get_round_site_for(round: TestRound, pk) -> SamplingSite:
 def get_round_person(round: TestRound, pk) -> Person:
     """Someone of the round's community, picked from a household roster or named by id."""
     return _get(Person.objects.filter(community_id=round.community_id), pk)
+
+
+def person_for_scan(actor, round: TestRound, text: str) -> Person:
+    """Who a scanned personal code or a typed ID number names, among the people of the round's community.
+
+    A sampler on a site's team samples anyone of the community, whatever grid the account covers.
+    """
+    require_sampling_staff(actor)
+    kind, value, code_community = person_named(None, text, "")
+    if code_community not in (None, round.community_id):
+        raise not_of_community()
+    named = {"pk": value} if kind == "pk" else {"id_type": IdType.RESIDENT_ID, "id_number": value}
+    person = Person.objects.filter(community_id=round.community_id, **named).first()
+    if person is None:
+        raise unknown_person()
+    return person
 
 
 def round_sites(round: TestRound):
@@ -605,6 +623,14 @@ def round_figures(round: TestRound) -> Figures:
 def household_antigen_reports(actor, *, limit: int = 20):
     """The latest antigen self-tests of the resident's household (a staff member's scope, for staff)."""
     return AntigenReport.objects.in_scope(actor).select_related("person").order_by("-taken_at", "-id")[:limit]
+
+
+def latest_round_expecting(person: Person, day: datetime.date) -> TestRound | None:
+    """The latest round of the person's community on `day` that expects them (where a self-test that day
+    counts); None when no round does."""
+    candidates = TestRound.objects.filter(community_id=person.household.community_id, on=day).order_by("-id")
+    return next((candidate for candidate in candidates
+                 if expected_people(candidate).filter(pk=person.pk).exists()), None)
 
 
 def get_person_round(person: Person, pk) -> TestRound:

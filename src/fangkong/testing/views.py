@@ -26,7 +26,7 @@ from fangkong.people.models import Tag
 from fangkong.people.queries import get_person_for, own_household_members, persons_for
 from fangkong.people.services import person_search
 from fangkong.places.queries import communities_for, grids_for, households_for
-from fangkong.testing import queries, services
+from fangkong.testing import permissions, queries, services
 from fangkong.testing.forms import (
     AntigenForm,
     ExemptionForm,
@@ -52,7 +52,7 @@ def _round_form(user, data=None) -> RoundCreateForm:
 def rounds(request):
     """The rounds in scope, and the form to start one (community staff, street admins)."""
     user = request.user
-    may_manage = services.may_manage_rounds(user)
+    may_manage = permissions.may_manage_rounds(user)
     form = _round_form(user, request.POST or None)
     if request.method == "POST":
         if not may_manage:
@@ -72,7 +72,7 @@ def rounds(request):
 
 def _round_page(request, round, exemption_form=None, status=200):
     user = request.user
-    context = {"round": round, "may_manage": services.may_manage_rounds(user),
+    context = {"round": round, "may_manage": permissions.may_manage_rounds(user),
                "exemptions": queries.exemptions_of(user, round),
                "expected_count": queries.expected_people(round).filter(
                    id__in=persons_for(user).values("id")).count(),
@@ -159,7 +159,7 @@ def _site_form(user, data=None, *, site=None, roster=()) -> SiteForm:
 def sites(request):
     """Sampling sites and door-to-door teams in scope, and the form to add one."""
     user = request.user
-    may_manage = services.may_manage_rounds(user)
+    may_manage = permissions.may_manage_rounds(user)
     form = _site_form(user, request.POST or None)
     if request.method == "POST":
         if not may_manage:
@@ -183,7 +183,7 @@ def site_edit(request, pk):
     """One site's facts, team and roster; door-to-door teams take the households of a zone in one go."""
     user = request.user
     site = queries.get_site_for(user, pk)
-    may_manage = services.may_manage_rounds(user)
+    may_manage = permissions.may_manage_rounds(user)
     roster = _site_roster(site)
     form = _site_form(user, request.POST or None, site=site, roster=roster)
     if request.method == "POST":
@@ -301,7 +301,7 @@ def scanner_tube_open(request, pk):
 def _scanned_person(request, round):
     if request.POST.get("person"):
         return queries.get_round_person(round, id_param(request.POST["person"]))
-    return services.person_for_scan(request.user, round, request.POST.get("text", ""))
+    return queries.person_for_scan(request.user, round, request.POST.get("text", ""))
 
 
 @require_POST
@@ -352,7 +352,7 @@ def scanner_roster(request, pk):
     whoever may sample at the site, as the names reach beyond a grid account's own grids."""
     round = queries.get_sampling_round_for(request.user, pk)
     site = _scanner_site(round, request.GET.get("site"))
-    if not services.may_sample_at(request.user, site):
+    if not permissions.may_sample_at(request.user, site):
         raise PermissionDenied
     households = queries.roster_households(round, site, request.GET.get("room", ""))
     return TemplateResponse(request, "testing/scanner_roster.html", {"round": round, "households": households})
@@ -364,7 +364,7 @@ def scanner_roster(request, pk):
 
 
 @never_cache
-@allowed(services.may_import_results)
+@allowed(permissions.may_import_results)
 def results(request):
     """Upload a lab's result file; the recent imports with their counts and unknown tubes."""
     form = ResultImportForm(request.POST or None, request.FILES or None, communities=communities_for(request.user))
@@ -383,7 +383,7 @@ def results(request):
                             status=400 if form.errors else 200)
 
 
-@allowed(services.may_import_results)
+@allowed(permissions.may_import_results)
 def result_import(request, pk):
     result_import = queries.get_result_import_for(request.user, pk)
     return TemplateResponse(request, "testing/result_import.html", {

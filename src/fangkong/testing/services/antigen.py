@@ -11,8 +11,8 @@ from fangkong.core import audit
 from fangkong.core.errors import DomainError, NotAllowed, require_choice
 from fangkong.core.scope import ensure_in_scope
 from fangkong.people.models import Person
+from fangkong.testing import queries
 from fangkong.testing.models import AntigenReport, Result, TestRound
-from fangkong.testing.queries import expected_people
 
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
 _PHOTO_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")
@@ -61,10 +61,7 @@ def _antigen_round(person: Person, round: TestRound | None, taken_at: datetime.d
             message = _("该轮次不属于此人所在社区")
             raise DomainError(message, fields={"round": message})
         return round
-    candidates = TestRound.objects.filter(community_id=person.household.community_id,
-                                          on=timezone.localdate(taken_at)).order_by("-id")
-    return next((candidate for candidate in candidates
-                 if expected_people(candidate).filter(pk=person.pk).exists()), None)
+    return queries.latest_round_expecting(person, timezone.localdate(taken_at))
 
 
 def antigen_report(*, actor, person: Person, result: str, taken_at: datetime.datetime | None = None, photo=None,

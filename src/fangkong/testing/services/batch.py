@@ -9,29 +9,17 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.roles import is_staff_member
 from fangkong.core import audit, rawsql
 from fangkong.core.bulk import insert_rows, update_rows
-from fangkong.core.errors import DomainError, NotAllowed
+from fangkong.core.converters import is_id
+from fangkong.core.errors import DomainError
 from fangkong.people.codes import personal_code_reader
 from fangkong.people.models import IdType, Person
 from fangkong.testing.models import ResampleTask, Sample, SamplingSite, TestRound, Tube
-from fangkong.testing.services.sampling import (
-    clean_sample_client_id,
-    clean_taken_at,
-    int_or_none,
-    not_of_community,
-    person_named,
-    unknown_person,
-)
-from fangkong.testing.services.tubes import (
-    clean_barcode,
-    is_sampler_anywhere,
-    moment,
-    new_tube,
-    require_site_of,
-    tube_closed,
-)
+from fangkong.testing.permissions import is_sampler_anywhere, require_sampling_staff
+from fangkong.testing.scans import not_of_community, person_named, unknown_person
+from fangkong.testing.services.sampling import clean_sample_client_id, clean_taken_at
+from fangkong.testing.services.tubes import clean_barcode, moment, new_tube, require_site_of, tube_closed
 
 BATCH_LIMIT = 2000
 
@@ -87,6 +75,10 @@ def _mark_replays(rows: list[_Row]) -> None:
             known.add(row.client_id)
 
 
+def _int_or_none(value) -> int | None:
+    return int(value) if is_id(value) else None
+
+
 def _rounds_and_sites(actor, pairs: set) -> tuple[dict, dict, dict]:
     """The rounds (in scope) and sites (of their communities) a batch's (round_id, site_id) pairs name, and each
     pair's refusal, "" when allowed: checked once per pair, not once per row."""
@@ -104,7 +96,7 @@ def _rounds_and_sites(actor, pairs: set) -> tuple[dict, dict, dict]:
 
 def _attach_rounds_and_sites(actor, rows: list[_Row]) -> None:
     """Each row's round and site, or its refusal (`_rounds_and_sites`)."""
-    named = {id(row): (int_or_none(row.raw.get("round_id")), int_or_none(row.raw.get("site_id")))
+    named = {id(row): (_int_or_none(row.raw.get("round_id")), _int_or_none(row.raw.get("site_id")))
              for row in rows if row.pending}
     rounds, sites, refusals = _rounds_and_sites(actor, set(named.values()))
     for row in (row for row in rows if row.pending):
@@ -433,7 +425,7 @@ def _batch_arrays(actor, rows: list[dict], now: datetime.datetime) -> dict | Non
         named = {(raw.get("round_id"), raw.get("site_id")) for raw in rows}
     except TypeError:
         return None
-    pairs = {pair: (int_or_none(pair[0]), int_or_none(pair[1])) for pair in named}
+    pairs = {pair: (_int_or_none(pair[0]), _int_or_none(pair[1])) for pair in named}
     rounds, _sites, refusals = _rounds_and_sites(actor, set(pairs.values()))
     if any(refusals.values()):
         return None
@@ -497,8 +489,7 @@ def samples_register(*, actor, rows: list[dict]) -> list[dict]:
     (`_stored_at_once`). Otherwise, row by row: persons, stored client ids and earlier samples are read in
     bulk, unknown tubes are opened, the batch's tubes are locked, and the valid rows are inserted at once.
     """
-    if not is_staff_member(actor):
-        raise NotAllowed(_("仅工作人员可以采样"))
+    require_sampling_staff(actor)
     if len(rows) > BATCH_LIMIT:
         raise DomainError(_("每批最多 %(n)s 条") % {"n": BATCH_LIMIT}, code="batch_too_large")
     now = timezone.now()

@@ -5,31 +5,20 @@ import datetime
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.models import Role
 from fangkong.core import audit
-from fangkong.core.errors import Conflict, DomainError, NotAllowed, require_choice
+from fangkong.core.errors import Conflict, DomainError, require_choice
 from fangkong.core.idnumbers import normalize_text
 from fangkong.core.scope import ensure_in_scope
 from fangkong.people.models import Person, Tag
 from fangkong.places.models import Community
 from fangkong.testing.models import POOL_SIZES, RoundExemption, TestRound
+from fangkong.testing.permissions import require_round_manager
 from fangkong.testing.queries import round_people
 from fangkong.zones.models import Zone
 
-MANAGER_ROLES = (Role.STREET_ADMIN, Role.COMMUNITY_STAFF)
 _INFANT_MONTHS_MAX = 216
 _CASE_REASONS = {RoundExemption.Reason.AWAY: "exempt_away", RoundExemption.Reason.IN_HOSPITAL: "exempt_in_hospital",
                  RoundExemption.Reason.POSITIVE: "exempt_positive"}
-
-
-def may_manage_rounds(actor) -> bool:
-    """Rounds, sites, teams, rosters and exemptions: community staff and street admins."""
-    return actor.is_authenticated and (actor.is_superuser or actor.role in MANAGER_ROLES)
-
-
-def require_round_manager(actor) -> None:
-    if not may_manage_rounds(actor):
-        raise NotAllowed(_("只有社区工作人员或街道管理员可以安排筛查轮次、采样点和免采人员"))
 
 
 def field_error(field: str, message: str) -> DomainError:

@@ -1,7 +1,6 @@
 """One person swabbed into a tube: by the scanner page, or by a site device (in one statement on PostgreSQL)."""
 
 import datetime
-import re
 import uuid
 from functools import cache
 
@@ -12,29 +11,24 @@ from django.utils.translation import gettext as _
 
 from fangkong.accounts.roles import is_staff_member
 from fangkong.core import audit, rawsql
-from fangkong.core.converters import is_id
-from fangkong.core.errors import Conflict, DomainError, NotAllowed
-from fangkong.core.idnumbers import compact, normalize_text
+from fangkong.core.errors import Conflict, DomainError
 from fangkong.core.scope import ensure_in_scope, staff_scope_params
-from fangkong.people.codes import is_personal_code, read_personal_code
 from fangkong.people.models import IdType, Person
 from fangkong.testing import queries
 from fangkong.testing.models import ResampleTask, Sample, SamplingSite, TestRound, Tube
+from fangkong.testing.permissions import is_sampler_anywhere, require_sampler
+from fangkong.testing.scans import person_named, unknown_person
 from fangkong.testing.services.tubes import (
     barcode_used,
     clean_barcode,
     close_at,
     create_tube,
-    is_sampler_anywhere,
     locked_tube,
     moment,
-    require_sampler,
     require_site_of,
     round_closed,
     tube_closed,
 )
-
-_ID_NUMBER = re.compile(r"^\d{17}[\dX]$")
 
 
 def clean_sample_client_id(client_id) -> uuid.UUID:
@@ -62,61 +56,6 @@ def clean_taken_at(taken_at, now: datetime.datetime | None = None) -> datetime.d
         message = _("采样时间不能晚于现在")
         raise DomainError(message, fields={"taken_at": message})
     return taken_at
-
-
-def _clean_id_number(text: str) -> str:
-    id_number = compact(normalize_text(text)).upper()
-    if not _ID_NUMBER.match(id_number):
-        message = _("请扫描个人码,或输入 18 位身份证号")
-        raise DomainError(message, code="not_a_code", fields={"code": message})
-    return id_number
-
-
-def not_of_community() -> DomainError:
-    message = _("该个人码不属于本社区")
-    return DomainError(message, code="code_elsewhere", fields={"code": message})
-
-
-def unknown_person() -> DomainError:
-    message = _("本社区查无此人,请核对个人码或身份证号")
-    return DomainError(message, code="unknown_person", fields={"code": message})
-
-
-def person_named(person_id, code, id_number, read_code=read_personal_code) -> tuple[str, int | str, int | None]:
-    """How a registration names its person, before any query: ('pk', person id, the community a personal code
-    names or None) or ('id', ID number, None). A `code` that is no personal code is read as an ID number, as a
-    scanner box takes either; a bad value raises the refusal it earns."""
-    if person_id not in (None, ""):
-        pk = int_or_none(person_id)
-        if pk is None:
-            raise unknown_person()
-        return "pk", pk, None
-    code = str(code or "").strip()
-    if code and is_personal_code(code):
-        holder = read_code(code)
-        return "pk", holder.person_id, holder.community_id
-    return "id", _clean_id_number(code or str(id_number or "")), None
-
-
-def int_or_none(value) -> int | None:
-    return int(value) if is_id(value) else None
-
-
-def person_for_scan(actor, round: TestRound, text: str) -> Person:
-    """Who a scanned personal code or a typed ID number names, among the people of the round's community.
-
-    A sampler on a site's team samples anyone of the community, whatever grid the account covers.
-    """
-    if not is_staff_member(actor):
-        raise NotAllowed(_("仅工作人员可以采样"))
-    kind, value, code_community = person_named(None, text, "")
-    if code_community not in (None, round.community_id):
-        raise not_of_community()
-    named = {"pk": value} if kind == "pk" else {"id_type": IdType.RESIDENT_ID, "id_number": value}
-    person = Person.objects.filter(community_id=round.community_id, **named).first()
-    if person is None:
-        raise unknown_person()
-    return person
 
 
 def _stored_sample(actor, client_id: uuid.UUID) -> Sample | None:

@@ -12,7 +12,8 @@ from fangkong.core.idnumbers import normalize_text
 from fangkong.core.scope import ensure_in_scope, scope_of
 from fangkong.places.models import Community
 from fangkong.testing.models import SamplingSite
-from fangkong.testing.services.rounds import clean_name, field_error, require_round_manager
+from fangkong.testing.permissions import require_round_manager
+from fangkong.testing.services.rounds import clean_name, field_error
 from fangkong.zones.models import Zone
 from fangkong.zones.places import households_in
 

@@ -1,4 +1,4 @@
-"""Tubes: opened by barcode at a site of an open round, closed at their pool size or by hand; who may sample."""
+"""Tubes: opened by barcode at a site of an open round, closed at their pool size or by hand."""
 
 import datetime
 
@@ -6,34 +6,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.models import Role
-from fangkong.accounts.roles import is_staff_member
 from fangkong.core import audit
-from fangkong.core.errors import Conflict, DomainError, NotAllowed
+from fangkong.core.errors import Conflict, DomainError
 from fangkong.core.scope import ensure_in_scope
 from fangkong.testing.models import SamplingSite, TestRound, Tube, normalize_barcode
-
-SAMPLER_ROLES = frozenset({Role.MEDIC, Role.COMMUNITY_STAFF, Role.STREET_ADMIN})
-
-
-def is_sampler_anywhere(actor) -> bool:
-    return actor.is_superuser or actor.role in SAMPLER_ROLES
-
-
-def may_sample_at(actor, site: SamplingSite | None) -> bool:
-    """Medics, community staff and street admins sample at every site in scope; other staff only at a site
-    whose team they are on (without a site, nowhere)."""
-    if not is_staff_member(actor):
-        return False
-    return is_sampler_anywhere(actor) or (site is not None and site.team.filter(pk=actor.pk).exists())
-
-
-def require_sampler(actor, site: SamplingSite) -> None:
-    if not is_staff_member(actor):
-        raise NotAllowed(_("仅工作人员可以采样"))
-    if may_sample_at(actor, site):
-        return
-    raise NotAllowed(_("您不在“%(site)s”的采样人员名单中") % {"site": site.name}, code="not_on_team")
+from fangkong.testing.permissions import require_sampler
 
 
 def clean_barcode(raw, *, field: str) -> str:
