@@ -10,9 +10,12 @@ import uuid
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from fangkong.accounts.models import Role
+from fangkong.core.api import NotInScope
+from fangkong.core.errors import DomainError
 from fangkong.core.models import AuditEvent
 from fangkong.people.codes import personal_code
 from fangkong.testing import services
@@ -149,12 +152,47 @@ def test_a_round_outside_the_actors_scope_or_a_team_only_sampler_is_left_to_the_
 
 
 def _device(actor, round, site, barcode, person):
-    """What the API does: the short path, else the full one."""
-    def call():
-        client_id = uuid.uuid4()
-        return (_register(actor, round, site, barcode, person, client_id)
-                or _full_path(actor, round, site, barcode, person, client_id))
-    return call
+    """A site device's registration as POST /api/v1/samples makes it: the short path, else the full one."""
+    return lambda: services.sample_register_from_device(actor=actor, round_id=round.pk, site_id=site.pk,
+                                                        barcode=barcode, client_id=uuid.uuid4(),
+                                                        code=personal_code(person))
+
+
+def _statements(captured) -> list[str]:
+    """The SQL a call sent, without the savepoints the test's own transaction adds."""
+    return [query["sql"] for query in captured if not query["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))]
+
+
+@on_postgresql
+@pytest.mark.django_db
+def test_a_device_registration_plainly_allowed_is_one_statement(medic, round_a, site_a, person_a):
+    with CaptureQueriesContext(connection) as captured:
+        sample = _device(medic, round_a, site_a, "ONE", person_a)()
+    assert len(_statements(captured)) == 1
+    assert Sample.objects.get().pk == sample.pk and Tube.objects.get(barcode="ONE").sample_count == 1
+
+
+@pytest.mark.django_db
+def test_a_device_registration_the_short_path_steps_aside_from_is_decided_by_the_full_path(
+        medic, round_a, site_a, person_a):
+    first = _device(medic, round_a, site_a, "F-1", person_a)()
+    with pytest.raises(DomainError) as twice:
+        _device(medic, round_a, site_a, "F-2", person_a)()
+    assert Sample.objects.get().pk == first.pk and twice.value.code == "already_sampled"
+
+
+@pytest.mark.django_db
+def test_a_device_naming_nobody_or_someone_elsewhere_is_told_which_field(medic, round_a, site_a, person_b):
+    def register(**person):
+        return services.sample_register_from_device(actor=medic, round_id=round_a.pk, site_id=site_a.pk,
+                                                    barcode="N", client_id=uuid.uuid4(), **person)
+
+    with pytest.raises(DomainError) as nobody:
+        register(code=None, id_number=None)
+    with pytest.raises(NotInScope) as elsewhere:
+        register(person_id=person_b.pk)
+    assert "code" in nobody.value.fields and "person_id" in elsewhere.value.fields
+    assert not Tube.objects.exists() and not Sample.objects.exists()
 
 
 @pytest.mark.django_db(transaction=True)

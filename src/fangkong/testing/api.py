@@ -129,19 +129,6 @@ def person_personal_code(request, person_id: Id):
 # Sampling
 # ---------------------------------------------------------------------------
 
-def _person_named(actor, round, payload: SampleIn):
-    """The person a registration names: a personal code, an ID number, or a person id of the round's community."""
-    if payload.person_id is not None:
-        try:
-            return queries.get_round_person(round, payload.person_id)
-        except Http404:
-            raise NotInScope("person_id") from None
-    if not (payload.code or payload.id_number):
-        message = _("请提供个人码 code、身份证号 id_number 或 person_id")
-        raise DomainError(message, fields={"code": message})
-    return queries.person_for_scan(actor, round, payload.code or payload.id_number)
-
-
 def _tube_detail(actor, pk) -> Tube:
     tube = queries.get_tube_for(actor, pk)
     tube.samples_list = list(queries.tube_samples(tube))
@@ -179,22 +166,10 @@ def tube_undo(request, tube_id: Id):
 
 @router.post("/samples", response={201: SampleOut}, summary="登记一条采样(按 client_id 幂等;新条码自动开管)")
 def sample_create(request, payload: SampleIn):
-    actor = request.auth
-    sample = services.sample_register_at_once(
-        actor=actor, round_id=payload.round_id, site_id=payload.site_id, barcode=payload.tube,
-        client_id=payload.client_id, code=payload.code or "", id_number=payload.id_number or "",
-        person_id=payload.person_id, taken_at=payload.taken_at, door_to_door=payload.door_to_door)
-    if sample is not None:
-        return Status(201, SampleOut.of(sample))
-    round = lookup(queries.get_sampling_round_for, actor, payload.round_id, "round_id")
-    try:
-        site = queries.get_round_site_for(round, payload.site_id)
-    except Http404:
-        raise NotInScope("site_id") from None
-    person = _person_named(actor, round, payload)
-    sample = services.sample_register(actor=actor, round=round, site=site, barcode=payload.tube, person=person,
-                                      client_id=payload.client_id, taken_at=payload.taken_at,
-                                      door_to_door=payload.door_to_door)
+    sample = services.sample_register_from_device(
+        actor=request.auth, round_id=payload.round_id, site_id=payload.site_id, barcode=payload.tube,
+        client_id=payload.client_id, code=payload.code, id_number=payload.id_number, person_id=payload.person_id,
+        taken_at=payload.taken_at, door_to_door=payload.door_to_door)
     return Status(201, SampleOut.of(sample))
 
 

@@ -15,14 +15,20 @@ from fangkong.testing.services.rounds import (
     test_round_close,
     test_round_create,
 )
-from fangkong.testing.services.sampling import sample_add, sample_register, sample_register_at_once, sample_undo_last
+from fangkong.testing.services.sampling import (
+    sample_add,
+    sample_register,
+    sample_register_at_once,
+    sample_register_from_device,
+    sample_undo_last,
+)
 from fangkong.testing.services.sites import sampling_site_create, sampling_site_update, site_roster_from_zone
 from fangkong.testing.services.tubes import tube_close, tube_open
 
 __all__ = [
     "BATCH_LIMIT", "MAX_PHOTO_BYTES", "RESULT_CHUNK", "PositiveChain", "antigen_report", "household_card_print",
     "lab_result_record", "lab_results_import", "positive_tube_chain", "round_exemption_add", "round_exemption_remove",
-    "sample_add", "sample_register", "sample_register_at_once", "sample_undo_last", "samples_register",
-    "sampling_site_create", "sampling_site_update", "site_roster_from_zone", "test_round_close", "test_round_create",
-    "tube_close", "tube_open", "untested_list_print",
+    "sample_add", "sample_register", "sample_register_at_once", "sample_register_from_device", "sample_undo_last",
+    "samples_register", "sampling_site_create", "sampling_site_update", "site_roster_from_zone", "test_round_close",
+    "test_round_create", "tube_close", "tube_open", "untested_list_print",
 ]

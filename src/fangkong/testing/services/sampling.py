@@ -5,12 +5,14 @@ import uuid
 from functools import cache
 
 from django.db import IntegrityError, connection, transaction
+from django.http import Http404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from fangkong.accounts.roles import is_staff_member
 from fangkong.core import audit, rawsql
+from fangkong.core.api import NotInScope, lookup
 from fangkong.core.errors import Conflict, DomainError
 from fangkong.core.scope import ensure_in_scope, staff_scope_params
 from fangkong.people.models import IdType, Person
@@ -275,6 +277,44 @@ def sample_register(*, actor, round: TestRound, site: SamplingSite, barcode: str
     with transaction.atomic():
         tube = _tube_for_registration(actor, round, site, barcode)
         return _sample_into(actor, tube, person, client_id, taken_at, door_to_door)
+
+
+def sample_register_from_device(*, actor, round_id, site_id, barcode: str, client_id, code: str | None = "",
+                                id_number: str | None = "", person_id=None, taken_at=None,
+                                door_to_door: bool = False) -> Sample:
+    """A site device's registration (POST /api/v1/samples): round, site and person named by id or code.
+
+    The everyday one is stored by `sample_register_at_once`, with no lookup before it; whatever that
+    steps aside from goes through the scoped lookups and `sample_register`, which decides and explains.
+    A round or site the actor does not see, or a person_id of another community, is a 404 naming the field.
+    """
+    code, id_number = code or "", id_number or ""
+    sample = sample_register_at_once(actor=actor, round_id=round_id, site_id=site_id, barcode=barcode,
+                                     client_id=client_id, code=code, id_number=id_number, person_id=person_id,
+                                     taken_at=taken_at, door_to_door=door_to_door)
+    if sample is not None:
+        return sample
+    round = lookup(queries.get_sampling_round_for, actor, round_id, "round_id")
+    try:
+        site = queries.get_round_site_for(round, site_id)
+    except Http404:
+        raise NotInScope("site_id") from None
+    person = _device_person(actor, round, code=code, id_number=id_number, person_id=person_id)
+    return sample_register(actor=actor, round=round, site=site, barcode=barcode, person=person, client_id=client_id,
+                           taken_at=taken_at, door_to_door=door_to_door)
+
+
+def _device_person(actor, round: TestRound, *, code: str, id_number: str, person_id) -> Person:
+    """The person a device names: a person id of the round's community, a personal code or an ID number."""
+    if person_id is not None:
+        try:
+            return queries.get_round_person(round, person_id)
+        except Http404:
+            raise NotInScope("person_id") from None
+    if not (code or id_number):
+        message = _("请提供个人码 code、身份证号 id_number 或 person_id")
+        raise DomainError(message, fields={"code": message})
+    return queries.person_for_scan(actor, round, code or id_number)
 
 
 @transaction.atomic
