@@ -1,5 +1,6 @@
 """Antigen self-tests: a resident for their own household, a photo that is really an image, a retry stored once."""
 
+import datetime
 import uuid
 
 import pytest
@@ -50,7 +51,7 @@ def test_another_household_is_refused(resident, person_b):
 
 
 @pytest.mark.parametrize(("content", "code"), [(b"GIF89a not a card" + b"\x00" * 10, "photo_not_image"),
-                                               (b"\xff\xd8\xff" + b"\x00" * (5 * 1024 * 1024), "photo_too_large")])
+                                               (b"\xff\xd8\xff" + b"\x00" * (5 * 1024 * 1024), "too_large")])
 def test_a_bad_photo_is_refused_by_its_bytes(resident, person_a, content, code):
     with pytest.raises(DomainError) as refused:
         services.antigen_report(actor=resident, person=person_a, result="negative", photo=photo(content))
@@ -62,6 +63,14 @@ def test_an_unknown_result_word_is_refused(resident, person_a):
     with pytest.raises(DomainError) as refused:
         services.antigen_report(actor=resident, person=person_a, result="weak")
     assert "result" in refused.value.fields
+
+
+def test_a_self_test_timed_ahead_of_now_is_refused(resident, person_a):
+    with pytest.raises(DomainError) as refused:
+        services.antigen_report(actor=resident, person=person_a, result="negative",
+                                taken_at=timezone.now() + datetime.timedelta(hours=1))
+    assert refused.value.fields == {"taken_at": "检测时间不能晚于现在"}
+    assert not AntigenReport.objects.exists()
 
 
 def test_the_same_client_id_is_stored_once(resident, person_a):

@@ -96,6 +96,8 @@ def test_headers_in_english_in_any_order_from_xlsx(staff_a, community_a, tubes):
     ("条码,结果\nA0001,阴性\nA0002,可疑\n", "第 3 行"),
     ("条码,结果\nA0001,阴性\nA0002,阴性\nA0001,阳性\n", "第 4 行:条码 A0001 与第 2 行重复"),
     ("条码,结果,时间\nA0001,阴性,昨天早上\n", "第 2 行"),
+    ("条码,结果,时间\nA0001,阴性,2022-04-04 06:30\nA0002,阴性,2099-04-04 06:30\n",
+     "第 3 行:时间 2099-04-04 06:30不能晚于现在"),
     ("条码,结果\n", "没有数据行"),
 ])
 def test_a_malformed_file_lands_nothing(staff_a, community_a, tubes, text, words):
@@ -143,6 +145,30 @@ def test_only_result_roles_may_import(grid_member_a, community_a, tubes):
     with pytest.raises(NotAllowed):
         services.lab_results_import(actor=grid_member_a, community=community_a,
                                     uploaded_file=csv_file("条码,结果\nA0001,阴性\n"))
+
+
+def test_a_result_reported_ahead_of_now_is_refused_naming_the_field(medic, tubes):
+    # given a lab device whose clock runs an hour fast
+    ahead = timezone.now() + datetime.timedelta(hours=1)
+
+    # when it records a tube's result, then the report time is refused and nothing is stored
+    with pytest.raises(DomainError) as refused:
+        services.lab_result_record(actor=medic, tube=tubes[0], result=Result.NEGATIVE, reported_at=ahead)
+    assert refused.value.fields == {"reported_at": "报告时间不能晚于现在"}
+    assert not LabResult.objects.exists()
+
+
+def test_a_result_file_over_the_upload_limit_is_refused_by_its_size_before_it_is_read(staff_a, community_a, tubes,
+                                                                                      settings):
+    # given an upload the server was told is one byte over the limit
+    upload = csv_file("条码,结果\nA0001,阴性\n")
+    upload.size = settings.LEDGER_MAX_BYTES + 1
+
+    # when it is imported, then it is refused as too large, and nothing is stored
+    with pytest.raises(DomainError) as refused:
+        services.lab_results_import(actor=staff_a, community=community_a, uploaded_file=upload)
+    assert refused.value.code == "too_large" and "file" in refused.value.fields
+    assert not LabResult.objects.exists() and not ResultImport.objects.exists()
 
 
 def test_a_second_result_must_name_what_it_replaces(medic, tubes):

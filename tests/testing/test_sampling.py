@@ -7,12 +7,13 @@ import pytest
 from django.core import signing
 from django.utils import timezone
 
+from fangkong.core.clock import CLOCK_SKEW
 from fangkong.core.errors import Conflict, DomainError, NotAllowed
 from fangkong.core.models import AuditEvent
 from fangkong.people.codes import personal_code
 from fangkong.testing import queries, services
-from fangkong.testing.services import batch
 from fangkong.testing.models import ResampleTask, Sample, Tube
+from fangkong.testing.services import batch
 from tests.people.factories import PersonFactory
 from tests.testing.factories import ResampleTaskFactory, SamplingSiteFactory, TestRoundFactory, TubeFactory
 
@@ -172,6 +173,24 @@ def test_a_registration_opens_an_unknown_tube_and_reuses_it(medic, round_a, site
     assert one.tube_id == two.tube_id and Tube.objects.get().sample_count == 2
 
 
+def test_a_device_clock_a_little_fast_is_taken_but_one_an_hour_ahead_is_refused(medic, round_a, site_a,
+                                                                                household_a):
+    # Given two devices, one whose clock runs a few minutes fast and one an hour fast
+    first, second = PersonFactory.create_batch(2, household=household_a)
+    a_little_fast = timezone.now() + CLOCK_SKEW - datetime.timedelta(minutes=1)
+
+    # when each registers a swab at its own time
+    taken = services.sample_register(actor=medic, round=round_a, site=site_a, barcode="CK", person=first,
+                                     client_id=uuid.uuid4(), taken_at=a_little_fast)
+    with pytest.raises(DomainError) as refused:
+        services.sample_register(actor=medic, round=round_a, site=site_a, barcode="CK", person=second,
+                                 client_id=uuid.uuid4(), taken_at=timezone.now() + datetime.timedelta(hours=1))
+
+    # then the first swab keeps the time sent, and the second is refused naming the field
+    assert Sample.objects.get().pk == taken.pk and taken.taken_at == a_little_fast
+    assert refused.value.fields == {"taken_at": "采样时间不能晚于现在"}
+
+
 def _row(round, site, tube, **person):
     return {"client_id": str(uuid.uuid4()), "round_id": round.pk, "site_id": site.pk, "tube": tube,
             "taken_at": timezone.now().isoformat(), "door_to_door": False, **person}
@@ -190,6 +209,17 @@ def test_a_batch_stores_valid_rows_and_answers_each(medic, round_a, site_a, hous
     tubes = {tube.barcode: tube for tube in Tube.objects.all()}
     assert (tubes["B1"].sample_count, tubes["B1"].status) == (5, Tube.Status.CLOSED)
     assert (tubes["B2"].sample_count, tubes["B2"].status) == (1, Tube.Status.OPEN)
+
+
+def test_a_batch_row_timed_an_hour_ahead_is_refused_alone(medic, round_a, site_a, household_a):
+    first, second = PersonFactory.create_batch(2, household=household_a)
+    ahead = {**_row(round_a, site_a, "CK", person_id=second.pk),
+             "taken_at": (timezone.now() + datetime.timedelta(hours=1)).isoformat()}
+
+    answers = services.samples_register(actor=medic, rows=[_row(round_a, site_a, "CK", person_id=first.pk), ahead])
+
+    assert [(a["status"], a["message"]) for a in answers] == [("stored", ""), ("refused", "采样时间不能晚于现在")]
+    assert list(Sample.objects.values_list("person_id", flat=True)) == [first.pk]
 
 
 def test_the_tubes_a_batch_opens_and_closes_are_audited_under_their_community(medic, round_a, site_a, household_a):

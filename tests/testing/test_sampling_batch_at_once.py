@@ -15,8 +15,8 @@ from django.utils import timezone
 from fangkong.core.models import AuditEvent
 from fangkong.people.codes import personal_code
 from fangkong.testing import services
-from fangkong.testing.services import batch
 from fangkong.testing.models import Sample, Tube
+from fangkong.testing.services import batch
 from tests.people.factories import PersonFactory
 from tests.testing.factories import SamplingSiteFactory, TestRoundFactory, TubeFactory
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fangkong.core.clock import not_later_than_now
 from fangkong.core.errors import DomainError
 from fangkong.core.idnumbers import normalize_text
 from fangkong.people import ledger
@@ -120,7 +121,10 @@ def _result_row(line: int, texts: dict, now: datetime.datetime) -> tuple[ResultR
     reported_at = parse_result_time(time_text) if time_text else now
     if reported_at is None:
         return None, _("第 %(line)d 行:时间“%(text)s”无法识别,应如 2022-04-04 06:30") % {"line": line, "text": time_text}
-    if reported_at > now + datetime.timedelta(minutes=5):
-        return None, _("第 %(line)d 行:时间 %(text)s 晚于现在") % {"line": line, "text": time_text}
+    try:
+        not_later_than_now(reported_at, field="file", label=_("第 %(line)d 行:时间 %(text)s") % {
+            "line": line, "text": time_text}, now=now)
+    except DomainError as err:
+        return None, err.message
     return ResultRow(line=line, barcode=barcode, result=result, reported_at=reported_at,
                      lab=texts.get("lab", "")[:100]), None

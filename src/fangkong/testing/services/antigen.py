@@ -8,8 +8,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fangkong.core import audit
+from fangkong.core.client_ids import clean_client_id
+from fangkong.core.clock import not_later_than_now
 from fangkong.core.errors import DomainError, NotAllowed, require_choice
 from fangkong.core.scope import ensure_in_scope
+from fangkong.core.uploads import check_upload_size
 from fangkong.people.models import Person
 from fangkong.testing import queries
 from fangkong.testing.models import AntigenReport, Result, TestRound
@@ -18,21 +21,9 @@ MAX_PHOTO_BYTES = 5 * 1024 * 1024
 _PHOTO_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")
 
 
-def _antigen_client_id(client_id) -> uuid.UUID | None:
-    if client_id in (None, ""):
-        return None
-    try:
-        return client_id if isinstance(client_id, uuid.UUID) else uuid.UUID(str(client_id))
-    except ValueError:
-        message = _("client_id 应为 UUID")
-        raise DomainError(message, fields={"client_id": message}) from None
-
-
 def _check_photo(photo) -> None:
     """At most 5 MB, and a JPEG or PNG by its first bytes (a renamed file is refused whatever its name says)."""
-    if photo.size > MAX_PHOTO_BYTES:
-        message = _("照片不能超过 5 MB")
-        raise DomainError(message, code="photo_too_large", fields={"photo": message})
+    check_upload_size(photo, field="photo", limit=MAX_PHOTO_BYTES)
     photo.seek(0)
     head = photo.read(8)
     photo.seek(0)
@@ -43,10 +34,7 @@ def _check_photo(photo) -> None:
 
 def _antigen_taken_at(taken_at: datetime.datetime | None) -> datetime.datetime:
     now = timezone.now()
-    taken_at = taken_at or now
-    if taken_at > now + datetime.timedelta(minutes=10):
-        message = _("检测时间不能晚于现在")
-        raise DomainError(message, fields={"taken_at": message})
+    taken_at = not_later_than_now(taken_at, field="taken_at", label=_("检测时间"), now=now)
     if taken_at < now - datetime.timedelta(days=7):
         message = _("只能填报7天内的检测")
         raise DomainError(message, fields={"taken_at": message})
@@ -72,7 +60,7 @@ def antigen_report(*, actor, person: Person, result: str, taken_at: datetime.dat
     """
     if not actor.is_authenticated:
         raise NotAllowed(_("请先登录"))
-    client_id = _antigen_client_id(client_id)
+    client_id = clean_client_id(client_id, required=False)
     if client_id is not None:
         existing = AntigenReport.objects.filter(client_id=client_id).first()
         if existing is not None:

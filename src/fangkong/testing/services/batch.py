@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from fangkong.core import audit, rawsql
 from fangkong.core.bulk import insert_rows, update_rows
+from fangkong.core.client_ids import clean_client_id
 from fangkong.core.converters import is_id
 from fangkong.core.errors import DomainError
 from fangkong.people.codes import personal_code_reader
@@ -18,7 +19,7 @@ from fangkong.people.models import IdType, Person
 from fangkong.testing.models import ResampleTask, Sample, SamplingSite, TestRound, Tube
 from fangkong.testing.permissions import is_sampler_anywhere, require_sampling_staff
 from fangkong.testing.scans import not_of_community, person_named, unknown_person
-from fangkong.testing.services.sampling import clean_sample_client_id, clean_taken_at
+from fangkong.testing.services.sampling import clean_taken_at
 from fangkong.testing.services.tubes import clean_barcode, moment, new_tube, require_site_of, tube_closed
 
 BATCH_LIMIT = 2000
@@ -56,7 +57,7 @@ class _Row:
 def _parse_row(raw: dict, now: datetime.datetime) -> _Row:
     row = _Row(raw=raw)
     try:
-        row.client_id = clean_sample_client_id(raw.get("client_id"))
+        row.client_id = clean_client_id(raw.get("client_id"))
         row.barcode = clean_barcode(raw.get("tube"), field="tube")
         row.taken_at = clean_taken_at(raw.get("taken_at"), now)
     except DomainError as err:
@@ -438,7 +439,7 @@ def _batch_arrays(actor, rows: list[dict], now: datetime.datetime) -> dict | Non
                                                          read_code)
             if code_community not in (None, rounds[round_id].community_id):
                 return None
-            arrays["client_ids"].append(clean_sample_client_id(raw.get("client_id")))
+            arrays["client_ids"].append(clean_client_id(raw.get("client_id")))
             arrays["rounds"].append(round_id)
             arrays["sites"].append(site_id)
             arrays["barcodes"].append(clean_barcode(raw.get("tube"), field="tube"))

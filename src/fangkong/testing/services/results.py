@@ -8,9 +8,11 @@ from django.utils.translation import gettext as _
 
 from fangkong.core import audit
 from fangkong.core.bulk import insert_rows, update_rows
+from fangkong.core.clock import not_later_than_now
 from fangkong.core.errors import Conflict, DomainError, require_choice
 from fangkong.core.idnumbers import normalize_text
 from fangkong.core.scope import ensure_in_scope
+from fangkong.core.uploads import check_upload_size
 from fangkong.testing.models import LabResult, Result, ResultImport, Sample, Tube
 from fangkong.testing.permissions import require_result_importer
 from fangkong.testing.result_files import ResultRow, read_result_file
@@ -29,6 +31,7 @@ def lab_results_import(*, actor, community, uploaded_file) -> ResultImport:
     """
     require_result_importer(actor)
     ensure_in_scope(actor, community)
+    check_upload_size(uploaded_file, field="file")
     rows = read_result_file(uploaded_file.name or "", uploaded_file.read())
     with transaction.atomic():
         result_import, positive_ids = _store_results(actor=actor, community=community,
@@ -95,7 +98,7 @@ def lab_result_record(*, actor, tube: Tube, result: str, reported_at: datetime.d
     require_result_importer(actor)
     ensure_in_scope(actor, tube)
     result = require_choice(result, Result, field="result", label=_("检测结果"))
-    _check_reported_at(reported_at)
+    reported_at = _check_reported_at(reported_at)
     with transaction.atomic():
         tube = Tube.objects.select_for_update().get(pk=tube.pk)
         current = _current_results([tube.pk]).get(tube.pk)
@@ -115,10 +118,11 @@ def lab_result_record(*, actor, tube: Tube, result: str, reported_at: datetime.d
     return lab_result
 
 
-def _check_reported_at(reported_at) -> None:
-    if reported_at is None or reported_at > timezone.now() + datetime.timedelta(minutes=5):
-        message = _("报告时间不能为空,也不能晚于现在")
+def _check_reported_at(reported_at) -> datetime.datetime:
+    if reported_at is None:
+        message = _("请填写报告时间")
         raise DomainError(message, fields={"reported_at": message})
+    return not_later_than_now(reported_at, field="reported_at", label=_("报告时间"))
 
 
 def _check_replaces(current: tuple[int, str] | None, replaces: LabResult | None) -> None:

@@ -7,12 +7,13 @@ from functools import cache
 from django.db import IntegrityError, connection, transaction
 from django.http import Http404
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from fangkong.accounts.roles import is_staff_member
 from fangkong.core import audit, rawsql
 from fangkong.core.api import NotInScope, lookup
+from fangkong.core.client_ids import clean_client_id
+from fangkong.core.clock import not_later_than_now, parse_moment
 from fangkong.core.errors import Conflict, DomainError
 from fangkong.core.scope import ensure_in_scope, staff_scope_params
 from fangkong.people.models import IdType, Person
@@ -33,31 +34,12 @@ from fangkong.testing.services.tubes import (
 )
 
 
-def clean_sample_client_id(client_id) -> uuid.UUID:
-    try:
-        return client_id if isinstance(client_id, uuid.UUID) else uuid.UUID(str(client_id))
-    except ValueError:
-        message = _("client_id 应为 UUID")
-        raise DomainError(message, fields={"client_id": message}) from None
-
-
 def clean_taken_at(taken_at, now: datetime.datetime | None = None) -> datetime.datetime:
-    """The swab's time: as sent, or `now` (by default the present moment) when none was sent."""
-    now = now or timezone.now()
-    if taken_at in (None, ""):
-        return now
-    if isinstance(taken_at, str):
-        parsed = parse_datetime(taken_at)
-        if parsed is None:
-            message = _("采样时间格式应为 YYYY-MM-DDTHH:MM")
-            raise DomainError(message, fields={"taken_at": message})
-        taken_at = parsed
-    if timezone.is_naive(taken_at):
-        taken_at = timezone.make_aware(taken_at)
-    if taken_at > now + datetime.timedelta(minutes=10):
-        message = _("采样时间不能晚于现在")
-        raise DomainError(message, fields={"taken_at": message})
-    return taken_at
+    """The swab's time: as sent (a datetime or its ISO text), or `now` (by default the present moment) when none
+    was sent; never further ahead than the clock skew allowed."""
+    label = _("采样时间")
+    return not_later_than_now(parse_moment(taken_at, field="taken_at", label=label), field="taken_at", label=label,
+                              now=now)
 
 
 def _stored_sample(actor, client_id: uuid.UUID) -> Sample | None:
@@ -120,7 +102,7 @@ def sample_add(*, actor, tube: Tube, person: Person, client_id, taken_at=None, d
     The tube row is locked while counting, so two samplers at one tube never push it past its pool
     size; it closes itself at the pool size. Samples are not audited one by one (volume).
     """
-    client_id = clean_sample_client_id(client_id)
+    client_id = clean_client_id(client_id)
     stored = _stored_sample(actor, client_id)
     if stored is not None:
         return stored
@@ -214,7 +196,7 @@ def _person_named_at_once(code: str, id_number: str, person_id) -> tuple[str, in
 
 def _cleaned_at_once(barcode, client_id, taken_at) -> tuple | None:
     try:
-        return clean_barcode(barcode, field="tube"), clean_sample_client_id(client_id), clean_taken_at(taken_at)
+        return clean_barcode(barcode, field="tube"), clean_client_id(client_id), clean_taken_at(taken_at)
     except DomainError:
         return None
 
@@ -267,7 +249,7 @@ def sample_register(*, actor, round: TestRound, site: SamplingSite, barcode: str
 
     `round` and `site` come from scoped lookups; a retry with the same client_id returns the stored sample.
     """
-    client_id = clean_sample_client_id(client_id)
+    client_id = clean_client_id(client_id)
     stored = _stored_sample(actor, client_id)
     if stored is not None:
         return stored
