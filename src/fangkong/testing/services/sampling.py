@@ -210,8 +210,8 @@ def sample_register_at_once(*, actor, round_id: int, site_id: int, barcode: str,
     trips cost more than the writes. `_registration_statement` checks the facts, the scope and the tube's
     rules, stores the sample and counts it into its tube (opening the tube of a new barcode). This returns
     None, having stored nothing, whenever anything is unusual (a retry, a refusal, a barcode used elsewhere,
-    an actor whose scope does not hold the whole community) or the database is SQLite: the caller then
-    takes `sample_register`, which decides and explains.
+    an actor whose scope does not hold the whole community) or the database is SQLite: the caller
+    (`sample_register_from_device`) then takes `sample_register`, which decides and explains.
     """
     cleaned = _cleaned_at_once(barcode, client_id, taken_at)
     naming = _person_named_at_once(code, id_number, person_id)
