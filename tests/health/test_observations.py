@@ -53,7 +53,7 @@ def test_one_active_observation_per_person_names_the_existing_one(staff_a, perso
 def test_the_database_refuses_a_second_active_observation_that_slipped_past_the_check(staff_a, person_a, monkeypatch):
     """Two starts at the same moment: both pass the existence check, the constraint keeps one."""
     ObservationFactory(person=person_a)
-    monkeypatch.setattr(services.Observation.objects, "active", lambda: Observation.objects.none())
+    monkeypatch.setattr(Observation.objects, "active", lambda: Observation.objects.none())
 
     with pytest.raises(Conflict):
         start(staff_a, person_a)
