@@ -14,12 +14,13 @@ from ninja.files import UploadedFile
 
 from fangkong.core.api import lookup, paginated
 from fangkong.core.converters import Id
-from fangkong.core.errors import DomainError, NotAllowed
+from fangkong.core.errors import DomainError
 from fangkong.people.queries import get_person_for
 from fangkong.places.queries import get_community_for, get_grid_for, get_household_for, street_for_writing
 from fangkong.screening import lists, queries, services
 from fangkong.screening.divisions import search_divisions
 from fangkong.screening.models import Color
+from fangkong.screening.permissions import require_list_worker
 from fangkong.screening.schemas import (
     ArrivalIn,
     ArrivalOut,
@@ -158,8 +159,7 @@ def division_search(request, q: str = ""):
 # Verification lists
 
 def _list_worker(request):
-    if not services.may_work_lists(request.auth):
-        raise NotAllowed(_("您的角色不能处理核查名单"))
+    require_list_worker(request.auth)
     return request.auth
 
 
