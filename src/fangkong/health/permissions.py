@@ -24,6 +24,13 @@ def may_set_policies(actor, street: Street) -> bool:
         actor.is_superuser or (actor.role == Role.STREET_ADMIN and actor.scope_street_id == street.pk))
 
 
+def policy_street_for(user) -> Street | None:
+    """The street whose policies the user may set: a street admin's own (the first street for the administrator)."""
+    if user.is_superuser:
+        return Street.objects.order_by("id").first()
+    return user.scope_street if user.role == Role.STREET_ADMIN else None
+
+
 def may_record_cases(actor) -> bool:
     """Registry editors and medics record cases, contacts and transfers."""
     return actor.is_authenticated and (may_edit_registry(actor) or actor.role == Role.MEDIC)

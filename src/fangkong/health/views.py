@@ -13,7 +13,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from fangkong.accounts.models import Role
 from fangkong.accounts.roles import is_staff_member
 from fangkong.core.access import staff_required
 from fangkong.core.actions import page_action
@@ -44,10 +43,9 @@ from fangkong.health.forms import (
     TransferScheduleForm,
 )
 from fangkong.health.models import Case, CheckWindow, Destination
-from fangkong.health.permissions import may_manage_destinations, may_record_cases
+from fangkong.health.permissions import may_manage_destinations, may_record_cases, policy_street_for
 from fangkong.people.queries import get_person_for
 from fangkong.people.services import person_search
-from fangkong.places.models import Street
 from fangkong.places.queries import streets_for
 
 PAGE_SIZE = 50
@@ -200,7 +198,7 @@ def alert_handle(request, pk):
 @staff_required
 def policies(request):
     form = PolicyForm(request.POST or None)
-    street = _street_of(request.user)
+    street = policy_street_for(request.user)
     if request.method == "POST" and street is not None and form.is_valid():
         try:
             services.observation_policy_set(actor=request.user, street=street, **form.cleaned_data)
@@ -212,13 +210,6 @@ def policies(request):
     return TemplateResponse(request, "health/policies.html",
                             {"form": form, "policies": queries.policies_for(request.user), "street": street,
                              "may_set": street is not None})
-
-
-def _street_of(user):
-    """The street whose policy the user may set: a street admin's own street (any street for the administrator)."""
-    if user.is_superuser:
-        return Street.objects.order_by("id").first()
-    return user.scope_street if user.role == Role.STREET_ADMIN else None
 
 
 def _member_forms(request, observations):
@@ -386,7 +377,7 @@ def contact_remove(request, pk):
 
 @staff_required
 def contact_policies(request):
-    street = _street_of(request.user)
+    street = policy_street_for(request.user)
     form = ContactPolicyForm(request.POST or None)
     if request.method == "POST" and street is not None and form.is_valid():
         try:

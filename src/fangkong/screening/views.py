@@ -14,7 +14,6 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from fangkong.accounts.roles import may_edit_registry
 from fangkong.accounts.services import registration_code_request, registration_code_verify
 from fangkong.core.access import allowed, staff_required
 from fangkong.core.errors import DomainError
@@ -48,7 +47,13 @@ from fangkong.screening.forms import (
     companions_from,
 )
 from fangkong.screening.models import Answer, Color
-from fangkong.screening.permissions import may_keep_risk_areas, may_manage_lists, may_manage_rounds, may_work_lists
+from fangkong.screening.permissions import (
+    may_keep_risk_areas,
+    may_manage_lists,
+    may_manage_rounds,
+    may_record_arrivals,
+    may_work_lists,
+)
 
 # Follow-ups and the four colours
 
@@ -178,7 +183,7 @@ def arrivals(request):
     rows = queries.arrivals_for(request.user, exposed=filters.get("exposed"), since=filters.get("since"))
     page = Paginator(rows, ARRIVALS_PAGE_SIZE).get_page(request.GET.get("page"))
     return TemplateResponse(request, "screening/arrival_list.html", {
-        "form": form, "page": page, "may_record": may_edit_registry(request.user)})
+        "form": form, "page": page, "may_record": may_record_arrivals(request.user)})
 
 
 def _companion_rows(request) -> list[dict]:
@@ -189,7 +194,7 @@ def _companion_rows(request) -> list[dict]:
     return rows
 
 
-@allowed(may_edit_registry)
+@allowed(may_record_arrivals)
 def arrival_create(request):
     form = ArrivalForm(request.POST or None, actor=request.user)
     if request.method == "POST" and "add_companion" not in request.POST and form.is_valid():
@@ -224,7 +229,7 @@ def arrival_detail(request, pk):
     return TemplateResponse(request, "screening/arrival_detail.html", {
         "arrival": arrival, "companions": queries.companions_of(request.user, arrival),
         "history": queries.arrivals_of_person(request.user, arrival.person),
-        "may_record": may_edit_registry(request.user)})
+        "may_record": may_record_arrivals(request.user)})
 
 
 def _risk_area_action(request):
