@@ -164,6 +164,25 @@ def test_transfer_starts_central_quarantine_with_the_remaining_days(staff_a, med
     assert central.medic == medic
 
 
+def test_someone_under_observation_who_is_followed_later_is_blue_once_verified(staff_a, person_a):
+    """Given an observation started before anyone follows the person, a list answer later colours them blue."""
+    start(staff_a, person_a)
+
+    follow_up = screening.follow_up_set_facts(actor=staff_a, person=person_a, reason="核查名单", reached=True,
+                                              verified=True)
+
+    assert follow_up.under_observation and follow_up.risk_color == "blue"
+
+
+def test_a_transfer_to_central_quarantine_keeps_the_person_under_observation(staff_a, person_a):
+    screening.follow_up_set_facts(actor=staff_a, person=person_a, reason="电话核实", reached=True, verified=True)
+    observation = start(staff_a, person_a)
+
+    services.observation_transfer(actor=staff_a, observation=observation, site="区集中隔离点一号")
+
+    assert FollowUp.objects.get(person=person_a).risk_color == "blue"
+
+
 def test_colour_turns_blue_on_start_and_leaves_blue_on_release(staff_a, person_a):
     """Given a verified arrival under follow-up, observation makes them blue; released they are no longer blue."""
     screening.follow_up_open(actor=staff_a, person=person_a, reason="外地返回")

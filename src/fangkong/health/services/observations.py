@@ -22,7 +22,7 @@ from fangkong.health.permissions import require_observation_staff
 from fangkong.health.queries import observation_days
 from fangkong.people.models import Person
 from fangkong.places.models import Household
-from fangkong.screening.services import follow_up_refresh
+from fangkong.screening.services import follow_up_set_observation
 
 MIN_DAYS, MAX_DAYS = 1, 60
 TEAM_ROLES = ("cadre", "medic", "police", "volunteer")
@@ -56,7 +56,9 @@ def _log_change(*, actor, observation: Observation, kind: str, note: str = "", p
 
 
 def _refresh_color(*, actor, observation: Observation, reason: str) -> None:
-    follow_up_refresh(actor=actor, person=observation.person, reason=reason)
+    """Tell screening whether the person is under observation now; their follow-up colour follows."""
+    observed = Observation.objects.active().filter(person_id=observation.person_id).exists()
+    follow_up_set_observation(actor=actor, person=observation.person, under_observation=observed, reason=reason)
 
 
 def _clean_team(team: Team | dict | None, person: Person) -> Team:

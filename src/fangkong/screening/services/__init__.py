@@ -16,6 +16,7 @@ from fangkong.screening.services.follow_ups import (
     follow_up_record_contact,
     follow_up_refresh,
     follow_up_set_facts,
+    follow_up_set_observation,
 )
 from fangkong.screening.services.risk_areas import (
     arrival_is_exposed,
@@ -38,8 +39,8 @@ from fangkong.screening.services.verification import (
 __all__ = [
     "ListMatch", "arrival_acknowledge", "arrival_is_exposed", "arrival_record", "arrival_self_report",
     "follow_up_assign", "follow_up_close", "follow_up_open", "follow_up_override", "follow_up_record_contact",
-    "follow_up_refresh", "follow_up_set_facts", "household_visit_record", "match_list_rows", "risk_area_create",
-    "risk_area_end", "risk_area_update", "risk_areas_import", "screening_round_close", "screening_round_start",
-    "verification_batch_export", "verification_batch_import", "verification_item_answer", "verification_item_match",
-    "verification_item_reassign",
+    "follow_up_refresh", "follow_up_set_facts", "follow_up_set_observation", "household_visit_record",
+    "match_list_rows", "risk_area_create", "risk_area_end", "risk_area_update", "risk_areas_import",
+    "screening_round_close", "screening_round_start", "verification_batch_export", "verification_batch_import",
+    "verification_item_answer", "verification_item_match", "verification_item_reassign",
 ]

@@ -16,7 +16,15 @@ from fangkong.core.errors import DomainError
 from fangkong.core.scope import ensure_in_scope
 from fangkong.people.models import Person
 from fangkong.screening.colors import REVISIT_DAYS, ColorFacts, risk_color
-from fangkong.screening.models import Arrival, Color, ColorChange, ContactOutcome, FollowUp, FollowUpContact
+from fangkong.screening.models import (
+    Arrival,
+    Color,
+    ColorChange,
+    ContactOutcome,
+    FollowUp,
+    FollowUpContact,
+    ObservedPerson,
+)
 from fangkong.screening.permissions import require_follow_up_staff
 
 _FACT_FIELDS = ("reached", "cooperating", "verified", "exposed", "under_observation", "left_community")
@@ -27,9 +35,8 @@ def _facts_of(follow_up: FollowUp) -> ColorFacts:
 
 
 def _observed_now(person: Person) -> bool:
-    from fangkong.health.models import Observation
-
-    return Observation.objects.active().filter(person=person).exists()
+    """Whether the person is under observation, as health last reported (see follow_up_set_observation)."""
+    return ObservedPerson.objects.filter(person=person).exists()
 
 
 def _exposed_by_arrival(person: Person) -> bool:
@@ -82,7 +89,7 @@ def follow_up_refresh(*, actor, person: Person, reason: str) -> FollowUp | None:
     """Recompute a followed person's derived facts (exposure, observation) and colour.
 
     Called by every service that changes one of those facts: an arrival recorded, a risk area
-    changed, an observation started or ended. A person not followed is left alone.
+    changed, an observation reported started or ended. A person not followed is left alone.
     """
     follow_up = FollowUp.objects.select_for_update().filter(person=person).first()
     if follow_up is None:
@@ -92,6 +99,20 @@ def follow_up_refresh(*, actor, person: Person, reason: str) -> FollowUp | None:
     _apply_color(actor=actor, follow_up=follow_up, reason=reason)
     follow_up.save()
     return follow_up
+
+
+@transaction.atomic
+def follow_up_set_observation(*, actor, person: Person, under_observation: bool, reason: str) -> FollowUp | None:
+    """Health reports whether the person is under observation now; their follow-up, if any, is recoloured.
+
+    Called by health whenever an observation starts, moves or ends. The fact is kept for people
+    not followed too, so a follow-up opened later (an arrival, a list, a visit) starts with it.
+    """
+    if under_observation:
+        ObservedPerson.objects.get_or_create(person=person, defaults={"community_id": person.community_id})
+    else:
+        ObservedPerson.objects.filter(person=person).delete()
+    return follow_up_refresh(actor=actor, person=person, reason=reason)
 
 
 @transaction.atomic
