@@ -11,6 +11,8 @@ from django.utils.translation import gettext as _
 
 from fangkong.accounts.models import Role
 from fangkong.core import audit
+from fangkong.core.client_ids import clean_client_id
+from fangkong.core.clock import not_later_than_now
 from fangkong.core.errors import Conflict, DomainError, NotAllowed
 from fangkong.core.idnumbers import normalize_text
 from fangkong.core.scope import ensure_in_scope
@@ -73,11 +75,7 @@ def _observation_to_check(actor, observation: Observation | None, person: Person
 
 
 def _check_taken_at(taken_at: datetime.datetime | None, observation: Observation) -> datetime.datetime:
-    now = timezone.now()
-    taken_at = taken_at or now
-    if taken_at > now + datetime.timedelta(minutes=10):
-        message = _("测量时间不能晚于现在")
-        raise DomainError(message, fields={"taken_at": message})
+    taken_at = not_later_than_now(taken_at, field="taken_at", label=_("测量时间"))
     if timezone.localdate(taken_at) < observation.starts_on:
         message = _("测量时间不能早于隔离开始日期 %(d)s") % {"d": observation.starts_on}
         raise DomainError(message, fields={"taken_at": message})
@@ -96,8 +94,8 @@ def health_check_record(*, actor, temperature, reporter: str = Reporter.SELF, ob
     """Record one check of an observed person; the same client_id twice stores once and returns the first."""
     if not actor.is_authenticated:
         raise NotAllowed(_("请先登录"))
-    if client_id:
-        client_id = _clean_client_id(client_id)
+    client_id = clean_client_id(client_id, required=False)
+    if client_id is not None:
         existing = HealthCheck.objects.filter(client_id=client_id).first()
         if existing is not None:
             ensure_in_scope(actor, existing)
@@ -107,20 +105,12 @@ def health_check_record(*, actor, temperature, reporter: str = Reporter.SELF, ob
               "reporter": _clean_reporter(actor, reporter), "taken_at": _check_taken_at(taken_at, observation)}
     try:
         with transaction.atomic():
-            return _store_check(actor=actor, observation=observation, client_id=client_id or None, **values)
+            return _store_check(actor=actor, observation=observation, client_id=client_id, **values)
     except IntegrityError:
-        existing = HealthCheck.objects.filter(client_id=client_id).first() if client_id else None
+        existing = HealthCheck.objects.filter(client_id=client_id).first() if client_id is not None else None
         if existing is None:
             raise
         return existing
-
-
-def _clean_client_id(client_id) -> uuid.UUID:
-    try:
-        return client_id if isinstance(client_id, uuid.UUID) else uuid.UUID(str(client_id))
-    except ValueError:
-        message = _("client_id 应为 UUID")
-        raise DomainError(message, fields={"client_id": message}) from None
 
 
 def _store_check(*, actor, observation: Observation, temperature: Decimal, symptoms: list[str], reporter: str,

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fangkong.core import audit
+from fangkong.core.clock import not_later_than_now
 from fangkong.core.errors import Conflict, DomainError, require_choice
 from fangkong.core.idnumbers import normalize_text
 from fangkong.core.scope import ensure_in_scope
@@ -32,16 +33,15 @@ def _check_contact_words(kind: str, source: str) -> None:
     require_choice(source, Contact.Source, field="source", label=_("接触来源"))
 
 
-def _check_exposure(case: Case, last_exposure_at) -> None:
+def _check_exposure(case: Case, last_exposure_at) -> datetime.datetime:
     if last_exposure_at is None:
         message = _("请填写末次接触时间")
         raise DomainError(message, fields={"last_exposure_at": message})
-    if last_exposure_at > timezone.now() + datetime.timedelta(minutes=5):
-        message = _("末次接触时间不能晚于现在")
-        raise DomainError(message, fields={"last_exposure_at": message})
+    last_exposure_at = not_later_than_now(last_exposure_at, field="last_exposure_at", label=_("末次接触时间"))
     if case.closed_at is not None and last_exposure_at > case.closed_at:
         message = _("末次接触时间不能晚于病例结案时间 %(t)s") % {"t": f"{timezone.localtime(case.closed_at):%Y-%m-%d %H:%M}"}
         raise DomainError(message, fields={"last_exposure_at": message})
+    return last_exposure_at
 
 
 def _check_via(case: Case, kind: str, via: Contact | None) -> Contact | None:
@@ -113,7 +113,7 @@ def contact_add(*, actor, case: Case, kind: str, source: str, last_exposure_at: 
     ensure_in_scope(actor, case)
     case = Case.objects.select_for_update().select_related("person").get(pk=case.pk)
     _check_contact_words(kind, source)
-    _check_exposure(case, last_exposure_at)
+    last_exposure_at = _check_exposure(case, last_exposure_at)
     via = _check_via(case, kind, via)
     person = _contact_person(actor=actor, case=case, person=person, person_data=person_data)
     if person.pk == case.person_id:

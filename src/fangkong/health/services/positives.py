@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fangkong.core import audit
+from fangkong.core.clock import not_later_than_now
 from fangkong.core.errors import Conflict, DomainError, require_choice
 from fangkong.core.idnumbers import normalize_text
 from fangkong.core.scope import ensure_in_scope
@@ -21,13 +22,11 @@ from fangkong.zones.models import Level
 from fangkong.zones.places import place_fields
 
 
-def _check_confirmed_at(confirmed_at) -> None:
+def _check_confirmed_at(confirmed_at) -> datetime.datetime:
     if confirmed_at is None:
         message = _("请填写确诊时间")
         raise DomainError(message, fields={"confirmed_at": message})
-    if confirmed_at > timezone.now() + datetime.timedelta(minutes=5):
-        message = _("确诊时间不能晚于现在")
-        raise DomainError(message, fields={"confirmed_at": message})
+    return not_later_than_now(confirmed_at, field="confirmed_at", label=_("确诊时间"))
 
 
 def _check_case_words(source: str, severity: str) -> None:
@@ -67,7 +66,7 @@ def case_open(*, actor, person: Person, source: str, confirmed_at: datetime.date
     require_case_editor(actor)
     ensure_in_scope(actor, person)
     _check_case_words(source, severity)
-    _check_confirmed_at(confirmed_at)
+    confirmed_at = _check_confirmed_at(confirmed_at)
     with transaction.atomic():
         return _open_case(actor=actor, person=person, source=source, confirmed_at=confirmed_at,
                           severity=severity, location=normalize_text(location)[:100],

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fangkong.core import audit
+from fangkong.core.clock import not_later_than_now
 from fangkong.core.errors import Conflict, DomainError, NotAllowed, require_choice
 from fangkong.core.idnumbers import normalize_text
 from fangkong.core.scope import ensure_in_scope
@@ -27,8 +28,6 @@ ARRIVAL_CASE_STATUS = {Destination.Kind.HOSPITAL: Case.Status.IN_HOSPITAL,
                        Destination.Kind.MAKESHIFT_HOSPITAL: Case.Status.IN_CENTRAL_QUARANTINE,
                        Destination.Kind.CENTRAL_QUARANTINE: Case.Status.IN_CENTRAL_QUARANTINE}
 HOME_OBSERVATION_KINDS = (ObservationKind.HOME_QUARANTINE, ObservationKind.HOME_MONITORING)
-CLOCK_SKEW = datetime.timedelta(minutes=10)
-"""A crew's phone clock may run a little ahead; a time further in the future is refused."""
 MAX_CAPACITY = 100_000
 
 
@@ -235,17 +234,6 @@ def _refuse_unless(transfer: Transfer, status: str) -> None:
     raise Conflict(message, code=f"transfer_{transfer.status}", fields={"status": message})
 
 
-def _clean_moment(at: datetime.datetime | None, field: str) -> datetime.datetime:
-    now = timezone.now()
-    at = at or now
-    if timezone.is_naive(at):
-        at = timezone.make_aware(at)
-    if at > now + CLOCK_SKEW:
-        message = _("时间不能晚于现在")
-        raise DomainError(message, fields={field: message})
-    return at
-
-
 @transaction.atomic
 def transfer_update(*, actor, transfer: Transfer, destination=None, vehicle=None, crew=None, window_start=None,
                     window_end=None, note=None) -> Transfer:
@@ -281,7 +269,7 @@ def transfer_pick_up(*, actor, transfer: Transfer, at: datetime.datetime | None 
     """The crew has the passengers on board: their open cases read 转运中 (a case already in care keeps its status)."""
     transfer = _locked_transfer(actor, transfer)
     _refuse_unless(transfer, Transfer.Status.PLANNED)
-    transfer.picked_up_at = _clean_moment(at, "picked_up_at")
+    transfer.picked_up_at = not_later_than_now(at, field="picked_up_at", label=_("接走时间"))
     transfer.status = Transfer.Status.PICKED_UP
     transfer.save(update_fields=["status", "picked_up_at", "updated_at"])
     audit.record(actor=actor, action=audit.Action.UPDATE, obj=transfer, object_repr=transfer_label(transfer),
@@ -302,7 +290,7 @@ def transfer_arrive(*, actor, transfer: Transfer, at: datetime.datetime | None =
     if transfer.destination is None:
         message = _("请先指定目的地")
         raise DomainError(message, code="destination_missing", fields={"destination": message})
-    at = _clean_moment(at, "arrived_at")
+    at = not_later_than_now(at, field="arrived_at", label=_("送达时间"))
     if at < transfer.picked_up_at:
         message = _("送达时间早于接走时间(%(t)s)") % {"t": _moment_label(transfer.picked_up_at)}
         raise DomainError(message, code="arrival_before_pick_up", fields={"arrived_at": message})

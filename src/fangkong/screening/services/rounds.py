@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fangkong.core import audit
+from fangkong.core.clock import not_later_than_now
 from fangkong.core.errors import Conflict, DomainError
 from fangkong.core.idnumbers import normalize_text
 from fangkong.core.scope import ensure_in_scope
@@ -136,11 +137,7 @@ def household_visit_record(*, actor, round: ScreeningRound, household: Household
     if not _household_in_round(round, household):
         raise Http404
     anomalies, note = _clean_visit(method=method, people_present=people_present, anomalies=list(anomalies), note=note)
-    now = timezone.now()
-    when = visited_at or now
-    if when > now + datetime.timedelta(minutes=5):
-        message = _("排查时间不能晚于现在")
-        raise DomainError(message, code="future_visit", fields={"visited_at": message})
+    when = not_later_than_now(visited_at, field="visited_at", label=_("排查时间"), code="future_visit")
     values = _clean_new_persons(new_persons)
     Household.objects.select_for_update().filter(pk=household.pk).first()
     round = ScreeningRound.objects.get(pk=round.pk)

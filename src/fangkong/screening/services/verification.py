@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from fangkong.accounts.models import Role
 from fangkong.core import audit
 from fangkong.core.bulk import insert_rows
+from fangkong.core.clock import aware
 from fangkong.core.errors import Conflict, DomainError, NotAllowed
 from fangkong.core.idnumbers import normalize_text
 from fangkong.core.scope import community_ids_in_scope, ensure_in_scope
@@ -86,8 +87,7 @@ def _list_deadline(received_at: datetime.datetime, deadline, hours) -> datetime.
         if not 1 <= int(hours) <= 720:
             raise DomainError(_("反馈时限应为 1 到 720 小时"), code="bad_hours", fields={"hours": _("应为 1 到 720")})
         return received_at + datetime.timedelta(hours=int(hours))
-    if timezone.is_naive(deadline):
-        deadline = timezone.make_aware(deadline)
+    deadline = aware(deadline)
     if deadline <= received_at:
         raise DomainError(_("反馈时限必须晚于现在"), code="deadline_past", fields={"deadline": _("必须晚于现在")})
     return deadline
