@@ -41,7 +41,7 @@ from fangkong.people.models import Person  # noqa: E402
 from fangkong.places.models import Building, Community, Compound, Grid, Household, Street, Unit  # noqa: E402
 from fangkong.screening import lists  # noqa: E402
 from fangkong.screening.models import VerificationBatch  # noqa: E402
-from fangkong.screening.services import _list_rows, match_list_rows, verification_batch_import  # noqa: E402
+from fangkong.screening.services import match_list_rows, verification_batch_import  # noqa: E402
 from names import GIVEN, person_name  # noqa: E402
 
 STREET = "核查基准街道"
@@ -222,7 +222,7 @@ def main() -> None:
     joins_seconds, raw_result = best_of(options.runs, lambda: raw_match(community_ids), before=lambda: raw_load(data))
     import_seconds, batch = best_of(options.runs, lambda: verification_batch_import(
         actor=admin, file_name="名单.xlsx", data=data, title="基准测试名单", hours=4), before=forget_batches)
-    parsed = _list_rows(lists.read_list("名单.xlsx", data))
+    parsed = lists.list_rows(lists.read_list("名单.xlsx", data))
     match_seconds, matches = best_of(options.runs, lambda: match_list_rows(community_ids, parsed))
 
     kinds = {}

@@ -63,6 +63,13 @@ def test_the_same_client_id_twice_stores_once(medic, observation):
     assert not HealthAlert.objects.exists()
 
 
+def test_a_client_id_that_is_no_uuid_is_refused_naming_it(medic, observation):
+    with pytest.raises(DomainError) as err:
+        record(medic, observation, client_id="12345")
+    assert err.value.fields == {"client_id": "client_id 应为 UUID"}
+    assert not HealthCheck.objects.exists()
+
+
 def test_unknown_symptoms_and_staff_without_a_way_of_reporting_are_refused(medic, observation):
     with pytest.raises(DomainError) as err:
         record(medic, observation, symptoms=["headache_x"])

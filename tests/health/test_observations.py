@@ -53,7 +53,7 @@ def test_one_active_observation_per_person_names_the_existing_one(staff_a, perso
 def test_the_database_refuses_a_second_active_observation_that_slipped_past_the_check(staff_a, person_a, monkeypatch):
     """Two starts at the same moment: both pass the existence check, the constraint keeps one."""
     ObservationFactory(person=person_a)
-    monkeypatch.setattr(services.Observation.objects, "active", lambda: Observation.objects.none())
+    monkeypatch.setattr(Observation.objects, "active", lambda: Observation.objects.none())
 
     with pytest.raises(Conflict):
         start(staff_a, person_a)
@@ -162,6 +162,25 @@ def test_transfer_starts_central_quarantine_with_the_remaining_days(staff_a, med
     assert central.planned_end_on == TODAY() + 10 * DAY
     assert central.site == "区集中隔离点一号"
     assert central.medic == medic
+
+
+def test_someone_under_observation_who_is_followed_later_is_blue_once_verified(staff_a, person_a):
+    """Given an observation started before anyone follows the person, a list answer later colours them blue."""
+    start(staff_a, person_a)
+
+    follow_up = screening.follow_up_set_facts(actor=staff_a, person=person_a, reason="核查名单", reached=True,
+                                              verified=True)
+
+    assert follow_up.under_observation and follow_up.risk_color == "blue"
+
+
+def test_a_transfer_to_central_quarantine_keeps_the_person_under_observation(staff_a, person_a):
+    screening.follow_up_set_facts(actor=staff_a, person=person_a, reason="电话核实", reached=True, verified=True)
+    observation = start(staff_a, person_a)
+
+    services.observation_transfer(actor=staff_a, observation=observation, site="区集中隔离点一号")
+
+    assert FollowUp.objects.get(person=person_a).risk_color == "blue"
 
 
 def test_colour_turns_blue_on_start_and_leaves_blue_on_release(staff_a, person_a):

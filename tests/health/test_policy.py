@@ -8,7 +8,8 @@ from django.utils import timezone
 from fangkong.core.errors import DomainError, NotAllowed
 from fangkong.health import services
 from fangkong.health.models import ObservationChange, ObservationKind
-from fangkong.health.services import observation_days, observation_policy_set
+from fangkong.health.queries import observation_days
+from fangkong.health.services import observation_policy_set
 
 pytestmark = pytest.mark.django_db
 

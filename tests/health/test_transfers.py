@@ -167,6 +167,17 @@ def test_arrival_without_pick_up_in_the_future_or_without_destination_is_refused
         transfer_arrive(actor=staff_a, transfer=transfer)
 
 
+def test_a_crew_phone_a_few_minutes_fast_is_accepted_a_later_time_is_refused_naming_it(staff_a, person_a, hotel):
+    transfer = schedule(staff_a, [person_a], kind=Destination.Kind.CENTRAL_QUARANTINE)
+    with pytest.raises(DomainError) as err:
+        transfer_pick_up(actor=staff_a, transfer=transfer, at=later(0.5))
+    assert err.value.fields == {"picked_up_at": "接走时间不能晚于现在"}
+
+    transfer = transfer_pick_up(actor=staff_a, transfer=transfer, at=later(5 / 60))
+
+    assert transfer.status == Transfer.Status.PICKED_UP
+
+
 def test_a_double_submission_is_a_conflict_and_nothing_changes(staff_a, person_a, hotel):
     case = CaseFactory(person=person_a)
     transfer = schedule(staff_a, [person_a], hotel)

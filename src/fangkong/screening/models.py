@@ -145,6 +145,26 @@ class FollowUp(TimeStamped):
         return f"{self.person} {self.get_risk_color_display()}"
 
 
+class ObservedPerson(models.Model):
+    """A person under observation now, as the health app last reported: one of the facts of the colour.
+
+    Health calls screening, never the other way round, so screening keeps this fact itself: health
+    reports each start and end (`follow_up_set_observation`), and a person not followed yet keeps
+    the fact here, so a follow-up opened later starts with it.
+    """
+
+    person = models.OneToOneField("people.Person", on_delete=models.CASCADE, primary_key=True, related_name="+",
+                                  verbose_name=_("人员"))
+    community = models.ForeignKey("places.Community", on_delete=models.CASCADE, related_name="+", verbose_name=_("社区"))
+    since = models.DateTimeField(_("报告时间"), auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_fields = {"community": "community_id", "grid": "person__household__grid_id", "household": "person__household_id"}
+
+    class Meta:
+        verbose_name = _("正在隔离/监测的人员")
+
+
 class ColorChange(models.Model):
     """The colour history of a follow-up: every change, computed or overridden, with why and by whom."""
 

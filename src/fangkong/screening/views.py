@@ -14,8 +14,6 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from fangkong.accounts.models import Role
-from fangkong.accounts.roles import may_edit_registry
 from fangkong.accounts.services import registration_code_request, registration_code_verify
 from fangkong.core.access import allowed, staff_required
 from fangkong.core.errors import DomainError
@@ -49,6 +47,13 @@ from fangkong.screening.forms import (
     companions_from,
 )
 from fangkong.screening.models import Answer, Color
+from fangkong.screening.permissions import (
+    may_keep_risk_areas,
+    may_manage_lists,
+    may_manage_rounds,
+    may_record_arrivals,
+    may_work_lists,
+)
 
 # Follow-ups and the four colours
 
@@ -171,10 +176,6 @@ ARRIVALS_PAGE_SIZE = 50
 HEALTH_ME_PATH = "/health/me/"
 
 
-def _may_keep_risk_areas(user) -> bool:
-    return user.is_superuser or user.role == Role.STREET_ADMIN
-
-
 @staff_required
 def arrivals(request):
     form = ArrivalFilterForm(request.GET or None)
@@ -182,7 +183,7 @@ def arrivals(request):
     rows = queries.arrivals_for(request.user, exposed=filters.get("exposed"), since=filters.get("since"))
     page = Paginator(rows, ARRIVALS_PAGE_SIZE).get_page(request.GET.get("page"))
     return TemplateResponse(request, "screening/arrival_list.html", {
-        "form": form, "page": page, "may_record": may_edit_registry(request.user)})
+        "form": form, "page": page, "may_record": may_record_arrivals(request.user)})
 
 
 def _companion_rows(request) -> list[dict]:
@@ -193,7 +194,7 @@ def _companion_rows(request) -> list[dict]:
     return rows
 
 
-@allowed(may_edit_registry)
+@allowed(may_record_arrivals)
 def arrival_create(request):
     form = ArrivalForm(request.POST or None, actor=request.user)
     if request.method == "POST" and "add_companion" not in request.POST and form.is_valid():
@@ -228,13 +229,13 @@ def arrival_detail(request, pk):
     return TemplateResponse(request, "screening/arrival_detail.html", {
         "arrival": arrival, "companions": queries.companions_of(request.user, arrival),
         "history": queries.arrivals_of_person(request.user, arrival.person),
-        "may_record": may_edit_registry(request.user)})
+        "may_record": may_record_arrivals(request.user)})
 
 
 def _risk_area_action(request):
     """Run the create / end / import the POST asks for; return the forms to show again with their errors."""
     forms_shown = {"create_form": RiskAreaForm(), "import_form": RiskAreaImportForm(), "end_error": ""}
-    if not _may_keep_risk_areas(request.user):
+    if not may_keep_risk_areas(request.user):
         raise PermissionDenied
     street = street_for_writing(request.user)
     action = request.POST.get("action")
@@ -280,7 +281,7 @@ def risk_areas(request):
             return redirect("screening:risk_areas")
     return TemplateResponse(request, "screening/arrival_risk_areas.html", {
         **shown, "areas": queries.risk_areas_for(request.user), "today": timezone.localdate(),
-        "may_write": _may_keep_risk_areas(request.user)})
+        "may_write": may_keep_risk_areas(request.user)})
 
 
 @staff_required
@@ -373,8 +374,8 @@ def arrival_self_report(request, token):
 
 LIST_PAGE_SIZE = 100
 
-list_worker_required = allowed(services.may_work_lists)
-list_manager_required = allowed(services.may_manage_lists)
+list_worker_required = allowed(may_work_lists)
+list_manager_required = allowed(may_manage_lists)
 
 
 def _countdown(deadline, now) -> dict:
@@ -398,7 +399,7 @@ def lists(request):
     for batch in batches:
         batch.countdown = _countdown(batch.deadline, now)
     return TemplateResponse(request, "screening/lists_index.html",
-                            {"batches": batches, "may_import": services.may_manage_lists(request.user)})
+                            {"batches": batches, "may_import": may_manage_lists(request.user)})
 
 
 @list_manager_required
@@ -480,15 +481,11 @@ ROUND_HOUSEHOLD_PAGE_SIZE = 30
 PRINT_LIMIT = 2000
 
 
-def _may_manage_rounds(user) -> bool:
-    return user.is_superuser or user.role in services.ROUND_MANAGER_ROLES
-
-
 @staff_required
 def rounds(request):
     """The rounds in scope, and the form to start one (community staff, street, administrator)."""
     user = request.user
-    may_manage = _may_manage_rounds(user)
+    may_manage = may_manage_rounds(user)
     form = RoundStartForm(request.POST or None, communities=communities_for(user),
                           grids=grids_for(user).order_by("community__name", "name"))
     if request.method == "POST":
@@ -514,7 +511,7 @@ def round_detail(request, pk):
     """Progress by grid; the table re-renders itself every 10 s (HTMX asks for the named partial)."""
     round = queries.get_round_for(request.user, pk)
     grids, total = queries.round_progress(request.user, round)
-    context = {"round": round, "grids": grids, "total": total, "may_manage": _may_manage_rounds(request.user)}
+    context = {"round": round, "grids": grids, "total": total, "may_manage": may_manage_rounds(request.user)}
     if request.htmx:
         return TemplateResponse(request, "screening/rounds_detail.html#progress", context)
     context["anomalies"] = queries.round_anomalies(request.user, round)

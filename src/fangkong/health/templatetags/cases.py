@@ -2,7 +2,8 @@
 
 from django import template
 
-from fangkong.health import queries, services
+from fangkong.health import queries
+from fangkong.health.permissions import may_record_cases
 
 register = template.Library()
 
@@ -12,4 +13,4 @@ def person_cases(context, person):
     actor = context["request"].user
     cases = list(queries.cases_of_person(actor, person))
     return {"person": person, "cases": cases, "contacts": queries.contacts_of_person(actor, person),
-            "may_open": services.may_record_cases(actor) and not any(case.is_open for case in cases)}
+            "may_open": may_record_cases(actor) and not any(case.is_open for case in cases)}
