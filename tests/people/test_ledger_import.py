@@ -1,11 +1,10 @@
 """Importing the population ledger (人口台账) as communities keep it."""
 
 import datetime
-import threading
 import time
 
 import pytest
-from django.db import OperationalError, connection
+from django.db import OperationalError
 from django.http import Http404
 from django.utils import timezone
 
@@ -305,37 +304,25 @@ def test_an_import_job_is_hidden_outside_the_scope(admin, staff_a, staff_b, comm
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_imports_of_the_same_file_at_once_land_once(admin, community_a, ledger):
-    data, reports, errors = ledger.read_bytes(), [], []
-
-    start = threading.Barrier(2)
+def test_two_imports_of_the_same_file_at_once_land_once(admin, community_a, ledger, race):
+    data = ledger.read_bytes()
 
     def import_once():
-        """Both start together; on SQLite's shared-cache test database a locked table is
-        reported at once instead of waiting, so the writer retries as a client would."""
-        start.wait()
-        try:
-            for _attempt in range(100):
-                try:
-                    reports.append(ledger_import(actor=admin, community=community_a, file_name=ledger.name, data=data))
-                    return
-                except OperationalError as err:
-                    if "locked" not in str(err):
-                        raise
-                    time.sleep(0.05)
-        except Exception as err:  # noqa: BLE001 - the assertion below shows it
-            errors.append(err)
-        finally:
-            connection.close()
+        """On SQLite's shared-cache test database a locked table is reported at once instead of waiting,
+        so the writer retries as a client would."""
+        for _attempt in range(100):
+            try:
+                return ledger_import(actor=admin, community=community_a, file_name=ledger.name, data=data)
+            except OperationalError as err:
+                if "locked" not in str(err):
+                    raise
+                time.sleep(0.05)
+        raise AssertionError("the table stayed locked")
 
-    threads = [threading.Thread(target=import_once) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = race(import_once, import_once)
 
-    assert errors == []
-    assert sorted((r.created, r.unchanged) for r in reports) == [(0, 3), (3, 0)]
+    assert [outcome.error for outcome in outcomes] == [None, None]
+    assert sorted((o.value.created, o.value.unchanged) for o in outcomes) == [(0, 3), (3, 0)]
     assert Person.objects.count() == 3 and Household.objects.filter(room="302").count() == 1
 
 
