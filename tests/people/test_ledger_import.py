@@ -28,7 +28,8 @@ def run(actor, community, path, **kwargs):
 @pytest.fixture
 def ledger(tmp_path, household_a):
     """Three persons of building 3 unit 2, under a title row; rooms 301 (exists) and 302 (new)."""
-    rows = [person_row(1, name="王芳", tags="独居、慢病"), person_row(2, room="302", relationship="户主", residency="流动"),
+    rows = [person_row(1, name="王芳", tags="独居、慢病"),
+            person_row(2, room="302", relationship="户主", residency="流动"),
             person_row(3, room="302", relationship="配偶", tags="孕妇")]
     return ledger_xlsx(tmp_path / "春雨社区人口台账.xlsx", rows)
 
@@ -83,8 +84,8 @@ def test_merged_building_and_unit_cells_fill_every_row(admin, community_a, tmp_p
     report = run(admin, community_a, path)
 
     assert report.ok and report.created == 3
-    assert set(Person.objects.values_list("household__building__number", "household__unit__number", "household__room")) == {
-        ("3", "2", "301"), ("3", "2", "302"), ("3", "2", "303")}
+    addresses = Person.objects.values_list("household__building__number", "household__unit__number", "household__room")
+    assert set(addresses) == {("3", "2", "301"), ("3", "2", "302"), ("3", "2", "303")}
 
 
 def test_full_width_digits_and_stray_spaces_are_tolerated(admin, community_a, tmp_path, household_a):
@@ -112,8 +113,8 @@ def test_csv_ledgers_in_the_usual_encodings(admin, community_a, tmp_path, househ
 
 def test_synonym_headers_are_recognised_and_unknown_columns_reported(admin, community_a, tmp_path, household_a):
     header = ["楼号", "单元", "门牌号", "姓名", "身份证号码", "手机号", "人口类型", "人员标签", "籍贯"]
-    path = ledger_xlsx(tmp_path / "l.xlsx", [["3", "2", "301", "孙八", resident_id(8), "13900000008", "户籍", "大学生", "山西"]],
-                       header=header, title=None)
+    row = ["3", "2", "301", "孙八", resident_id(8), "13900000008", "户籍", "大学生", "山西"]
+    path = ledger_xlsx(tmp_path / "l.xlsx", [row], header=header, title=None)
 
     report = run(admin, community_a, path)
 
@@ -186,8 +187,10 @@ def test_an_id_stored_as_a_number_is_reported(admin, community_a, tmp_path, hous
     assert lines == [(3, "身份证号")] and "文本" in messages
 
 
-def test_a_building_number_shared_by_two_compounds_needs_the_compound_column(admin, community_a, grid_a, tmp_path, household_a):
-    BuildingFactory(compound=CompoundFactory(community=community_a, name="建设小区"), grid=grid_a, community=community_a, number="3")
+def test_a_building_number_shared_by_two_compounds_needs_the_compound_column(admin, community_a, grid_a, tmp_path,
+                                                                              household_a):
+    other_compound = CompoundFactory(community=community_a, name="建设小区")
+    BuildingFactory(compound=other_compound, grid=grid_a, community=community_a, number="3")
     path = ledger_xlsx(tmp_path / "l.xlsx", [person_row(1)])
 
     lines, messages = _single_problem(admin, community_a, path)
@@ -208,7 +211,8 @@ def test_every_bad_row_is_reported_and_nothing_is_written(admin, community_a, tm
     assert Person.objects.count() == 0 and Household.objects.count() == 1 and report.created == 0
 
 
-def test_a_person_registered_in_another_community_is_not_revealed(staff_a, community_a, tmp_path, household_a, person_b):
+def test_a_person_registered_in_another_community_is_not_revealed(staff_a, community_a, tmp_path, household_a,
+                                                                   person_b):
     path = ledger_xlsx(tmp_path / "l.xlsx", [person_row(1, id_number=person_b.id_number)])
 
     report = run(staff_a, community_a, path)
@@ -287,7 +291,8 @@ def test_an_import_job_runs_and_keeps_its_report(admin, community_a, ledger, set
 def test_a_failed_import_job_says_why(admin, community_a, settings):
     settings.FANGKONG_TASKS_EAGER = True
 
-    job = ledger_import_job_start(actor=admin, community=community_a, file_name="x.xlsx", data=b"not a sheet", dry_run=True)
+    job = ledger_import_job_start(actor=admin, community=community_a, file_name="x.xlsx", data=b"not a sheet",
+                                  dry_run=True)
 
     job.refresh_from_db()
     assert job.status == ImportJob.Status.FAILED and "电子表格" in job.error
