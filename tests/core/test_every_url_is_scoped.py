@@ -2,14 +2,17 @@
 
 Every console URL (Django's resolver, walked through its includes) and every API operation (the OpenAPI
 document at /api/v1/openapi.json) whose path carries an id is asked, with every method it answers, by staff
-of community B and by a grid member of grid B, naming the rows of community A. Each must answer 404, as it
-would for a row that does not exist, so that an outsider learns nothing, not even that the row is there.
+of community B and by a grid member of grid B, naming the rows of community A (street-wide rows such as
+destinations: of another street). A URL with two ids is also asked with each foreign id beside the caller's
+own other one (B's round, A's tube). Each must answer 404, as it would for a row that does not exist, so
+that an outsider learns nothing, not even that the row is there; the same request naming B's own rows
+must not answer 404, or the test would not be reaching the lookup at all.
 
 Two answers other than 404 are accepted, and only when the same request naming the caller's own rows gets
 the very same answer, which shows the refusal came before any row was looked up:
 - 405: the URL does not take that method (a console action is POST only; its POST is asked too);
-- 403: the caller's role may not use the URL at all, whatever the row (a grid member managing lists).
-Each URL must still answer 404 to at least one of the two callers, so a refusal never hides a lookup.
+- 403: the caller's role may not use the URL at all, whatever the row (a grid member editing places).
+A 403 to both callers fails: one of them must reach the lookup and get its 404.
 
 Which row a path parameter names comes from ROWS, keyed by the path up to that parameter. A new URL whose
 parameter is not there fails the test, naming the URL, so no URL is left unguarded.
