@@ -39,17 +39,20 @@ from fangkong.people.services import ledger_import  # noqa: E402
 from fangkong.places.models import Building, Community, Compound, Grid, Household, Street, Unit  # noqa: E402
 from names import person_name  # noqa: E402
 
-HEADER = ["小区", "楼栋", "单元", "房号", "姓名", "身份证号", "性别", "出生日期", "联系电话", "与户主关系", "人员类型", "重点人群"]
+HEADER = ["小区", "楼栋", "单元", "房号", "姓名", "身份证号", "性别", "出生日期", "联系电话", "与户主关系",
+          "人员类型", "重点人群"]
 RELATIONSHIPS = ["户主", "配偶", "子女", "父母", "孙子女", "其他"]
 RESIDENCIES = ["户籍", "常住", "流动", "临时来访"]
-TAGS = ["", "", "", "", "", "", "", "", "独居老人", "重症慢病", "孕产妇", "残疾人", "保洁保安保供", "返乡大学生", "慢病、独居"]
+TAGS = ["", "", "", "", "", "", "", "", "独居老人", "重症慢病", "孕产妇", "残疾人", "保洁保安保供", "返乡大学生",
+        "慢病、独居"]
 COMPOUNDS, BUILDINGS_PER_COMPOUND, UNITS, FLOORS, ROOMS_PER_FLOOR = 5, 10, 4, 18, 4
 COMMUNITY = "基准测试社区"
 
 
 def refuse_unless_postgresql() -> None:
     if connection.vendor != "postgresql":
-        sys.exit("bench/import_ledger.py measures PostgreSQL: set FANGKONG_DATABASE_URL to a migrated PostgreSQL database")
+        sys.exit("bench/import_ledger.py measures PostgreSQL: "
+                 "set FANGKONG_DATABASE_URL to a migrated PostgreSQL database")
 
 
 def prepare_places() -> Community:

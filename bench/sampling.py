@@ -133,8 +133,8 @@ SITES, POOL = 16, 10
 RUN = uuid.uuid4().hex[:6].upper()  # barcodes are stored upper case, as the service normalises them
 SAMPLE_COLUMNS = ("round_id", "tube_id", "community_id", "person_id", "household_id", "site_id", "sampler_id",
                   "taken_at", "door_to_door", "resample", "void", "client_id", "created_at")
-RAW_INSERT = ("INSERT INTO testing_sample (round_id, tube_id, community_id, person_id, household_id, site_id, sampler_id,"
-              " taken_at, door_to_door, resample, void, client_id, created_at)"
+RAW_INSERT = ("INSERT INTO testing_sample (round_id, tube_id, community_id, person_id, household_id, site_id,"
+              " sampler_id, taken_at, door_to_door, resample, void, client_id, created_at)"
               " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, false, false, false, %s, now())")
 RAW_TUBE = ("UPDATE testing_tube SET sample_count = sample_count + %(n)s,"
             " status = CASE WHEN sample_count + %(n)s >= pool_size THEN 'closed' ELSE status END,"
@@ -584,8 +584,8 @@ def prepare_result_tubes(community, people_rows: list[tuple], sampler, site, cou
         codes = [f"R{RUN}{r:02d}{k:06d}" for k in range(in_round)]
         insert_rows(Tube, ("round_id", "community_id", "site_id", "barcode", "pool_size", "sample_count", "status",
                            "result", "opened_by_id", "opened_at", "closed_at"),
-                    ((testing_round.pk, community.pk, site.pk, code, POOL, POOL, Tube.Status.CLOSED, "", sampler.pk, now,
-                      now) for code in codes))
+                    ((testing_round.pk, community.pk, site.pk, code, POOL, POOL, Tube.Status.CLOSED, "", sampler.pk,
+                      now, now) for code in codes))
         tube_ids = dict(Tube.objects.filter(round=testing_round).values_list("barcode", "pk"))
         insert_rows(Sample, SAMPLE_COLUMNS, (
             (testing_round.pk, tube_ids[codes[k]], community.pk, row[0], row[1], site.pk, sampler.pk, now, False, False,
@@ -669,8 +669,8 @@ def main() -> None:
     server = Server()
     try:
         server.wait_ready()
-        print(f"fangkong serve on 127.0.0.1:{server.port}, {OPTIONS.workers} workers; persons named by {OPTIONS.identify}",
-              flush=True)
+        print(f"fangkong serve on 127.0.0.1:{server.port}, {OPTIONS.workers} workers; "
+              f"persons named by {OPTIONS.identify}", flush=True)
         single = run_single(server, token, people, api_round, raw_round, sites, sampler)
         batch = run_batch(server, token, people, api_round, raw_round, sites[0], sampler)
     finally:
@@ -739,7 +739,7 @@ def run_batch(server, token, people, api_round, raw_round, site, sampler) -> dic
         bodies = [sample_body(people, row, api_round, site, tube) for row, tube in plan]
         raw_plan = [(row, raw_tube) for (row, _), raw_tube in
                     zip(plan, [t for t in open_tubes(raw_round, site, sampler, f"q{run}x", -(-len(plan) // POOL))
-                               for _ in range(POOL)])]
+                               for _ in range(POOL)], strict=False)]
         tube_counts = {}
         for _, tube in raw_plan:
             tube_counts[tube.pk] = tube_counts.get(tube.pk, 0) + 1
@@ -809,9 +809,11 @@ def report(single: list[tuple], batch: dict, results: dict | None) -> None:
     if results:
         print(f"\nresult import: {OPTIONS.result_tubes:,} tubes, {results['tubes']} positive: "
               f"{results['seconds']:.2f} s until all {results['tasks']:,} re-sampling tasks exist "
-              f"({results['seconds'] * 1000 / results['tubes']:.1f} ms per positive tube, whole import ÷ positive tubes)")
+              f"({results['seconds'] * 1000 / results['tubes']:.1f} ms per positive tube, "
+              "whole import ÷ positive tubes)")
         print(f"positive-tube chain (people, tasks, zone proposals), each timed: "
-              f"{results['chain_mean'] * 1000:.1f} ms per tube on average, {results['chain_max'] * 1000:.1f} ms the slowest")
+              f"{results['chain_mean'] * 1000:.1f} ms per tube on average, "
+              f"{results['chain_max'] * 1000:.1f} ms the slowest")
     worst = min(api["rows"] / api["seconds"] / (raw["rows"] / raw["seconds"]) for _, api, raw, _floor in single)
     p99 = max(api["p99"] for _, api, _raw, _floor in single) * 1000
     print(f"\ngoals: single ≥ 15 % of raw (lowest {worst:.1%}), p99 < 50 ms (highest {p99:.1f} ms); "

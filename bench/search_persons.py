@@ -48,8 +48,9 @@ def median_ms(fn) -> float:
 def raw(where: str, params: list):
     def run():
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT p.id, p.name, p.id_number, p.phone, b.number, u.number, h.room FROM people_person p "
-                           f"{_ADDRESS_JOIN} WHERE p.community_id = %s AND ({where}) {_ORDER}", params)
+            cursor.execute("SELECT p.id, p.name, p.id_number, p.phone, b.number, u.number, h.room"
+                           f" FROM people_person p {_ADDRESS_JOIN}"
+                           f" WHERE p.community_id = %s AND ({where}) {_ORDER}", params)
             return cursor.fetchall()
     return run
 
@@ -78,7 +79,7 @@ def main() -> None:
     for label, text, where, params in cases:
         actor = User.objects.get(pk=staff.pk)
         rows = len(list(search_persons(actor, text)[:PAGE]))
-        ours = median_ms(lambda: list(search_persons(User.objects.get(pk=staff.pk), text)[:PAGE]))
+        ours = median_ms(lambda text=text: list(search_persons(User.objects.get(pk=staff.pk), text)[:PAGE]))
         base = median_ms(raw(where, params))
         print(f"{label:28}{ours:12.1f}{base:12.1f}{ours / base:8.1f}{rows:6}")
     ours = median_ms(lambda: scope_counts(User.objects.get(pk=staff.pk)))

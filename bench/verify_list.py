@@ -52,7 +52,8 @@ BASE_BIRTH = datetime.date(1940, 1, 1)
 
 def refuse_unless_postgresql() -> None:
     if connection.vendor != "postgresql":
-        sys.exit("bench/verify_list.py measures PostgreSQL: set FANGKONG_DATABASE_URL to a migrated PostgreSQL database")
+        sys.exit("bench/verify_list.py measures PostgreSQL: "
+                 "set FANGKONG_DATABASE_URL to a migrated PostgreSQL database")
 
 
 def person_values(n: int) -> tuple[str, str, datetime.date, str]:
@@ -151,7 +152,8 @@ RAW_JOINS = [
        WHERE p.id_type = 'resident_id' AND p.id_number = t.id_number AND p.community_id = ANY(%(c)s)""",
     """UPDATE bench_list t SET person_id = m.id, kind = 'phone' FROM (
          SELECT p.phone, min(p.id) AS id FROM people_person p
-         WHERE p.community_id = ANY(%(c)s) AND p.phone IN (SELECT phone FROM bench_list WHERE person_id IS NULL AND phone <> '')
+         WHERE p.community_id = ANY(%(c)s)
+           AND p.phone IN (SELECT phone FROM bench_list WHERE person_id IS NULL AND phone <> '')
          GROUP BY p.phone HAVING count(*) = 1) m
        WHERE t.person_id IS NULL AND t.phone = m.phone""",
     """UPDATE bench_list t SET person_id = m.id, kind = 'name_birth' FROM (

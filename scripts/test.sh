@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# The whole suite, twice: on SQLite, then on a throwaway PostgreSQL server.
+# ruff first (the run stops at its findings), then the whole suite twice: on SQLite, then on a throwaway
+# PostgreSQL server.
 # Extra arguments go to pytest (e.g. scripts/test.sh tests/people -x).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/system-packages.sh
 scripts/venv.sh test
+
+echo "== ruff check src tests bench"
+.venv/bin/ruff check src tests bench  # prints every finding; a finding stops the run here
 
 sqlite_status=0
 echo "== pytest on SQLite"

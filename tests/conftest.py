@@ -1,11 +1,18 @@
 """The same cast in every test: who is allowed, who gets 404.
 
 Community A (春雨社区) has grid A with one household; community B (安国路社区) has grid B.
+Also here: `race`, which runs calls at once (two people accepting one zone), and the markers
+`postgres_only` and `sqlite_only` for behaviour that only one database has.
 """
 
+import threading
+from dataclasses import dataclass
+
 import pytest
+from django.db import connection
 
 from fangkong.accounts.models import Role, User
+from fangkong.core.errors import DomainError
 from tests.accounts.factories import PASSWORD, UserFactory
 from tests.people.factories import PersonFactory
 from tests.places.factories import (
@@ -151,3 +158,70 @@ def resident(person_a):
     user.phone = person_a.phone
     user.save()
     return user
+
+
+# Two requests at once
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one call of a race did: returned `value`, or raised `error`."""
+
+    value: object = None
+    error: BaseException | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def kind(self) -> str:
+        """"ok"; a DomainError's code ("conflict", "tube_closed"); or the name of another exception, since the
+        database turning a concurrent writer away (SQLite's lock, a PostgreSQL serialization failure) is a
+        refusal too."""
+        if self.error is None:
+            return "ok"
+        return self.error.code if isinstance(self.error, DomainError) else type(self.error).__name__
+
+
+def _race(*calls, timeout: float = 10) -> list[Outcome]:
+    outcomes, barrier = [None] * len(calls), threading.Barrier(len(calls))
+
+    def run(n, call):
+        try:
+            barrier.wait(timeout=timeout)
+            outcomes[n] = Outcome(value=call())
+        except Exception as err:  # noqa: BLE001 - every outcome is returned for the test to judge
+            outcomes[n] = Outcome(error=err)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(n, call)) for n, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
+@pytest.fixture
+def race():
+    """`race(call, call, ...)`: the calls run at once and their outcomes come back in the same order.
+
+    Each call runs in its own thread, so on its own database connection, and all are released together by
+    a barrier; each thread closes its connection when done. The threads see only committed rows, so the
+    test needs `@pytest.mark.django_db(transaction=True)`.
+    """
+    return _race
+
+
+# Behaviour only one database has
+
+
+def pytest_runtest_setup(item):
+    """`@pytest.mark.postgres_only("why")` skips on SQLite, `@pytest.mark.sqlite_only("why")` on PostgreSQL."""
+    for marker, vendor, name in (("postgres_only", "postgresql", "PostgreSQL"), ("sqlite_only", "sqlite", "SQLite")):
+        found = item.get_closest_marker(marker)
+        if found and connection.vendor != vendor:
+            why = f": {found.args[0]}" if found.args else ""
+            pytest.skip(f"{name} only{why} (this run is on {connection.vendor})")

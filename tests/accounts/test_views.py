@@ -26,7 +26,8 @@ def test_sign_in_follows_a_local_next_but_not_a_foreign_one(client, staff_a, pas
     local = client.post(reverse("accounts:login") + "?next=/people/", {"username": "staff_a", "password": password})
     assert local["Location"] == "/people/"
     client.logout()
-    foreign = client.post(reverse("accounts:login") + "?next=https://evil.example/", {"username": "staff_a", "password": password})
+    foreign = client.post(reverse("accounts:login") + "?next=https://evil.example/",
+                          {"username": "staff_a", "password": password})
     assert foreign["Location"] == reverse("core:home")
 
 
@@ -56,7 +57,8 @@ def test_sign_out_needs_post_and_ends_the_session(client, staff_a):
     assert client.get(reverse("core:home")).status_code == 302
 
 
-def test_resident_signs_in_with_a_one_time_code_and_sees_only_their_household(client, resident, person_a, person_b, caplog):
+def test_resident_signs_in_with_a_one_time_code_and_sees_only_their_household(client, resident, person_a, person_b,
+                                                                              caplog):
     # Given a code sent to the resident's phone (the default sender writes it to the log)
     caplog.set_level("INFO", logger="fangkong.sms")
     response = client.post(reverse("accounts:resident_login"), {"phone": "138 0000 1234"})

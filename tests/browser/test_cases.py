@@ -11,7 +11,8 @@ from tests.people.factories import PersonFactory
 pytestmark = pytest.mark.browser
 
 
-def test_recording_a_positive_and_accepting_its_proposed_sealed_unit(page, live_server, sign_in, staff_a, person_a, household_a):
+def test_recording_a_positive_and_accepting_its_proposed_sealed_unit(page, live_server, sign_in, staff_a, person_a,
+                                                                      household_a):
     # Given 张三 lives in 3号楼2单元301 with 王芳
     PersonFactory(household=household_a, name="王芳")
     sign_in(page, "staff_a")

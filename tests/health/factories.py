@@ -7,11 +7,14 @@ from fangkong.health.models import (
     Case,
     Contact,
     Destination,
+    HealthAlert,
     HealthCheck,
     Observation,
     ObservationKind,
     ObservationReason,
     Reporter,
+    Transfer,
+    TransferPassenger,
     check_window,
 )
 from tests.people.factories import PersonFactory
@@ -97,3 +100,38 @@ def earlier_today(hours: float) -> datetime.datetime:
     """A moment `hours` ago, but no earlier than local midnight: still today just after midnight."""
     midnight = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
     return max(later(-hours), midnight)
+
+
+class HealthAlertFactory(factory.django.DjangoModelFactory):
+    """The alert a 38.2 °C check raises, not yet handled."""
+
+    class Meta:
+        model = HealthAlert
+
+    check_record = factory.SubFactory(HealthCheckFactory, temperature="38.2", abnormal=True)
+    observation = factory.SelfAttribute("check_record.observation")
+    community = factory.SelfAttribute("check_record.community")
+    household = factory.SelfAttribute("check_record.household")
+    reason = "体温 38.2℃"
+
+
+class TransferFactory(factory.django.DjangoModelFactory):
+    """A planned transfer of `case`'s person to a makeshift hospital, picking up in the next two hours."""
+
+    class Meta:
+        model = Transfer
+        skip_postgeneration_save = True
+
+    case = factory.SubFactory(CaseFactory)
+    community = factory.SelfAttribute("case.community")
+    destination_kind = Destination.Kind.MAKESHIFT_HOSPITAL
+    window_start = factory.LazyFunction(timezone.now)
+    window_end = factory.LazyFunction(lambda: later(2))
+
+    @factory.post_generation
+    def passengers(self, create, extracted, **kwargs):
+        """The case's person rides unless the test names the passengers."""
+        people = extracted if extracted is not None else [self.case.person] if self.case else []
+        for person in people:
+            TransferPassenger.objects.create(transfer=self, community=self.community, person=person,
+                                             household=person.household, case=self.case)

@@ -151,7 +151,8 @@ def test_pending_lists_who_has_not_reported_in_the_window(grid_member_a, person_
 
 def test_policies_are_set_by_the_street_admin(street_admin, staff_a, street):
     body = {"kind": "home_monitoring", "days": 10, "effective_from": str(timezone.localdate())}
-    assert send(signed_in(staff_a), "post", "/observation-policies", {**body, "street_id": street.pk}).status_code == 403
+    refused = send(signed_in(staff_a), "post", "/observation-policies", {**body, "street_id": street.pk})
+    assert refused.status_code == 403
     created = send(signed_in(street_admin), "post", "/observation-policies", body)
     assert created.status_code == 201
     assert send(signed_in(street_admin), "get", "/observation-policies").json()[0]["days"] == 10

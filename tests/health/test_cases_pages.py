@@ -66,7 +66,7 @@ def test_the_list_and_the_case_page_take_the_same_number_of_queries_for_more_row
         return len(queries)
 
     few_list, few_case = count("/health/cases/"), count(f"/health/cases/{case.pk}/")
-    for n in range(5):
+    for _n in range(5):
         CaseFactory(person=PersonFactory(household=household_a))
         ContactFactory(case=case, person=PersonFactory(household=household_a))
     assert count("/health/cases/") == few_list

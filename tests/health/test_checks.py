@@ -133,7 +133,8 @@ def test_not_yet_reported_stays_in_scope(grid_member_b, person_a):
 
 
 def test_missed_checks_count_elapsed_windows_without_a_check(person_a):
-    """Started three days ago: three whole days plus today's closed windows, minus windows with a check (two in one count once)."""
+    """Started three days ago: three whole days plus today's closed windows, minus windows with a check
+    (two in one count once)."""
     today = timezone.localdate()
     observation = ObservationFactory(person=person_a, starts_on=today - 3 * DAY)
     HealthCheckFactory(observation=observation, taken_at=at(today - 3 * DAY, 8))

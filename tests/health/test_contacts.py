@@ -41,8 +41,8 @@ def test_a_close_contact_goes_to_central_quarantine_counted_from_the_last_exposu
 
 def test_a_secondary_contact_stays_home_and_reads_as_a_chain(staff_a, case, household_a):
     close = _add(staff_a, case, person=PersonFactory(household=household_a, name="王芳"))
-    secondary = _add(staff_a, case, kind=ContactKind.SECONDARY, person=PersonFactory(household=household_a, name="李雷"),
-                     via=close)
+    secondary = _add(staff_a, case, kind=ContactKind.SECONDARY,
+                     person=PersonFactory(household=household_a, name="李雷"), via=close)
     assert secondary.observation.kind == ObservationKind.HOME_QUARANTINE
     assert list(close.secondary_contacts.all()) == [secondary]
     assert case.events.last().note == "次密切接触者 李雷(经由 王芳)"
@@ -177,4 +177,5 @@ def test_the_timeline_tells_contacts_outside_the_readers_scope_without_their_nam
     by_grid = [event.note for event in case_timeline(grid_member_a, case) if event.kind == "contact"]
     # Then staff read every name; the grid member reads neither the other grid's person nor whom they met through
     assert by_staff == ["密切接触者 王外网格", "次密切接触者 邻居乙(经由 王外网格)", "密切接触者 同户丙"]
-    assert by_grid == ["密切接触者(不在您管辖范围内的人员)", "次密切接触者(不在您管辖范围内的人员)", "密切接触者 同户丙"]
+    assert by_grid == ["密切接触者(不在您管辖范围内的人员)", "次密切接触者(不在您管辖范围内的人员)",
+                       "密切接触者 同户丙"]

@@ -43,7 +43,8 @@ def test_a_new_start_takes_its_planned_end_from_the_policy(street, street_admin,
     assert observation.planned_end_on == TODAY() + 21 * DAY
 
 
-def test_policy_change_recomputes_active_observations_started_since(street, street_admin, staff_a, person_a, household_a):
+def test_policy_change_recomputes_active_observations_started_since(street, street_admin, staff_a, person_a,
+                                                                     household_a):
     """Given observations started before and after the effective date, when the days change, only the later move."""
     from tests.people.factories import PersonFactory
 

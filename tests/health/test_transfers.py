@@ -1,4 +1,5 @@
-"""Transfers (转运): planned → picked up → arrived, the site's roster, and what arrival does to cases and observations."""
+"""Transfers (转运): planned → picked up → arrived, the site's roster, and what arrival does to cases and
+observations."""
 
 import datetime
 
@@ -104,7 +105,8 @@ def test_a_planned_transfer_may_be_changed_and_then_no_longer_once_picked_up(sta
     transfer = transfer_update(actor=staff_a, transfer=transfer, destination=hotel, vehicle="川A·54321")
     assert (transfer.destination, transfer.vehicle) == (hotel, "川A·54321")
     with pytest.raises(DomainError, match="不能早于"):
-        transfer_update(actor=staff_a, transfer=transfer, window_end=transfer.window_start - datetime.timedelta(hours=1))
+        transfer_update(actor=staff_a, transfer=transfer,
+                        window_end=transfer.window_start - datetime.timedelta(hours=1))
     transfer_pick_up(actor=staff_a, transfer=transfer)
     with pytest.raises(Conflict, match="接走"):
         transfer_update(actor=staff_a, transfer=transfer, crew="换人")
@@ -120,7 +122,8 @@ def test_pick_up_then_arrival_at_hospital_moves_the_case_to_in_hospital(staff_a,
     assert (case.status, case.location) == (Case.Status.TRANSFERRED, "转运途中,前往市公卫中心")
     transfer = transfer_arrive(actor=staff_a, transfer=transfer)
     case.refresh_from_db()
-    assert (transfer.status, case.status, case.location) == (Transfer.Status.ARRIVED, Case.Status.IN_HOSPITAL, "市公卫中心")
+    assert (transfer.status, case.status, case.location) == (
+        Transfer.Status.ARRIVED, Case.Status.IN_HOSPITAL, "市公卫中心")
 
 
 def test_arrival_at_a_makeshift_hospital_reads_central_quarantine(staff_a, person_a, cabin):
@@ -132,7 +135,8 @@ def test_arrival_at_a_makeshift_hospital_reads_central_quarantine(staff_a, perso
     assert (case.status, case.location) == (Case.Status.IN_CENTRAL_QUARANTINE, "国博方舱")
 
 
-def test_arrival_at_a_central_quarantine_site_moves_the_home_quarantine_there_keeping_its_days(staff_a, person_a, hotel):
+def test_arrival_at_a_central_quarantine_site_moves_the_home_quarantine_there_keeping_its_days(staff_a, person_a,
+                                                                                                hotel):
     # given a contact under home quarantine until the 10th day from now
     home = ObservationFactory(person=person_a, planned_end_on=timezone.localdate() + datetime.timedelta(days=10))
     transfer = schedule(staff_a, [person_a], hotel)
@@ -212,7 +216,8 @@ def test_another_community_gets_404_on_every_step(staff_a, staff_b, person_a, ho
 
 # Reads
 
-def test_the_roster_lists_expected_people_first_then_arrivals_with_masked_numbers(staff_a, person_a, household_a, hotel):
+def test_the_roster_lists_expected_people_first_then_arrivals_with_masked_numbers(staff_a, person_a, household_a,
+                                                                                    hotel):
     other = PersonFactory(household=household_a, name="王五")
     arrived = schedule(staff_a, [person_a], hotel)
     transfer_pick_up(actor=staff_a, transfer=arrived)
@@ -242,7 +247,7 @@ def test_the_days_list_reads_in_constant_queries(staff_a, person_a, household_a,
     schedule(staff_a, [person_a], hotel)
     with django_assert_num_queries(2):
         assert len(list(queries.transfers_for(staff_a, day=timezone.localdate()))) == 1
-    for n in range(3):
+    for _n in range(3):
         schedule(staff_a, [PersonFactory(household=household_a) for _ in range(2)], hotel)
     with django_assert_num_queries(2):
         transfers = list(queries.transfers_for(staff_a, day=timezone.localdate()))

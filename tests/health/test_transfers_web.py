@@ -167,7 +167,8 @@ def test_api_destinations_are_kept_by_street_admins_and_seen_by_every_staff_memb
 
 
 def test_community_staff_register_a_destination_of_their_own_street_without_naming_it(staff_a, street):
-    created = post_json(signed_in(staff_a), f"{API}/destinations", {"name": "锦江宾馆二部", "kind": "central_quarantine"})
+    created = post_json(signed_in(staff_a), f"{API}/destinations",
+                        {"name": "锦江宾馆二部", "kind": "central_quarantine"})
     assert created.status_code == 201 and created.json()["street_id"] == street.pk
     elsewhere = post_json(signed_in(staff_a), f"{API}/destinations",
                           {"street_id": street.pk + 1000, "name": "外街道", "kind": "hospital"})
@@ -190,5 +191,5 @@ def test_a_grid_account_sees_only_its_own_passengers_and_no_case_outside_its_gri
     assert "张三" in listed and "张三" in detail
     assert "王外网格" not in listed and "王外网格" not in detail
     assert [p["person_name"] for p in api["passengers"]] == ["张三"] and api["case_id"] == case.pk
-    assert [p["person_name"] for p in signed_in(staff_a).get(f"{API}/transfers/{transfer.pk}").json()["passengers"]] == [
-        "张三", "王外网格"]
+    detail = signed_in(staff_a).get(f"{API}/transfers/{transfer.pk}").json()
+    assert [p["person_name"] for p in detail["passengers"]] == ["张三", "王外网格"]

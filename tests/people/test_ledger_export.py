@@ -17,7 +17,8 @@ from tests.people.factories import PersonFactory
 
 @pytest.fixture
 def registry(household_a):
-    PersonFactory(household=household_a, name="张三", phone="13800001234", relationship="户主", tags=["pregnant", "disabled"])
+    PersonFactory(household=household_a, name="张三", phone="13800001234", relationship="户主",
+                  tags=["pregnant", "disabled"])
     PersonFactory(household=household_a, name="李梅", phone="", notes="=HYPERLINK(\"http://evil\",\"点我\")")
     return Person.objects.all()
 

@@ -1,11 +1,10 @@
 """Importing the population ledger (人口台账) as communities keep it."""
 
 import datetime
-import threading
 import time
 
 import pytest
-from django.db import OperationalError, connection
+from django.db import OperationalError
 from django.http import Http404
 from django.utils import timezone
 
@@ -29,7 +28,8 @@ def run(actor, community, path, **kwargs):
 @pytest.fixture
 def ledger(tmp_path, household_a):
     """Three persons of building 3 unit 2, under a title row; rooms 301 (exists) and 302 (new)."""
-    rows = [person_row(1, name="王芳", tags="独居、慢病"), person_row(2, room="302", relationship="户主", residency="流动"),
+    rows = [person_row(1, name="王芳", tags="独居、慢病"),
+            person_row(2, room="302", relationship="户主", residency="流动"),
             person_row(3, room="302", relationship="配偶", tags="孕妇")]
     return ledger_xlsx(tmp_path / "春雨社区人口台账.xlsx", rows)
 
@@ -84,8 +84,8 @@ def test_merged_building_and_unit_cells_fill_every_row(admin, community_a, tmp_p
     report = run(admin, community_a, path)
 
     assert report.ok and report.created == 3
-    assert set(Person.objects.values_list("household__building__number", "household__unit__number", "household__room")) == {
-        ("3", "2", "301"), ("3", "2", "302"), ("3", "2", "303")}
+    addresses = Person.objects.values_list("household__building__number", "household__unit__number", "household__room")
+    assert set(addresses) == {("3", "2", "301"), ("3", "2", "302"), ("3", "2", "303")}
 
 
 def test_full_width_digits_and_stray_spaces_are_tolerated(admin, community_a, tmp_path, household_a):
@@ -113,8 +113,8 @@ def test_csv_ledgers_in_the_usual_encodings(admin, community_a, tmp_path, househ
 
 def test_synonym_headers_are_recognised_and_unknown_columns_reported(admin, community_a, tmp_path, household_a):
     header = ["楼号", "单元", "门牌号", "姓名", "身份证号码", "手机号", "人口类型", "人员标签", "籍贯"]
-    path = ledger_xlsx(tmp_path / "l.xlsx", [["3", "2", "301", "孙八", resident_id(8), "13900000008", "户籍", "大学生", "山西"]],
-                       header=header, title=None)
+    row = ["3", "2", "301", "孙八", resident_id(8), "13900000008", "户籍", "大学生", "山西"]
+    path = ledger_xlsx(tmp_path / "l.xlsx", [row], header=header, title=None)
 
     report = run(admin, community_a, path)
 
@@ -187,8 +187,10 @@ def test_an_id_stored_as_a_number_is_reported(admin, community_a, tmp_path, hous
     assert lines == [(3, "身份证号")] and "文本" in messages
 
 
-def test_a_building_number_shared_by_two_compounds_needs_the_compound_column(admin, community_a, grid_a, tmp_path, household_a):
-    BuildingFactory(compound=CompoundFactory(community=community_a, name="建设小区"), grid=grid_a, community=community_a, number="3")
+def test_a_building_number_shared_by_two_compounds_needs_the_compound_column(admin, community_a, grid_a, tmp_path,
+                                                                              household_a):
+    other_compound = CompoundFactory(community=community_a, name="建设小区")
+    BuildingFactory(compound=other_compound, grid=grid_a, community=community_a, number="3")
     path = ledger_xlsx(tmp_path / "l.xlsx", [person_row(1)])
 
     lines, messages = _single_problem(admin, community_a, path)
@@ -209,7 +211,8 @@ def test_every_bad_row_is_reported_and_nothing_is_written(admin, community_a, tm
     assert Person.objects.count() == 0 and Household.objects.count() == 1 and report.created == 0
 
 
-def test_a_person_registered_in_another_community_is_not_revealed(staff_a, community_a, tmp_path, household_a, person_b):
+def test_a_person_registered_in_another_community_is_not_revealed(staff_a, community_a, tmp_path, household_a,
+                                                                   person_b):
     path = ledger_xlsx(tmp_path / "l.xlsx", [person_row(1, id_number=person_b.id_number)])
 
     report = run(staff_a, community_a, path)
@@ -288,7 +291,8 @@ def test_an_import_job_runs_and_keeps_its_report(admin, community_a, ledger, set
 def test_a_failed_import_job_says_why(admin, community_a, settings):
     settings.FANGKONG_TASKS_EAGER = True
 
-    job = ledger_import_job_start(actor=admin, community=community_a, file_name="x.xlsx", data=b"not a sheet", dry_run=True)
+    job = ledger_import_job_start(actor=admin, community=community_a, file_name="x.xlsx", data=b"not a sheet",
+                                  dry_run=True)
 
     job.refresh_from_db()
     assert job.status == ImportJob.Status.FAILED and "电子表格" in job.error
@@ -305,37 +309,25 @@ def test_an_import_job_is_hidden_outside_the_scope(admin, staff_a, staff_b, comm
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_imports_of_the_same_file_at_once_land_once(admin, community_a, ledger):
-    data, reports, errors = ledger.read_bytes(), [], []
-
-    start = threading.Barrier(2)
+def test_two_imports_of_the_same_file_at_once_land_once(admin, community_a, ledger, race):
+    data = ledger.read_bytes()
 
     def import_once():
-        """Both start together; on SQLite's shared-cache test database a locked table is
-        reported at once instead of waiting, so the writer retries as a client would."""
-        start.wait()
-        try:
-            for _attempt in range(100):
-                try:
-                    reports.append(ledger_import(actor=admin, community=community_a, file_name=ledger.name, data=data))
-                    return
-                except OperationalError as err:
-                    if "locked" not in str(err):
-                        raise
-                    time.sleep(0.05)
-        except Exception as err:  # noqa: BLE001 - the assertion below shows it
-            errors.append(err)
-        finally:
-            connection.close()
+        """On SQLite's shared-cache test database a locked table is reported at once instead of waiting,
+        so the writer retries as a client would."""
+        for _attempt in range(100):
+            try:
+                return ledger_import(actor=admin, community=community_a, file_name=ledger.name, data=data)
+            except OperationalError as err:
+                if "locked" not in str(err):
+                    raise
+                time.sleep(0.05)
+        raise AssertionError("the table stayed locked")
 
-    threads = [threading.Thread(target=import_once) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = race(import_once, import_once)
 
-    assert errors == []
-    assert sorted((r.created, r.unchanged) for r in reports) == [(0, 3), (3, 0)]
+    assert [outcome.error for outcome in outcomes] == [None, None]
+    assert sorted((o.value.created, o.value.unchanged) for o in outcomes) == [(0, 3), (3, 0)]
     assert Person.objects.count() == 3 and Household.objects.filter(room="302").count() == 1
 
 

@@ -137,6 +137,17 @@ def test_delete_is_audited(staff_a, person_a):
     assert AuditEvent.objects.filter(action="delete", object_repr="张三").exists()
 
 
+def test_a_person_with_a_case_is_not_deleted_but_refused_in_chinese(staff_a, person_a):
+    # Given 张三 with a case (a sample, a transfer would hold him the same way)
+    CaseFactory(person=person_a)
+    # When staff delete him, then they are told why, and he and his case stay
+    with pytest.raises(Conflict) as err:
+        services.person_delete(actor=staff_a, person=person_a)
+    assert err.value.code == "person_in_use" and "张三" in err.value.message
+    assert Person.objects.filter(pk=person_a.pk).exists()
+    assert not AuditEvent.objects.filter(action="delete").exists()
+
+
 def test_grid_members_cannot_register_someone_without_a_household(grid_member_a, household_a):
     with pytest.raises(DomainError) as err:
         services.person_create(actor=grid_member_a, community=household_a.community, household=None, **_values())

@@ -54,7 +54,7 @@ def test_filters_by_tag_residency_and_grid(client, staff_a, person_a, grid_a):
 
 
 def test_list_pages_by_fifty(client, staff_a, household_a):
-    for n in range(51):
+    for _n in range(51):
         PersonFactory(household=household_a)
     client.force_login(staff_a)
     first = client.get(reverse("people:list")).context["page"]
@@ -99,7 +99,8 @@ def test_grid_member_sees_only_their_grid(client, grid_member_a, person_a, perso
     assert [p.name for p in client.get(reverse("people:list")).context["page"]] == ["张三"]
 
 
-@pytest.mark.parametrize("who, fixture", [("grid_member_a", "person_b"), ("staff_b", "person_a"), ("grid_member_b", "person_a")])
+@pytest.mark.parametrize("who, fixture", [("grid_member_a", "person_b"), ("staff_b", "person_a"),
+                                          ("grid_member_b", "person_a")])
 def test_person_outside_scope_is_404_everywhere(client, request, who, fixture):
     person = request.getfixturevalue(fixture)
     client.force_login(request.getfixturevalue(who))
@@ -140,7 +141,8 @@ def test_detail_is_masked_until_reveal_which_is_audited(client, staff_a, person_
     part = response.content.decode()
     assert person_a.id_number in part and "13800001234" in part and "<html" not in part
     event = AuditEvent.objects.get(action="reveal")
-    assert (event.actor, event.object_id, event.via, event.client_address) == (staff_a, str(person_a.pk), "web", "127.0.0.1")
+    assert (event.actor, event.object_id, event.via, event.client_address) == (
+        staff_a, str(person_a.pk), "web", "127.0.0.1")
     assert event.community_id == person_a.community_id
 
 
@@ -259,7 +261,8 @@ def test_the_same_address_in_two_compounds_needs_the_compound(client, staff_a, h
 
 def test_staff_edits_a_person(client, staff_a, person_a):
     client.force_login(staff_a)
-    form = _person_form(person_a.household, name="张三丰", id_number=person_a.id_number, phone="13800001234", tags=["disabled"])
+    form = _person_form(person_a.household, name="张三丰", id_number=person_a.id_number, phone="13800001234",
+                        tags=["disabled"])
     client.post(reverse("people:edit", args=[person_a.pk]), form)
     person_a.refresh_from_db()
     assert person_a.name == "张三丰" and person_a.tag_codes() == ["disabled"]
@@ -325,7 +328,8 @@ def test_duplicates_are_listed_and_merged_after_confirmation(client, staff_a, pe
 
 def test_merge_with_a_person_outside_scope_is_404(client, staff_a, person_a, person_b):
     client.force_login(staff_a)
-    response = client.post(reverse("people:merge"), {"keep": person_a.pk, "duplicates": f"{person_a.pk},{person_b.pk}", "confirm": "on"})
+    response = client.post(reverse("people:merge"),
+                           {"keep": person_a.pk, "duplicates": f"{person_a.pk},{person_b.pk}", "confirm": "on"})
     assert response.status_code == 404
     assert Person.objects.filter(pk=person_b.pk).exists()
 
@@ -386,7 +390,8 @@ def test_export_downloads_a_masked_ledger_for_a_grid_member(client, grid_member_
 
 
 def _preview(client, community, path):
-    return client.post(reverse("people:import"), {"community": community.pk, "file": _upload(path), "preview": "1"})["Location"]
+    response = client.post(reverse("people:import"), {"community": community.pk, "file": _upload(path), "preview": "1"})
+    return response["Location"]
 
 
 def test_a_clean_preview_is_committed_with_one_click_and_only_once(client, staff_a, household_a, tmp_path, eager_tasks):

@@ -20,8 +20,9 @@ def test_generator_creates_floors_times_units_times_rooms(staff_a, building_a):
 
 def test_generator_keeps_existing_rooms_and_is_repeatable(staff_a, household_a):
     building = household_a.building
-    first = services.building_generate_households(actor=staff_a, building=building, floors=3, units=2, rooms_per_floor=1)
-    again = services.building_generate_households(actor=staff_a, building=building, floors=3, units=2, rooms_per_floor=1)
+    layout = {"floors": 3, "units": 2, "rooms_per_floor": 1}
+    first = services.building_generate_households(actor=staff_a, building=building, **layout)
+    again = services.building_generate_households(actor=staff_a, building=building, **layout)
     assert (first, again) == (5, 0)  # unit 2 room 301 existed already
     assert Household.objects.get(pk=household_a.pk).room == "301"
 

@@ -21,7 +21,8 @@ YESTERDAY = TODAY - datetime.timedelta(days=1)
 
 
 def _record(actor, community, **changes):
-    values = dict(community=community, person_data={"name": "王芳", "id_number": resident_id(41), "phone": "13900001111"},
+    values = dict(community=community,
+                  person_data={"name": "王芳", "id_number": resident_id(41), "phone": "13900001111"},
                   origin_code="420106", arrived_on=YESTERDAY, travel_mode="train", travel_number="g 1234")
     values.update(changes)
     return services.arrival_record(actor=actor, **values)
@@ -141,7 +142,8 @@ def test_console_entry_lists_masked_and_shows_the_detail(staff_a, community_a, h
         "travel_mode": "car", "plate": "鄂A12345", "companion_name": ["王小明"],
         "companion_id_number": [resident_id(42)], "companion_relationship": ["子女"]})
     arrival = Arrival.objects.get(companion_of=None)
-    assert response.status_code == 302 and response["Location"] == reverse("screening:arrival_detail", args=[arrival.pk])
+    assert response.status_code == 302
+    assert response["Location"] == reverse("screening:arrival_detail", args=[arrival.pk])
     page = client.get(reverse("screening:arrivals")).content.decode()
     assert "139****1111" in page and "13900001111" not in page and "王小明" in page
     detail = client.get(reverse("screening:arrival_detail", args=[arrival.pk])).content.decode()

@@ -8,7 +8,8 @@ from fangkong.screening.colors import ColorFacts, risk_color
 from fangkong.screening.models import Color
 
 FACT_NAMES = ("reached", "cooperating", "verified", "exposed", "under_observation", "left_community")
-ALL_FACTS = [ColorFacts(**dict(zip(FACT_NAMES, values))) for values in itertools.product([False, True], repeat=6)]
+ALL_FACTS = [ColorFacts(**dict(zip(FACT_NAMES, values, strict=True)))
+             for values in itertools.product([False, True], repeat=6)]
 
 
 @pytest.mark.parametrize(("facts", "expected"), [

@@ -32,7 +32,8 @@ def test_an_arrival_from_elsewhere_is_yellow_until_verified_then_green(grid_memb
     ArrivalFactory(person=person_a, exposed=False)
     follow_up = services.follow_up_open(actor=grid_member_a, person=person_a, reason="外地返回")
     assert follow_up.risk_color == Color.YELLOW
-    follow_up = services.follow_up_record_contact(actor=grid_member_a, follow_up=follow_up, outcome="phone", verified=True)
+    follow_up = services.follow_up_record_contact(actor=grid_member_a, follow_up=follow_up, outcome="phone",
+                                                  verified=True)
     assert follow_up.risk_color == Color.GREEN
     assert follow_up.next_visit_on == timezone.localdate() + datetime.timedelta(days=3)
     assert [c.to_color for c in queries.color_history(grid_member_a, follow_up)] == [Color.GREEN, Color.YELLOW]
@@ -75,7 +76,8 @@ def test_override_needs_a_reason_and_is_logged_beside_the_computed_colour(staff_
     with pytest.raises(DomainError) as err:
         services.follow_up_override(actor=staff_a, follow_up=follow_up, color=Color.RED, reason=" ")
     assert "reason" in err.value.fields
-    follow_up = services.follow_up_override(actor=staff_a, follow_up=follow_up, color=Color.RED, reason="邻居反映曾去过武汉")
+    follow_up = services.follow_up_override(actor=staff_a, follow_up=follow_up, color=Color.RED,
+                                            reason="邻居反映曾去过武汉")
     assert (follow_up.risk_color, follow_up.computed_color, follow_up.override_by) == (Color.RED, Color.YELLOW, staff_a)
     change = follow_up.color_changes.first()
     assert change.overridden and "邻居反映曾去过武汉" in change.reason and change.changed_by == staff_a
@@ -93,7 +95,8 @@ def test_facts_keep_moving_under_an_override_and_lifting_it_restores_them(staff_
 
 
 def test_a_new_exposed_arrival_recolours_on_refresh(staff_a, person_a):
-    follow_up = services.follow_up_set_facts(actor=staff_a, person=person_a, reason="外地返回", reached=True, verified=True)
+    follow_up = services.follow_up_set_facts(actor=staff_a, person=person_a, reason="外地返回", reached=True,
+                                             verified=True)
     assert follow_up.risk_color == Color.GREEN
     _exposed_arrival(person_a)
     follow_up = services.follow_up_refresh(actor=staff_a, person=person_a, reason="风险地区调整")
@@ -143,18 +146,21 @@ def test_a_resident_cannot_record_contacts(resident, staff_a, person_a):
         services.follow_up_record_contact(actor=resident, follow_up=follow_up, outcome="phone")
 
 
-def test_my_follow_ups_put_overdue_first_and_only_the_colours_my_role_handles(staff_a, grid_member_a, medic, household_a):
+def test_my_follow_ups_put_overdue_first_and_only_the_colours_my_role_handles(staff_a, grid_member_a, medic,
+                                                                              household_a):
     today = timezone.localdate()
     red = PersonFactory(household=household_a, name="红")
     _exposed_arrival(red)
     services.follow_up_open(actor=staff_a, person=red, reason="外地返回")
     green_due = services.follow_up_set_facts(actor=staff_a, person=PersonFactory(household=household_a, name="绿今"),
                                              reason="外地返回", reached=True, verified=True)
-    green_overdue = services.follow_up_set_facts(actor=staff_a, person=PersonFactory(household=household_a, name="绿逾"),
+    green_overdue = services.follow_up_set_facts(actor=staff_a,
+                                                 person=PersonFactory(household=household_a, name="绿逾"),
                                                  reason="外地返回", reached=True, verified=True)
     FollowUp.objects.filter(pk=green_due.pk).update(next_visit_on=today)
     FollowUp.objects.filter(pk=green_overdue.pk).update(next_visit_on=today - datetime.timedelta(days=2))
-    yellow = services.follow_up_open(actor=staff_a, person=PersonFactory(household=household_a, name="黄"), reason="外地返回")
+    yellow = services.follow_up_open(actor=staff_a, person=PersonFactory(household=household_a, name="黄"),
+                                     reason="外地返回")
     services.follow_up_assign(actor=staff_a, follow_up=yellow, responsible=grid_member_a)
 
     assert [f.person.name for f in queries.my_follow_ups(grid_member_a)] == ["绿逾", "黄", "绿今"]
@@ -164,7 +170,8 @@ def test_my_follow_ups_put_overdue_first_and_only_the_colours_my_role_handles(st
 
 def test_the_board_counts_by_grid_and_colour(staff_a, staff_b, household_a, household_b, grid_a):
     for name in ("甲", "乙"):
-        services.follow_up_open(actor=staff_a, person=PersonFactory(household=household_a, name=name), reason="外地返回")
+        services.follow_up_open(actor=staff_a, person=PersonFactory(household=household_a, name=name),
+                                reason="外地返回")
     person = PersonFactory(household=household_a, name="丙")
     _exposed_arrival(person)
     services.follow_up_open(actor=staff_a, person=person, reason="外地返回")

@@ -58,7 +58,8 @@ def test_grid_a_cannot_see_the_follow_ups_of_grid_a2_in_the_same_community(staff
     assert client.get(f"{API}/follow-ups/{other.pk}").status_code == 404
     assert client.get(f"/screening/follow-ups/{other.pk}/").status_code == 404
     assert signed_in(member).get(f"{API}/follow-ups/{follow_up_a.pk}").status_code == 404
-    assert [row["person_name"] for row in signed_in(staff_a).get(f"{API}/follow-ups").json()["items"]] == ["张三", "李四"]
+    listed = signed_in(staff_a).get(f"{API}/follow-ups").json()["items"]
+    assert [row["person_name"] for row in listed] == ["张三", "李四"]
 
 
 def test_recording_a_call_through_the_api_moves_the_colour(grid_member_a, follow_up_a):
@@ -73,7 +74,8 @@ def test_recording_a_call_through_the_api_moves_the_colour(grid_member_a, follow
 
 def test_bad_input_is_a_clear_error(staff_a, follow_up_a):
     client = signed_in(staff_a)
-    bad_outcome = client.post(f"{API}/follow-ups/{follow_up_a.pk}/contacts", {"outcome": "fax"}, content_type="application/json")
+    bad_outcome = client.post(f"{API}/follow-ups/{follow_up_a.pk}/contacts", {"outcome": "fax"},
+                              content_type="application/json")
     assert bad_outcome.status_code == 400 and "outcome" in bad_outcome.json()["error"]["fields"]
     no_reason = client.post(f"{API}/follow-ups/{follow_up_a.pk}/override", {"color": "green", "reason": ""},
                             content_type="application/json")
@@ -106,7 +108,8 @@ def test_pages_render_for_staff_and_refuse_residents(staff_a, resident, follow_u
 
 
 def test_the_override_form_refuses_an_empty_reason_on_the_page(staff_a, follow_up_a):
-    response = signed_in(staff_a).post(f"/screening/follow-ups/{follow_up_a.pk}/override/", {"color": "green", "reason": ""})
+    response = signed_in(staff_a).post(f"/screening/follow-ups/{follow_up_a.pk}/override/",
+                                       {"color": "green", "reason": ""})
     assert response.status_code == 400
     assert FollowUp.objects.get(pk=follow_up_a.pk).risk_color == Color.RED
 

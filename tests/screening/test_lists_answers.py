@@ -40,7 +40,8 @@ def test_answer_present_and_verified_colours_the_person_blue_or_yellow(batch, gr
     item = verification_item_answer(actor=grid_member_a, item=_row(batch, 3), answer=Answer.PRESENT_VERIFIED,
                                      note="电话核实,在家")
     # Then the answer carries its author and time, and 张三 is followed as reached and verified
-    assert (item.answer, item.answer_note, item.answered_by) == (Answer.PRESENT_VERIFIED, "电话核实,在家", grid_member_a)
+    assert (item.answer, item.answer_note, item.answered_by) == (
+        Answer.PRESENT_VERIFIED, "电话核实,在家", grid_member_a)
     assert item.answered_at is not None
     follow_up = FollowUp.objects.get(person=person_a)
     assert follow_up.reached and follow_up.verified and not follow_up.left_community

@@ -31,7 +31,8 @@ def test_every_column_and_cell_is_kept_in_the_received_order(staff_a, community_
     items = list(batch.items.order_by("line"))
     assert [item.line for item in items] == [3, 4]
     assert items[0].cells == ["1", "湖北省武汉市", "张三", resident_id(1), "", "途经风险地区", "第3批"]
-    assert (items[1].name, items[1].phone, items[1].origin, items[1].reason) == ("李梅", "13912345678", "湖北省武汉市", "途经风险地区")
+    assert (items[1].name, items[1].phone, items[1].origin, items[1].reason) == (
+        "李梅", "13912345678", "湖北省武汉市", "途经风险地区")
     # And the import is audited
     assert AuditEvent.objects.filter(action="import", object_type="verificationbatch", object_id=str(batch.pk)).exists()
 

@@ -13,7 +13,8 @@ from tests.screening.list_files import list_csv, list_row, list_xlsx
 
 def _import(actor, rows, **options):
     data = list_xlsx(rows)
-    return verification_batch_import(actor=actor, file_name="名单.xlsx", data=data, title="核查名单", hours=4, **options)
+    return verification_batch_import(actor=actor, file_name="名单.xlsx", data=data, title="核查名单", hours=4,
+                                     **options)
 
 
 def _items(batch):

@@ -159,7 +159,8 @@ def test_import_reads_xlsx(street_admin, street, tmp_path):
     book.save(path)
     with open(path, "rb") as upload:
         areas = services.risk_areas_import(actor=street_admin, street=street, file=upload)
-    assert [(a.division_name, a.level, a.valid_from) for a in areas] == [("湖北省武汉市", "low", datetime.date(2022, 4, 1))]
+    assert [(a.division_name, a.level, a.valid_from) for a in areas] == [
+        ("湖北省武汉市", "low", datetime.date(2022, 4, 1))]
 
 
 def test_import_without_code_column_is_refused(street_admin, street):

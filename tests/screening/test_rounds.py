@@ -166,7 +166,8 @@ def test_fever_is_kept_and_listed_on_the_round(staff_a, grid_member_a, round_a, 
 def test_closed_round_refuses_visits(staff_a, grid_member_a, round_a, household_a):
     services.screening_round_close(actor=staff_a, round=round_a)
     with pytest.raises(Conflict):
-        _visit(grid_member_a, round_a, household_a, "door", new_persons=[{"name": "王五", "id_number": resident_id(304)}])
+        _visit(grid_member_a, round_a, household_a, "door",
+               new_persons=[{"name": "王五", "id_number": resident_id(304)}])
     assert not HouseholdVisit.objects.exists()
     assert not Person.objects.filter(name="王五").exists()
     with pytest.raises(Conflict):
@@ -198,7 +199,8 @@ def test_a_visit_timed_later_than_now_is_refused_naming_the_time(grid_member_a, 
     ({"method": "door", "anomalies": ["fever", "zombie"]}, "anomalies"),
     ({"method": "door", "people_present": -1}, "people_present"),
     ({"method": "door", "anomalies": ["unregistered_arrival"],
-      "new_persons": [{"name": "王五", "id_number": resident_id(305)}, {"name": "王六", "id_number": "110101199001011234"}]},
+      "new_persons": [{"name": "王五", "id_number": resident_id(305)},
+                      {"name": "王六", "id_number": "110101199001011234"}]},
      "new_persons"),
     ({"method": "door", "new_persons": [{"name": "", "id_number": resident_id(306)}]}, "new_persons"),
 ])

@@ -45,7 +45,8 @@ def _report(**changes):
     values = {"name": "赵敏", "id_number": resident_id(61), "origin": "湖北省武汉市武昌区 420106",
               "arrived_on": YESTERDAY, "travel_mode": "train", "travel_number": "G72", "plate": "",
               "building": "3", "unit": "2", "room": "301", "notice_acknowledged": "on", "commitment_signed": "on",
-              "companion_name": ["赵小敏"], "companion_id_number": [resident_id(62)], "companion_relationship": ["子女"]}
+              "companion_name": ["赵小敏"], "companion_id_number": [resident_id(62)],
+              "companion_relationship": ["子女"]}
     values.update(changes)
     return values
 
@@ -91,7 +92,8 @@ def test_resident_reports_with_a_companion_and_is_signed_in(url, household_a):
 def test_wrong_code_keeps_the_form_closed(url):
     client = Client()
     client.post(url, {"phone": "13912345678"})
-    response = client.post(url, {"step": "code", "phone": "13912345678", "code": "000000" if SENT[-1][1] != "000000" else "111111"})
+    wrong_code = "000000" if SENT[-1][1] != "000000" else "111111"
+    response = client.post(url, {"step": "code", "phone": "13912345678", "code": wrong_code})
     assert "验证码错误或已过期" in response.content.decode()
     assert "提交登记" not in client.get(url).content.decode()
 

@@ -1,9 +1,20 @@
+import datetime
 import uuid
 
 import factory
 from django.utils import timezone
 
-from fangkong.testing.models import ResampleTask, RoundExemption, Sample, SamplingSite, TestRound, Tube
+from fangkong.testing.models import (
+    AntigenReport,
+    LabResult,
+    ResampleTask,
+    ResultImport,
+    RoundExemption,
+    Sample,
+    SamplingSite,
+    TestRound,
+    Tube,
+)
 from tests.places.factories import CommunityFactory
 
 
@@ -80,3 +91,39 @@ class RoundExemptionFactory(factory.django.DjangoModelFactory):
     round = factory.SubFactory(TestRoundFactory)
     community = factory.SelfAttribute("round.community")
     reason = RoundExemption.Reason.AWAY
+
+
+class ResultImportFactory(factory.django.DjangoModelFactory):
+    """A lab's result file of `community`, just imported."""
+
+    class Meta:
+        model = ResultImport
+
+    community = factory.SubFactory(CommunityFactory)
+    file_name = "检测结果.xlsx"
+    rows = 1
+
+
+class LabResultFactory(factory.django.DjangoModelFactory):
+    """`tube` negative, as the lab reported it an hour ago."""
+
+    class Meta:
+        model = LabResult
+
+    tube = factory.SubFactory(TubeFactory, status="resulted", result="negative")
+    community = factory.SelfAttribute("tube.community")
+    result = factory.SelfAttribute("tube.result")
+    reported_at = factory.LazyFunction(lambda: timezone.now() - datetime.timedelta(hours=1))
+    lab = "金域检验"
+
+
+class AntigenReportFactory(factory.django.DjangoModelFactory):
+    """`person`'s negative antigen self-test, taken now."""
+
+    class Meta:
+        model = AntigenReport
+
+    community = factory.SelfAttribute("person.community")
+    household = factory.SelfAttribute("person.household")
+    result = "negative"
+    taken_at = factory.LazyFunction(timezone.now)

@@ -84,7 +84,8 @@ def test_the_number_of_queries_does_not_grow_with_the_round(town, staff_a, grid_
     # then the same number of queries answers it, and buildings come in walking order (3, 5, 7, 8, 10)
     assert len(large) == len(small) <= 10
     assert _counts(coverage.total) == (24, 12, 12)
-    assert [row.name.split()[-1] for row in coverage.grids[0].children] == ["3号楼", "5号楼", "7号楼", "8号楼", "10号楼"]
+    assert [row.name.split()[-1] for row in coverage.grids[0].children] == [
+        "3号楼", "5号楼", "7号楼", "8号楼", "10号楼"]
 
 
 def test_a_building_of_another_community_is_not_found(town, staff_a, household_b):

@@ -51,7 +51,8 @@ def test_other_communities_get_404(town, user, request):
 
 def test_a_building_of_another_community_is_404_on_the_round(town, staff_a, household_b, admin):
     round = town["round"]
-    assert signed_in(staff_a).get(f"/testing/rounds/{round.pk}/coverage/?building={household_b.building_id}").status_code == 404
+    page = signed_in(staff_a).get(f"/testing/rounds/{round.pk}/coverage/?building={household_b.building_id}")
+    assert page.status_code == 404
     response = signed_in(admin).get(f"{API}/{round.pk}/untested?building_id={household_b.building_id}")
     assert response.status_code == 404 and "building_id" in response.json()["error"]["fields"]
 
@@ -60,7 +61,8 @@ def test_the_api_gives_totals_by_grid_and_building(town, staff_a):
     body = signed_in(staff_a).get(f"{API}/{town['round'].pk}/coverage").json()
 
     assert (body["expected"], body["sampled"], body["untested"], body["percent"]) == (6, 3, 3, 50)
-    assert [(g["name"], g["expected"], g["untested"]) for g in body["grids"]] == [("第一网格", 4, 2), ("第二网格", 2, 1)]
+    assert [(g["name"], g["expected"], g["untested"]) for g in body["grids"]] == [
+        ("第一网格", 4, 2), ("第二网格", 2, 1)]
     assert [(b["id"], b["untested"]) for b in body["grids"][0]["buildings"]] == [
         (town["building_3"].pk, 1), (town["building_5"].pk, 1)]
     assert body["grids"][0]["buildings"][0]["units"][0]["name"] == "2"

@@ -45,7 +45,8 @@ def test_figures_of_a_small_round(round_with_tubes):
     figures = queries.round_figures(round_with_tubes)
 
     assert [timezone.localtime(hour).hour for hour in figures.hours] == [8, 9]
-    assert [(row.site.name, row.counts, row.total) for row in figures.sites] == [("东门", [1, 1], 2), ("广场", [2, 1], 3)]
+    assert [(row.site.name, row.counts, row.total) for row in figures.sites] == [
+        ("东门", [1, 1], 2), ("广场", [2, 1], 3)]
     assert figures.samples == 5
     assert figures.tubes == {"open": 1, "closed": 1, "resulted": 3}
     assert (figures.median_minutes, figures.p90_minutes) == (240, 360)

@@ -1,4 +1,5 @@
-"""The lab-results API: file import, single results with corrections, a tube's results, re-sampling tasks; 404 outside scope."""
+"""The lab-results API: file import, single results with corrections, a tube's results, re-sampling tasks;
+404 outside scope."""
 
 import datetime
 

@@ -10,11 +10,10 @@ from fangkong.testing.queries import exemption_reasons, expected_people, round_p
 from tests.health.factories import CaseFactory
 from tests.people.factories import PersonFactory
 from tests.places.factories import BuildingFactory, GridFactory, HouseholdFactory, UnitFactory
-from tests.testing.factories import TestRoundFactory
+from tests.testing.factories import RoundExemptionFactory, TestRoundFactory
 from tests.zones.factories import ZoneFactory
 
 ROUND_DAY = datetime.date(2022, 4, 10)
-from tests.testing.factories import RoundExemptionFactory
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from django.urls import reverse
 from fangkong.core import audit
 from fangkong.core.models import AuditEvent
 from fangkong.testing.models import RoundExemption, SamplingSite, TestRound
-from tests.testing.factories import SamplingSiteFactory, TestRoundFactory
+from tests.testing.factories import RoundExemptionFactory, SamplingSiteFactory, TestRoundFactory
 from tests.zones.factories import ZoneFactory
 
 
@@ -63,6 +63,16 @@ def test_exempting_someone_by_name_and_taking_it_back(client, staff_a, community
 
     client.post(reverse("testing:round_exemption_remove", args=[round.pk, exemption.pk]))
     assert not RoundExemption.objects.exists()
+
+
+def test_an_exemption_whose_recorder_left_still_shows_on_the_round(client, staff_a, community_a, person_a):
+    # Given 张三 exempted by an account that has since been removed (recorded_by is empty)
+    round = TestRoundFactory(community=community_a)
+    RoundExemptionFactory(round=round, person=person_a, recorded_by=None)
+    client.force_login(staff_a)
+    # Then the round's page lists him all the same
+    page = client.get(reverse("testing:round_detail", args=[round.pk]))
+    assert page.status_code == 200 and f'data-exemption="{round.exemptions.get().pk}"' in page.content.decode()
 
 
 def test_exempting_someone_by_their_whole_id_number_is_an_audited_identity_lookup(client, staff_a, community_a,

@@ -124,8 +124,8 @@ def test_a_closed_round_takes_no_more_exemptions(staff_a, community_a, person_a)
 
 
 def test_a_site_with_hours_and_a_team_of_people_covering_the_community(staff_a, community_a, medic, grid_member_a):
-    site = services.sampling_site_create(actor=staff_a, community=community_a, name="社区广场采样点", address="广场东侧",
-                                         opens_at=datetime.time(6), closes_at=datetime.time(11),
+    site = services.sampling_site_create(actor=staff_a, community=community_a, name="社区广场采样点",
+                                         address="广场东侧", opens_at=datetime.time(6), closes_at=datetime.time(11),
                                          team=[medic, grid_member_a])
 
     assert set(site.team.all()) == {medic, grid_member_a}

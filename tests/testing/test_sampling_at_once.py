@@ -24,7 +24,7 @@ from tests.accounts.factories import UserFactory
 from tests.people.factories import PersonFactory
 from tests.testing.factories import SamplingSiteFactory, TestRoundFactory, TubeFactory
 
-on_postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="the short path is PostgreSQL's")
+on_postgresql = pytest.mark.postgres_only("the short path is PostgreSQL's")
 
 
 def _register(actor, round, site, barcode, person, client_id=None, **extra):
@@ -115,7 +115,7 @@ def test_anything_unusual_stores_nothing_and_is_left_to_the_full_path(medic, rou
     assert list(Tube.objects.values_list("barcode", "sample_count")) == tubes
 
 
-@pytest.mark.skipif(connection.vendor != "sqlite", reason="on PostgreSQL the short path registers")
+@pytest.mark.sqlite_only("on PostgreSQL the short path registers")
 @pytest.mark.django_db
 def test_on_sqlite_the_short_path_always_steps_aside(medic, round_a, site_a, person_a):
     assert _register(medic, round_a, site_a, "S", person_a) is None
@@ -197,22 +197,22 @@ def test_a_device_naming_nobody_or_someone_elsewhere_is_told_which_field(medic, 
 
 @pytest.mark.django_db(transaction=True)
 def test_many_devices_at_one_tube_never_push_it_past_its_pool_size(
-        medic, staff_a, round_a, site_a, household_a, at_once):
+        medic, staff_a, round_a, site_a, household_a, race):
     people = PersonFactory.create_batch(8, household=household_a)
-    outcomes = at_once([_device(medic if n % 2 else staff_a, round_a, site_a, "CROWD", person)
-                         for n, person in enumerate(people)])
+    outcomes = race(*(_device(medic if n % 2 else staff_a, round_a, site_a, "CROWD", person)
+                      for n, person in enumerate(people)))
     tube = Tube.objects.get(barcode="CROWD")
-    stored = [kind for kind, _pk in outcomes].count("stored")
+    stored = [outcome.ok for outcome in outcomes].count(True)
     assert tube.sample_count == tube.samples.count() == stored <= 5
     if connection.vendor == "postgresql":
         assert stored == 5 and tube.status == Tube.Status.CLOSED
-        assert sorted(kind for kind, _pk in outcomes)[-3:] == ["tube_closed"] * 3
+        assert sorted(outcome.kind for outcome in outcomes)[-3:] == ["tube_closed"] * 3
 
 
 @pytest.mark.django_db(transaction=True)
-def test_one_person_at_two_devices_at_once_is_sampled_once(medic, staff_a, round_a, site_a, person_a, at_once):
-    outcomes = at_once([_device(medic, round_a, site_a, "TWIN-1", person_a),
-                         _device(staff_a, round_a, site_a, "TWIN-2", person_a)])
-    assert [kind for kind, _pk in outcomes].count("stored") == 1
+def test_one_person_at_two_devices_at_once_is_sampled_once(medic, staff_a, round_a, site_a, person_a, race):
+    outcomes = race(_device(medic, round_a, site_a, "TWIN-1", person_a),
+                    _device(staff_a, round_a, site_a, "TWIN-2", person_a))
+    assert [outcome.ok for outcome in outcomes].count(True) == 1
     assert Sample.objects.filter(person=person_a).count() == 1
     assert sum(Tube.objects.values_list("sample_count", flat=True)) == 1

@@ -9,7 +9,6 @@ import datetime
 import uuid
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from fangkong.core.models import AuditEvent
@@ -20,7 +19,7 @@ from fangkong.testing.services import batch
 from tests.people.factories import PersonFactory
 from tests.testing.factories import SamplingSiteFactory, TestRoundFactory, TubeFactory
 
-on_postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="the short path is PostgreSQL's")
+on_postgresql = pytest.mark.postgres_only("the short path is PostgreSQL's")
 
 
 @pytest.fixture
@@ -141,7 +140,7 @@ def _counted() -> int:
     return sum(Tube.objects.values_list("sample_count", flat=True))
 
 
-@pytest.mark.skipif(connection.vendor == "postgresql", reason="SQLite has no short path")
+@pytest.mark.sqlite_only("SQLite has no short path")
 @pytest.mark.django_db
 def test_on_sqlite_every_batch_is_answered_row_by_row(medic, round_a, site_a, household_a, row_by_row):
     people = PersonFactory.create_batch(2, household=household_a)

@@ -4,7 +4,7 @@ import factory
 from django.utils import timezone
 
 from fangkong.places.models import Compound
-from fangkong.zones.models import Level, Zone, ZonePolicy
+from fangkong.zones.models import CareTask, Level, Zone, ZonePolicy
 from fangkong.zones.places import place_fields
 
 
@@ -45,3 +45,16 @@ class ZonePolicyFactory(factory.django.DjangoModelFactory):
     days_without_positive = 14
     negative_rounds = 1
     effective_from = datetime.date(2020, 1, 1)
+
+
+class CareTaskFactory(factory.django.DjangoModelFactory):
+    """The daily check of `person` (on dialysis) inside `zone`."""
+
+    class Meta:
+        model = CareTask
+
+    zone = None
+    person = None
+    community = factory.SelfAttribute("person.community")
+    household = factory.SelfAttribute("person.household")
+    needs = factory.LazyFunction(lambda: ["dialysis"])

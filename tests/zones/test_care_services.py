@@ -271,9 +271,9 @@ def test_someone_tagged_on_dialysis_while_the_unit_is_sealed_gets_a_daily_check_
 
 def test_a_patient_who_moves_out_of_the_sealed_unit_leaves_its_daily_checks(task, dialysis_patient, next_door,
                                                                             staff_a):
-    people_services.person_update(actor=staff_a, person=dialysis_patient, household=next_door, name=dialysis_patient.name,
-                         id_type=dialysis_patient.id_type, id_number=dialysis_patient.id_number,
-                         tags=dialysis_patient.tag_codes())
+    people_services.person_update(actor=staff_a, person=dialysis_patient, household=next_door,
+                                  name=dialysis_patient.name, id_type=dialysis_patient.id_type,
+                                  id_number=dialysis_patient.id_number, tags=dialysis_patient.tag_codes())
 
     task.refresh_from_db()
     assert not task.active

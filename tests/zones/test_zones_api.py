@@ -1,4 +1,5 @@
-"""The zone API: list, detail with the countdown, draw, accept, change, lift, rounds, policies, movement; 404 outside scope."""
+"""The zone API: list, detail with the countdown, draw, accept, change, lift, rounds, policies, movement;
+404 outside scope."""
 
 import datetime
 import json

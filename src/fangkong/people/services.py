@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -226,7 +227,11 @@ def person_delete(*, actor, person: Person) -> None:
     _require_editor(actor)
     ensure_in_scope(actor, person)
     audit.record(actor=actor, action=audit.Action.DELETE, obj=person, fields=list(PERSON_FIELDS))
-    person.delete()
+    try:
+        person.delete()
+    except ProtectedError:
+        raise Conflict(_("%(p)s 已有病例、转运或采样等记录,不能删除;重复登记请用合并") % {"p": person},
+                       code="person_in_use") from None
 
 
 def person_reveal(*, actor, person: Person) -> Person:
