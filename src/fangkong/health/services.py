@@ -75,8 +75,7 @@ class Team:
 
 def observation_days(street: Street, kind: str, on: datetime.date) -> int:
     """The days an observation of `kind` starting `on` lasts: the street's policy then in effect, else the default."""
-    policy = (ObservationPolicy.objects.filter(street=street, kind=kind, effective_from__lte=on)
-              .order_by("-effective_from").first())
+    policy = ObservationPolicy.objects.filter(street=street, kind=kind).in_force_on(on).first()
     return policy.days if policy else DEFAULT_DAYS[ObservationKind(kind)]
 
 

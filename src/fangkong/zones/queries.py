@@ -41,9 +41,8 @@ ENDED_STATUSES = (Zone.Status.LIFTED, Zone.Status.DISMISSED, Zone.Status.SUPERSE
 
 def _rounds_needed():
     """The negative rounds the policy in force on the zone's countdown day asks for (the default without one)."""
-    policy = (ZonePolicy.objects.filter(street_id=OuterRef("community__street_id"), level=OuterRef("level"),
-                                        effective_from__lte=OuterRef("last_positive_on"))
-              .order_by("-effective_from").values("negative_rounds")[:1])
+    policy = (ZonePolicy.objects.filter(street_id=OuterRef("community__street_id"), level=OuterRef("level"))
+              .in_force_on(OuterRef("last_positive_on")).values("negative_rounds")[:1])
     default = models.Case(*[models.When(level=level, then=models.Value(n))
                             for level, n in DEFAULT_NEGATIVE_ROUNDS.items()], output_field=models.IntegerField())
     return Coalesce(models.Subquery(policy), default)
