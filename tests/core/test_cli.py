@@ -6,8 +6,9 @@ import pytest
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
 
-from fangkong import cli, demo
+from fangkong import cli
 from fangkong.accounts.models import User
+from fangkong.demo import constants
 from fangkong.people.models import Person
 from fangkong.places.models import Street
 from tests.places.factories import StreetFactory
@@ -72,8 +73,8 @@ def test_demo_command_loads_once_and_prints_the_sign_ins_both_times(db):
 
     assert "已载入" in first and "未做任何改动" in second
     for output in (first, second):
-        assert "wangge1" in output and demo.PASSWORD in output and demo.RESIDENT_PHONE_NOTE in output
-    assert Person.objects.count() == demo.CHIYU_PERSONS + demo.ANGUO_PERSONS
+        assert "wangge1" in output and constants.PASSWORD in output and constants.RESIDENT_PHONE_NOTE in output
+    assert Person.objects.count() == constants.CHIYU_PERSONS + constants.ANGUO_PERSONS
 
 
 def test_demo_if_empty_leaves_a_database_with_other_streets_alone(db):
@@ -90,7 +91,7 @@ def test_demo_if_empty_loads_into_an_empty_database(db):
     output = run("demo", "--if-empty")
 
     assert "已载入" in output and "jiedao" in output
-    assert Street.objects.get().name == demo.STREET_NAME
+    assert Street.objects.get().name == constants.STREET_NAME
 
 
 def test_demo_with_a_taken_username_fails_and_writes_nothing(db):

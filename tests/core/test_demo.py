@@ -11,6 +11,8 @@ from fangkong.accounts.models import Role, User
 from fangkong.core.errors import DomainError
 from fangkong.core.idnumbers import normalize_phone, parse_resident_id
 from fangkong.core.models import AuditEvent
+from fangkong.demo import constants
+from fangkong.demo.plan import plan_chiyu
 from fangkong.people.models import Person, PersonTag
 from fangkong.places.models import Building, Community, Compound, Household, Street, Venue
 
@@ -32,7 +34,7 @@ def tag_counts(community_name):
 
 def test_chiyu_compound_has_the_field_reports_households_people_and_special_populations(loaded):
     # Given the demo is loaded, when a visitor looks at 驰誉小区
-    compound = Compound.objects.get(name=demo.CHIYU_COMPOUND)
+    compound = Compound.objects.get(name=constants.CHIYU_COMPOUND)
 
     # then it has 3 buildings, 144 households and exactly 252 people
     assert Building.objects.filter(compound=compound).count() == 3
@@ -41,11 +43,11 @@ def test_chiyu_compound_has_the_field_reports_households_people_and_special_popu
     # and exactly the special populations the report counts, nothing more
     assert tag_counts("春雨社区") == {"chronic_severe": 7, "pregnant": 1, "chemotherapy": 1, "disabled": 6,
                                       "key_worker": 9, "returning_student": 6}
-    assert Person.objects.filter(household__compound=compound, notes=demo.RETURNED_NOTE).count() == 8
+    assert Person.objects.filter(household__compound=compound, notes=constants.RETURNED_NOTE).count() == 8
 
 
 def test_chiyu_has_the_high_risk_venues_of_the_report(loaded):
-    venues = Venue.objects.filter(compound__name=demo.CHIYU_COMPOUND)
+    venues = Venue.objects.filter(compound__name=constants.CHIYU_COMPOUND)
 
     assert venues.filter(kind=Venue.Kind.HOSPITAL_WARD, name="内蒙古国际蒙医医院住院区").count() == 1
     assert venues.filter(kind=Venue.Kind.DRIVING_SCHOOL).count() == 5
@@ -54,18 +56,18 @@ def test_chiyu_has_the_high_risk_venues_of_the_report(loaded):
 
 
 def test_chunyu_has_two_grids_splitting_the_buildings(loaded):
-    buildings = {b.number: b.grid.name for b in Building.objects.filter(compound__name=demo.CHIYU_COMPOUND)}
+    buildings = {b.number: b.grid.name for b in Building.objects.filter(compound__name=constants.CHIYU_COMPOUND)}
 
     assert buildings == {"1": "第一网格", "2": "第一网格", "3": "第二网格"}
 
 
 def test_anguo_lies_in_the_same_street_with_13_compounds(loaded):
-    anguo = Community.objects.get(name=demo.ANGUO_NAME)
+    anguo = Community.objects.get(name=constants.ANGUO_NAME)
 
-    assert anguo.street.name == demo.STREET_NAME
+    assert anguo.street.name == constants.STREET_NAME
     assert Community.objects.filter(street=anguo.street).count() == 2
     assert Compound.objects.filter(community=anguo).count() == 13
-    assert Person.objects.filter(community=anguo).count() == demo.ANGUO_PERSONS
+    assert Person.objects.filter(community=anguo).count() == constants.ANGUO_PERSONS
 
 
 def test_every_demo_person_has_a_valid_id_agreeing_with_sex_and_birth_date(loaded):
@@ -91,8 +93,8 @@ def test_every_household_has_a_head_and_known_relationships(loaded):
 
 
 def test_the_demo_is_the_same_on_every_run():
-    first = [(p.name, p.id_number, p.phone, p.tags) for h in demo.plan_chiyu() for p in h.members]
-    second = [(p.name, p.id_number, p.phone, p.tags) for h in demo.plan_chiyu() for p in h.members]
+    first = [(p.name, p.id_number, p.phone, p.tags) for h in plan_chiyu() for p in h.members]
+    second = [(p.name, p.id_number, p.phone, p.tags) for h in plan_chiyu() for p in h.members]
 
     assert first == second
 
@@ -107,7 +109,7 @@ def test_loading_twice_changes_nothing(loaded):
 
 def test_demo_accounts_sign_in_and_see_only_their_scope(loaded):
     def visible(username):
-        user = authenticate(username=username, password=demo.PASSWORD)
+        user = authenticate(username=username, password=constants.PASSWORD)
         assert user is not None, username
         return Person.objects.in_scope(user)
 
@@ -124,7 +126,7 @@ def test_demo_accounts_sign_in_and_see_only_their_scope(loaded):
 def test_the_resident_account_is_a_chiyu_resident_signing_in_by_phone(loaded):
     resident = User.objects.get(role=Role.RESIDENT)
 
-    assert resident.person.household.compound.name == demo.CHIYU_COMPOUND
+    assert resident.person.household.compound.name == constants.CHIYU_COMPOUND
     assert resident.phone == resident.person.phone
     assert Person.objects.in_scope(resident).count() == resident.person.household.members.count()
 
@@ -135,7 +137,7 @@ def test_the_sign_in_table_lists_every_role(loaded):
     for username in ("admin", "jiedao", "chunyu", "anguo", "wangge1", "wangge2", "yihu", "minjing", "zhiyuan"):
         assert username in table
     assert User.objects.get(role=Role.RESIDENT).phone in table
-    assert demo.RESIDENT_PHONE_NOTE in table and demo.PASSWORD in table
+    assert constants.RESIDENT_PHONE_NOTE in table and constants.PASSWORD in table
 
 
 def test_a_taken_demo_username_stops_the_demo_and_writes_nothing(db):

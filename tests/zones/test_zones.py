@@ -12,6 +12,7 @@ from fangkong.core.models import AuditEvent
 from fangkong.volunteers.models import Post
 from fangkong.zones import queries, services
 from fangkong.zones.models import Level, Movement, Zone, ZoneEvent
+from fangkong.zones.unlock import UnlockRule
 from tests.health.factories import CaseFactory
 from tests.people.factories import PersonFactory
 from tests.places.factories import BuildingFactory
@@ -333,6 +334,21 @@ def test_a_policy_change_moves_the_unlock_dates_of_live_zones(street_admin, stre
     assert events(zone, ZoneEvent.Kind.POLICY)[0].unlock_on == zone.unlock_on
     assert services.zone_rule(street, Level.SEALED, TODAY()).days_without_positive == 7
     assert services.zone_rule(street, Level.CONTROLLED, TODAY()).days_without_positive == 14
+
+
+def test_a_zone_counts_down_by_the_policy_in_force_on_its_countdown_day(street_admin, street, unit_a):
+    # Given a unit sealed 2 days ago, a policy from 10 days ago and a stricter one from tomorrow on
+    zone = ZoneFactory(place=unit_a, started_at=days_ago(2))
+    for days, rounds, effective_from in ((7, 1, TODAY() - 10 * DAY), (20, 3, TODAY() + DAY)):
+        services.zone_policy_set(actor=street_admin, street=street, level=Level.SEALED, days_without_positive=days,
+                                 negative_rounds=rounds, effective_from=effective_from)
+
+    # then the zone's date and the rounds its list row asks for follow the policy in force on the day it started
+    zone.refresh_from_db()
+    assert zone.unlock_on == TODAY() - 2 * DAY + 7 * DAY
+    assert queries.zones_for(street_admin).get(pk=zone.pk).rounds_needed == 1
+    # and a countdown starting tomorrow would follow the newer one
+    assert services.zone_rule(street, Level.SEALED, TODAY() + DAY) == UnlockRule(20, 3)
 
 
 def test_policy_numbers_are_checked_and_grid_members_may_not_set_them(street_admin, grid_member_a, street):

@@ -13,6 +13,42 @@ class TimeStamped(models.Model):
         abstract = True
 
 
+class StreetPolicy(TimeStamped):
+    """A rule a street admin sets for the whole street: every community and grid of the street reads it."""
+
+    street = models.ForeignKey("places.Street", on_delete=models.CASCADE, verbose_name=_("街道"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+", verbose_name=_("登记人"))
+
+    objects = ScopedQuerySet.as_manager()
+    scope_fields = {"street": "street_id", "community_any": "street__communities", "grid_any": "street__communities__grids"}
+
+    class Meta:
+        abstract = True
+
+
+class DatedPolicyQuerySet(ScopedQuerySet):
+    def in_force_on(self, day):
+        """The policies already effective on `day` (a date or an OuterRef), the one in force first.
+
+        A policy holds from its date until a newer one takes effect, so `.first()` is the policy in
+        force that day, and `[:1]` of its values a subquery for it; none means the default applies.
+        """
+        return self.filter(effective_from__lte=day).order_by("-effective_from")
+
+
+class DatedStreetPolicy(StreetPolicy):
+    """A street policy from a date on: policies change mid-emergency, and what was decided before
+    a date keeps holding for what started before it."""
+
+    effective_from = models.DateField(_("生效日期"))
+
+    objects = DatedPolicyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+
 class AuditEvent(models.Model):
     """Who saw, exported or changed personal data, from where and when."""
 

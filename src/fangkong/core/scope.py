@@ -12,8 +12,11 @@ from functools import cache
 
 from django.db import models
 from django.db.models import Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404
 
 from fangkong.core import rawsql
+from fangkong.core.converters import is_id
 
 
 @dataclass(frozen=True)
@@ -122,9 +125,19 @@ class ScopedQuerySet(models.QuerySet):
         return self.filter(condition)
 
 
+def get_in_scope(rows, pk):
+    """The row `pk` of `rows`, or 404: the body of every `get_<entity>_for(actor, pk)`.
+
+    `rows` is what the lookup may reach, already narrowed: the actor's scoped list (so a row outside
+    the scope is 404 like a missing one), or the rows a round or a signed poster opens. An id that
+    cannot exist (0, 'x', 2**64) is 404 as well, never a database error.
+    """
+    if not is_id(pk):
+        raise Http404
+    return get_object_or_404(rows, pk=pk)
+
+
 def ensure_in_scope(actor, obj) -> None:
     """Raise 404 when obj lies outside the actor's scope (a write must not reveal it exists)."""
-    from django.http import Http404
-
     if not type(obj).objects.in_scope(actor).filter(pk=obj.pk).exists():
         raise Http404

@@ -7,7 +7,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from fangkong.core.models import TimeStamped
+from fangkong.core.models import DatedStreetPolicy, StreetPolicy, TimeStamped
 from fangkong.core.scope import ScopedQuerySet
 
 
@@ -24,18 +24,11 @@ class ObservationReason(models.TextChoices):
     OTHER = "other", _("其他")
 
 
-class ObservationPolicy(TimeStamped):
+class ObservationPolicy(DatedStreetPolicy):
     """How many days an observation of a kind lasts, from a date on (policies change mid-emergency)."""
 
-    street = models.ForeignKey("places.Street", on_delete=models.CASCADE, related_name="observation_policies", verbose_name=_("街道"))
     kind = models.CharField(_("类型"), max_length=20, choices=ObservationKind.choices)
     days = models.PositiveSmallIntegerField(_("天数"))
-    effective_from = models.DateField(_("生效日期"))
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+", verbose_name=_("登记人"))
-
-    objects = ScopedQuerySet.as_manager()
-    scope_fields = {"street": "street_id", "community_any": "street__communities", "grid_any": "street__communities__grids"}
 
     class Meta:
         ordering = ["kind", "-effective_from"]
@@ -314,17 +307,14 @@ class ContactKind(models.TextChoices):
     SECONDARY = "secondary", _("次密切接触者")
 
 
-class ContactPolicy(TimeStamped):
-    """Which observation a contact of a kind gets in a street (密接集中隔离, 次密接居家隔离 unless set)."""
+class ContactPolicy(StreetPolicy):
+    """Which observation a contact of a kind gets in a street (密接集中隔离, 次密接居家隔离 unless set).
 
-    street = models.ForeignKey("places.Street", on_delete=models.CASCADE, related_name="contact_policies", verbose_name=_("街道"))
+    One per kind, without a date: a change applies from now on, running observations stay as they are.
+    """
+
     kind = models.CharField(_("接触类型"), max_length=10, choices=ContactKind.choices)
     observation_kind = models.CharField(_("管控方式"), max_length=20, choices=ObservationKind.choices)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+", verbose_name=_("登记人"))
-
-    objects = ScopedQuerySet.as_manager()
-    scope_fields = {"street": "street_id", "community_any": "street__communities", "grid_any": "street__communities__grids"}
 
     class Meta:
         verbose_name = _("密接管控政策")

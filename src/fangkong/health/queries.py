@@ -8,13 +8,12 @@ from django.db.models import Case as CaseWhen
 from django.db.models import Count, Exists, F, IntegerField, OuterRef, Prefetch, Q, Value, When
 from django.db.models.functions import TruncDate
 from django.http import Http404
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fangkong.accounts.models import Role
 from fangkong.core.errors import DomainError
-from fangkong.core.scope import scope_of
+from fangkong.core.scope import get_in_scope, scope_of
 from fangkong.health.models import (
     AFTERNOON_FROM,
     Case,
@@ -53,7 +52,7 @@ def observations_for(actor, *, status: str = "", kind: str = "", grid=None):
 def get_observation_for(actor, pk) -> Observation:
     observations = observations_for(actor).select_related("cadre", "medic", "police", "volunteer", "started_by",
                                                           "transferred_to", "arrival")
-    return get_object_or_404(observations, pk=pk)
+    return get_in_scope(observations, pk)
 
 
 def observations_of_person(actor, person) -> list[Observation]:
@@ -152,7 +151,7 @@ def alerts_for(actor, handled: bool | None = False):
 
 
 def get_alert_for(actor, pk) -> HealthAlert:
-    return get_object_or_404(alerts_for(actor, handled=None), pk=pk)
+    return get_in_scope(alerts_for(actor, handled=None), pk)
 
 
 def my_alerts(actor):
@@ -172,8 +171,7 @@ DEFAULT_DAYS = {ObservationKind.HOME_QUARANTINE: 14, ObservationKind.CENTRAL_QUA
 
 def observation_days(street: Street, kind: str, on: datetime.date) -> int:
     """The days an observation of `kind` starting `on` lasts: the street's policy then in effect, else the default."""
-    policy = (ObservationPolicy.objects.filter(street=street, kind=kind, effective_from__lte=on)
-              .order_by("-effective_from").first())
+    policy = ObservationPolicy.objects.filter(street=street, kind=kind).in_force_on(on).first()
     return policy.days if policy else DEFAULT_DAYS[ObservationKind(kind)]
 
 
@@ -212,7 +210,7 @@ def staff_for(actor):
 
 
 def get_staff_member_for(actor, pk):
-    return get_object_or_404(staff_for(actor), pk=pk)
+    return get_in_scope(staff_for(actor), pk)
 
 
 # ---------------------------------------------------------------------------
@@ -234,7 +232,7 @@ def cases_for(actor, *, status: str = "", grid=None):
 
 
 def get_case_for(actor, pk) -> Case:
-    return get_object_or_404(cases_for(actor).select_related("opened_by"), pk=pk)
+    return get_in_scope(cases_for(actor).select_related("opened_by"), pk)
 
 
 def case_counts(actor) -> dict[str, int]:
@@ -297,7 +295,7 @@ def contacts_of_person(actor, person):
 
 
 def get_contact_for(actor, pk) -> Contact:
-    return get_object_or_404(Contact.objects.in_scope(actor).select_related("case", "person"), pk=pk)
+    return get_in_scope(Contact.objects.in_scope(actor).select_related("case", "person"), pk)
 
 
 def zones_of_case(actor, case: Case):
@@ -401,7 +399,7 @@ def transfers_for(actor, *, day: datetime.date | None = None, status: str = "", 
 
 
 def get_transfer_for(actor, pk) -> Transfer:
-    return get_object_or_404(transfers_for(actor), pk=pk)
+    return get_in_scope(transfers_for(actor), pk)
 
 
 def transfers_by_status(transfers) -> list[tuple]:
@@ -431,7 +429,7 @@ def destinations_for(actor, *, kind: str = "", active: bool | None = None):
 
 
 def get_destination_for(actor, pk) -> Destination:
-    return get_object_or_404(destinations_for(actor), pk=pk)
+    return get_in_scope(destinations_for(actor), pk)
 
 
 def destination_roster(actor, destination: Destination):

@@ -20,6 +20,7 @@ from fangkong.health.models import (
     Symptom,
 )
 from fangkong.people.models import IdType
+from fangkong.people.schemas import MaskedIdNumber, MaskedPersonOut
 
 
 class ObservationOut(Schema):
@@ -178,7 +179,7 @@ class CaseOut(Schema):
     id: int
     person_id: int
     person_name: str = Field(alias="person.name")
-    id_number: str = Field(alias="person.masked_id_number", description="已脱敏")
+    id_number: MaskedIdNumber
     community_id: int
     household_id: int | None
     source: str
@@ -231,13 +232,9 @@ class ContactIn(Schema):
     note: str = Field("", max_length=200)
 
 
-class ContactOut(Schema):
+class ContactOut(MaskedPersonOut):
     id: int
     case_id: int
-    person_id: int
-    person_name: str = Field(alias="person.name")
-    id_number: str = Field(alias="person.masked_id_number", description="已脱敏")
-    phone: str = Field(alias="person.masked_phone", description="已脱敏")
     kind: str
     source: str
     last_exposure_at: datetime.datetime
@@ -300,23 +297,11 @@ class DestinationOut(Schema):
     arrived: int = 0
 
 
-class PassengerOut(Schema):
-    person_id: int
-    person_name: str = Field(alias="person.name")
-    id_number: str
-    phone: str
+class PassengerOut(MaskedPersonOut):
     household_id: int | None
     address: str
     case_id: int | None
     contact_id: int | None
-
-    @staticmethod
-    def resolve_id_number(obj) -> str:
-        return obj.person.masked_id_number
-
-    @staticmethod
-    def resolve_phone(obj) -> str:
-        return obj.person.masked_phone
 
     @staticmethod
     def resolve_address(obj) -> str:

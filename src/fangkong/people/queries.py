@@ -3,10 +3,10 @@
 import re
 
 from django.db.models import Count, Q
-from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
 from fangkong.core.idnumbers import compact, normalize_text
+from fangkong.core.scope import get_in_scope
 from fangkong.people.models import ImportJob, Person, PersonTag, Tag
 from fangkong.places.models import Household
 
@@ -29,7 +29,7 @@ def own_household_members(actor):
 
 
 def get_person_for(actor, pk) -> Person:
-    return get_object_or_404(persons_for(actor).with_address().with_tags(), pk=pk)
+    return get_in_scope(persons_for(actor).with_address().with_tags(), pk)
 
 
 def full_number_in(text: str) -> str:
@@ -126,4 +126,4 @@ def get_import_job_for(actor, pk) -> ImportJob:
     """The job without the kept file itself (a page polls this every second), but saying whether it has one."""
     jobs = (ImportJob.objects.in_scope(actor).select_related("community").defer("upload")
             .annotate(has_upload=Q(upload__isnull=False)))
-    return get_object_or_404(jobs, pk=pk)
+    return get_in_scope(jobs, pk)

@@ -1,15 +1,33 @@
-"""Request and response bodies of the people API.
+"""Request and response bodies of the people API, and the masked person every app's lists show.
 
 `PersonOut` always carries masked ID numbers and phones; only `PersonRevealed`, the answer
-of the explicit (and audited) reveal action, carries the full values.
+of the explicit (and audited) reveal action, carries the full values. A row about someone
+(an arrival, a contact, a passenger…) describes them with `MaskedPersonOut`, or with its
+`MaskedIdNumber` and `MaskedPhone` fields when it shows only one of the two.
 """
 
 import datetime
+from typing import Annotated
 
 from ninja import Field, Schema
 
 from fangkong.core.converters import Id
 from fangkong.people.models import IdType, Residency
+
+
+MaskedIdNumber = Annotated[str, Field(alias="person.masked_id_number", description="证件号码(脱敏)")]
+"""The ID number of the row's person (`row.person`), masked: 110***********123X."""
+MaskedPhone = Annotated[str, Field(alias="person.masked_phone", description="联系电话(脱敏)")]
+"""The phone of the row's person (`row.person`), masked: 138****5678."""
+
+
+class MaskedPersonOut(Schema):
+    """The person a row is about (`row.person`): who, with ID number and phone masked."""
+
+    person_id: int
+    person_name: str = Field(alias="person.name", description="姓名")
+    id_number: MaskedIdNumber
+    phone: MaskedPhone
 
 
 class PersonOut(Schema):

@@ -1,12 +1,11 @@
 """Scoped reads of the place tree."""
 
 from django.db.models import Count, Prefetch
-from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
-from fangkong.core.converters import is_id
 from fangkong.core.errors import DomainError
+from fangkong.core.scope import get_in_scope
 from fangkong.places.models import Building, Community, Compound, Grid, Household, Street, Unit, Venue
 
 
@@ -37,19 +36,12 @@ def venues_for(actor, *, community=None, kind="", status=""):
             .narrowed(community=community, kind=kind, status=status))
 
 
-def _get(rows, pk):
-    """One row of a scoped list by primary key; an id that cannot exist (0, 'x', 2**64) is 404 like any other."""
-    if not is_id(pk):
-        raise Http404
-    return get_object_or_404(rows, pk=pk)
-
-
 def streets_for(actor):
     return Street.objects.in_scope(actor).order_by("name")
 
 
 def get_street_for(actor, pk) -> Street:
-    return _get(streets_for(actor), pk)
+    return get_in_scope(streets_for(actor), pk)
 
 
 def street_for_writing(actor, street_id=None) -> Street:
@@ -66,27 +58,27 @@ def street_for_writing(actor, street_id=None) -> Street:
 
 
 def get_community_for(actor, pk) -> Community:
-    return _get(communities_for(actor), pk)
+    return get_in_scope(communities_for(actor), pk)
 
 
 def get_grid_for(actor, pk) -> Grid:
-    return _get(grids_for(actor), pk)
+    return get_in_scope(grids_for(actor), pk)
 
 
 def get_compound_for(actor, pk) -> Compound:
-    return _get(compounds_for(actor), pk)
+    return get_in_scope(compounds_for(actor), pk)
 
 
 def get_building_for(actor, pk) -> Building:
-    return _get(buildings_for(actor), pk)
+    return get_in_scope(buildings_for(actor), pk)
 
 
 def get_household_for(actor, pk) -> Household:
-    return _get(households_for(actor), pk)
+    return get_in_scope(households_for(actor), pk)
 
 
 def get_venue_for(actor, pk) -> Venue:
-    return _get(venues_for(actor), pk)
+    return get_in_scope(venues_for(actor), pk)
 
 
 def get_community_by_name_for(actor, name: str) -> Community:

@@ -6,11 +6,10 @@ from django.core import signing
 from django.db.models import Case, Count, IntegerField, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce, Length
 from django.http import Http404
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from fangkong.accounts.models import Role, User
-from fangkong.core.converters import is_id
+from fangkong.core.scope import get_in_scope
 from fangkong.places.models import Community, Grid, Household
 from fangkong.screening.colors import COLOR_ROLES
 from fangkong.screening.models import (
@@ -29,12 +28,6 @@ from fangkong.screening.models import (
 )
 
 
-def _get(rows, pk):
-    if not is_id(pk):
-        raise Http404
-    return get_object_or_404(rows, pk=pk)
-
-
 # Follow-ups and the four colours
 def follow_ups_for(actor, *, color="", grid=None, responsible=None, include_closed=False):
     rows = FollowUp.objects.in_scope(actor).select_related(
@@ -46,7 +39,7 @@ def follow_ups_for(actor, *, color="", grid=None, responsible=None, include_clos
 
 
 def get_follow_up_for(actor, pk) -> FollowUp:
-    return _get(follow_ups_for(actor, include_closed=True), pk)
+    return get_in_scope(follow_ups_for(actor, include_closed=True), pk)
 
 
 def follow_up_of_person(actor, person) -> FollowUp | None:
@@ -104,7 +97,7 @@ def responsible_candidates(actor, follow_up):
 
 
 def get_responsible_candidate_for(actor, pk, *, follow_up):
-    return _get(responsible_candidates(actor, follow_up), pk)
+    return get_in_scope(responsible_candidates(actor, follow_up), pk)
 
 
 
@@ -119,7 +112,7 @@ def risk_areas_for(actor, *, current_on=None):
 
 
 def get_risk_area_for(actor, pk) -> RiskArea:
-    return _get(risk_areas_for(actor), pk)
+    return get_in_scope(risk_areas_for(actor), pk)
 
 
 def arrivals_for(actor, *, community=None, exposed=None, since=None):
@@ -130,7 +123,7 @@ def arrivals_for(actor, *, community=None, exposed=None, since=None):
 
 
 def get_arrival_for(actor, pk) -> Arrival:
-    return _get(arrivals_for(actor), pk)
+    return get_in_scope(arrivals_for(actor), pk)
 
 
 def arrivals_of_person(actor, person):
@@ -156,7 +149,7 @@ def community_of_poster(token: str) -> Community:
         community_id = signing.Signer(salt=POSTER_SALT).unsign_object(token)["c"]
     except (signing.BadSignature, KeyError, TypeError):
         raise Http404 from None
-    return _get(Community.objects.select_related("street"), community_id)
+    return get_in_scope(Community.objects.select_related("street"), community_id)
 
 
 def household_at(community, building_number: str, unit_number: str, room: str):
@@ -186,7 +179,7 @@ def batches_for(actor):
 
 
 def get_batch_for(actor, pk) -> VerificationBatch:
-    return _get(batches_for(actor), pk)
+    return get_in_scope(batches_for(actor), pk)
 
 
 def items_for(actor, batch: VerificationBatch, *, mine: bool = False, queue: bool = False, unanswered: bool = False):
@@ -203,7 +196,7 @@ def items_for(actor, batch: VerificationBatch, *, mine: bool = False, queue: boo
 
 
 def get_item_for(actor, pk) -> VerificationItem:
-    return _get(VerificationItem.objects.in_scope(actor).select_related("batch", "grid", "community", "answered_by"), pk)
+    return get_in_scope(VerificationItem.objects.in_scope(actor).select_related("batch", "grid", "community", "answered_by"), pk)
 
 
 
@@ -218,7 +211,7 @@ def rounds_for(actor):
 
 
 def get_round_for(actor, pk) -> ScreeningRound:
-    return _get(rounds_for(actor), pk)
+    return get_in_scope(rounds_for(actor), pk)
 
 
 def _latest_visit(round: ScreeningRound, field: str):
@@ -307,7 +300,7 @@ def round_households(actor, round: ScreeningRound, *, status: str = "", grid=Non
 
 def get_round_household_for(actor, round: ScreeningRound, pk):
     """One household of the round with the same annotations as the list; 404 outside the round or scope."""
-    return _get(round_households(actor, round), pk)
+    return get_in_scope(round_households(actor, round), pk)
 
 
 def round_anomalies(actor, round: ScreeningRound) -> list[HouseholdVisit]:

@@ -8,6 +8,7 @@ from ninja import Field, Schema
 from fangkong.core.converters import Id
 from fangkong.core.masking import mask_id_number, mask_phone
 from fangkong.people.models import IdType, Residency
+from fangkong.people.schemas import MaskedPersonOut, MaskedPhone
 from fangkong.screening.models import Anomaly, VisitMethod
 
 # Follow-ups and the four colours
@@ -16,7 +17,7 @@ class FollowUpOut(Schema):
     id: int
     person_id: int
     person_name: str
-    phone: str = Field(description="联系电话(脱敏)")
+    phone: MaskedPhone
     address: str = Field(description="地址简写 楼-单元-房号")
     grid_id: int | None
     risk_color: str = Field(description="四色标示:red / yellow / blue / green(人工调整后为调整值)")
@@ -38,10 +39,6 @@ class FollowUpOut(Schema):
     @staticmethod
     def resolve_person_name(obj) -> str:
         return obj.person.name
-
-    @staticmethod
-    def resolve_phone(obj) -> str:
-        return obj.person.masked_phone
 
     @staticmethod
     def resolve_address(obj) -> str:
@@ -150,13 +147,9 @@ class ArrivalIn(Schema):
     note: str = ""
 
 
-class ArrivalOut(Schema):
+class ArrivalOut(MaskedPersonOut):
     id: int
     community_id: int
-    person_id: int
-    person_name: str
-    id_number: str = Field(description="证件号码(脱敏)")
-    phone: str = Field(description="联系电话(脱敏)")
     household_id: int | None
     address: str = Field(description="地址简写 楼-单元-房号")
     origin_code: str
@@ -170,18 +163,6 @@ class ArrivalOut(Schema):
     exposed: bool = Field(description="来自风险地区(按抵达日期)")
     notice_acknowledged_at: datetime.datetime | None
     commitment_signed_at: datetime.datetime | None
-
-    @staticmethod
-    def resolve_person_name(obj) -> str:
-        return obj.person.name
-
-    @staticmethod
-    def resolve_id_number(obj) -> str:
-        return obj.person.masked_id_number
-
-    @staticmethod
-    def resolve_phone(obj) -> str:
-        return obj.person.masked_phone
 
     @staticmethod
     def resolve_address(obj) -> str:

@@ -18,7 +18,7 @@ from fangkong.accounts.models import Role, User
 from fangkong.core import rawsql
 from fangkong.core.converters import is_id
 from fangkong.core.errors import DomainError
-from fangkong.core.scope import community_in_scope_sql, scope_of
+from fangkong.core.scope import community_in_scope_sql, get_in_scope, scope_of
 from fangkong.health.models import Case
 from fangkong.people.models import IdType, Person, PersonTag
 from fangkong.people.queries import persons_for
@@ -141,7 +141,7 @@ def rounds_for(actor, *, status=""):
 
 
 def get_round_for(actor, pk) -> TestRound:
-    return _get(rounds_for(actor), pk)
+    return get_in_scope(rounds_for(actor), pk)
 
 
 def exemptions_of(actor, round: TestRound):
@@ -151,7 +151,7 @@ def exemptions_of(actor, round: TestRound):
 
 
 def get_exemption_for(actor, pk, *, round: TestRound) -> RoundExemption:
-    return _get(exemptions_of(actor, round), pk)
+    return get_in_scope(exemptions_of(actor, round), pk)
 
 
 def sites_for(actor, *, include_inactive=True):
@@ -160,7 +160,7 @@ def sites_for(actor, *, include_inactive=True):
 
 
 def get_site_for(actor, pk) -> SamplingSite:
-    return _get(sites_for(actor), pk)
+    return get_in_scope(sites_for(actor), pk)
 
 
 def team_candidates_for(actor, community=None):
@@ -176,7 +176,7 @@ def team_candidates_for(actor, community=None):
 
 
 def get_team_candidate_for(actor, pk):
-    return _get(team_candidates_for(actor), pk)
+    return get_in_scope(team_candidates_for(actor), pk)
 
 
 def zones_for_rounds(actor, community=None):
@@ -210,7 +210,7 @@ def household_card_for(actor, pk):
 
 def get_sampling_round_for(actor, pk) -> TestRound:
     """The round a sampler registers into: one plain query (the registration path stays lean)."""
-    return _get(TestRound.objects.in_scope(actor), pk)
+    return get_in_scope(TestRound.objects.in_scope(actor), pk)
 
 
 @cache
@@ -241,7 +241,7 @@ def registration_facts_sql(by: str) -> str:
 
 def get_round_site_for(round: TestRound, pk) -> SamplingSite:
     """A site of the round's community: whoever sees the round sees its community's sites."""
-    return _get(SamplingSite.objects.filter(community_id=round.community_id), pk)
+    return get_in_scope(SamplingSite.objects.filter(community_id=round.community_id), pk)
 
 
 def get_round_person(round: TestRound, pk) -> Person:
@@ -278,7 +278,7 @@ def tubes_for(actor):
 
 
 def get_tube_for(actor, pk) -> Tube:
-    return _get(tubes_for(actor), pk)
+    return get_in_scope(tubes_for(actor), pk)
 
 
 def tube_samples(tube: Tube):
@@ -322,7 +322,7 @@ def result_imports_for(actor):
 
 
 def get_result_import_for(actor, pk) -> ResultImport:
-    return _get(result_imports_for(actor), pk)
+    return get_in_scope(result_imports_for(actor), pk)
 
 
 def positive_tubes_of_import(result_import: ResultImport, *, limit: int = 100) -> list[Tube]:
@@ -353,7 +353,7 @@ def results_of_tube(tube: Tube):
 
 
 def get_lab_result_for(actor, pk) -> LabResult:
-    return _get(LabResult.objects.in_scope(actor).select_related("tube"), pk)
+    return get_in_scope(LabResult.objects.in_scope(actor).select_related("tube"), pk)
 
 
 def resample_tasks_for(actor, *, status=ResampleTask.Status.OPEN, grid=None, round=None):

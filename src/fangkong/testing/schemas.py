@@ -7,6 +7,7 @@ from ninja import Field, Schema
 from pydantic import BaseModel
 
 from fangkong.core.converters import Id
+from fangkong.people.schemas import MaskedIdNumber, MaskedPhone
 
 # ---------------------------------------------------------------------------
 # Rounds, sites and exemptions
@@ -138,7 +139,7 @@ class TubeSampleOut(Schema):
     client_id: uuid.UUID
     person_id: int
     person_name: str = Field(alias="person.name")
-    person_id_number: str = Field(alias="person.masked_id_number")
+    person_id_number: MaskedIdNumber
     taken_at: datetime.datetime
     door_to_door: bool
     resample: bool
@@ -259,7 +260,7 @@ class ResampleTaskOut(Schema):
     tube_barcode: str = Field(alias="tube.barcode")
     person_id: int
     person_name: str = Field(alias="person.name")
-    phone: str = Field(alias="person.masked_phone")
+    phone: MaskedPhone
     household_id: int | None
     address: str = ""
     grid_id: int | None

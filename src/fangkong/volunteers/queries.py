@@ -1,8 +1,8 @@
 """Scoped reads of posts and of the places and zones a post may stand at."""
 
 from django.db.models import Case, IntegerField, Value, When
-from django.shortcuts import get_object_or_404
 
+from fangkong.core.scope import get_in_scope
 from fangkong.places.models import Unit
 from fangkong.volunteers.models import Post
 from fangkong.zones.models import Zone
@@ -19,12 +19,12 @@ def posts_for(actor, *, status: str = "", community=None, zone=None):
 
 
 def get_post_for(actor, pk) -> Post:
-    return get_object_or_404(posts_for(actor), pk=pk)
+    return get_in_scope(posts_for(actor), pk)
 
 
 def get_unit_for(actor, pk) -> Unit:
     """A unit a post may stand at; 404 outside the actor's scope."""
-    return get_object_or_404(Unit.objects.in_scope(actor).select_related("building"), pk=pk)
+    return get_in_scope(Unit.objects.in_scope(actor).select_related("building"), pk)
 
 
 def live_zones_for(actor):
@@ -34,4 +34,4 @@ def live_zones_for(actor):
 
 
 def get_live_zone_for(actor, pk) -> Zone:
-    return get_object_or_404(live_zones_for(actor), pk=pk)
+    return get_in_scope(live_zones_for(actor), pk)

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from fangkong.core.models import TimeStamped
+from fangkong.core.models import DatedStreetPolicy, TimeStamped
 from fangkong.core.scope import ScopedQuerySet, scope_of
 
 
@@ -33,19 +33,12 @@ class Movement(models.TextChoices):
     FREE = "free", _("正常通行")
 
 
-class ZonePolicy(TimeStamped):
+class ZonePolicy(DatedStreetPolicy):
     """When a zone of a level may be lifted: N days without a new positive inside and K negative rounds."""
 
-    street = models.ForeignKey("places.Street", on_delete=models.CASCADE, related_name="zone_policies", verbose_name=_("街道"))
     level = models.CharField(_("区域类型"), max_length=12, choices=Level.choices)
     days_without_positive = models.PositiveSmallIntegerField(_("无新增阳性天数"))
     negative_rounds = models.PositiveSmallIntegerField(_("核酸阴性轮次"))
-    effective_from = models.DateField(_("生效日期"))
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+", verbose_name=_("登记人"))
-
-    objects = ScopedQuerySet.as_manager()
-    scope_fields = {"street": "street_id", "community_any": "street__communities", "grid_any": "street__communities__grids"}
 
     class Meta:
         ordering = ["level", "-effective_from"]

@@ -7,11 +7,9 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.db.models.functions import Coalesce
 from django.http import Http404
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from fangkong.core.converters import is_id
-from fangkong.core.scope import ensure_in_scope
+from fangkong.core.scope import ensure_in_scope, get_in_scope
 from fangkong.health.queries import cases_for, staff_for
 from fangkong.people.models import Person, Tag
 from fangkong.places.models import Building, Community, Compound, Household, Unit
@@ -41,9 +39,8 @@ ENDED_STATUSES = (Zone.Status.LIFTED, Zone.Status.DISMISSED, Zone.Status.SUPERSE
 
 def _rounds_needed():
     """The negative rounds the policy in force on the zone's countdown day asks for (the default without one)."""
-    policy = (ZonePolicy.objects.filter(street_id=OuterRef("community__street_id"), level=OuterRef("level"),
-                                        effective_from__lte=OuterRef("last_positive_on"))
-              .order_by("-effective_from").values("negative_rounds")[:1])
+    policy = (ZonePolicy.objects.filter(street_id=OuterRef("community__street_id"), level=OuterRef("level"))
+              .in_force_on(OuterRef("last_positive_on")).values("negative_rounds")[:1])
     default = models.Case(*[models.When(level=level, then=models.Value(n))
                             for level, n in DEFAULT_NEGATIVE_ROUNDS.items()], output_field=models.IntegerField())
     return Coalesce(models.Subquery(policy), default)
@@ -59,10 +56,8 @@ def zones_for(actor, *, status: str = "", level: str = ""):
 
 
 def get_zone_for(actor, pk) -> Zone:
-    if not is_id(pk):
-        raise Http404
     rows = zones_for(actor).select_related("proposed_by", "activated_by", "ended_by", "supersedes")
-    return with_unlock([get_object_or_404(rows, pk=pk)])[0]
+    return with_unlock([get_in_scope(rows, pk)])[0]
 
 
 def with_unlock(zones) -> list[Zone]:
@@ -141,9 +136,9 @@ def place_for(actor, kind: str, pk):
     """A household, unit, building or compound in the actor's scope by its kind and id (404 otherwise)."""
     models_by_kind = {PlaceKind.HOUSEHOLD: Household, PlaceKind.UNIT: Unit, PlaceKind.BUILDING: Building,
                       PlaceKind.COMPOUND: Compound}
-    if kind not in models_by_kind or not is_id(pk):
+    if kind not in models_by_kind:
         raise Http404
-    return get_object_or_404(models_by_kind[kind].objects.in_scope(actor), pk=pk)
+    return get_in_scope(models_by_kind[kind].objects.in_scope(actor), pk)
 
 
 def policy_street_for(actor):
@@ -250,7 +245,7 @@ def get_care_zone_for(actor, pk) -> Zone:
     """The zone whose care page or care endpoint is asked for; 404 outside the actor's scope."""
     zones = Zone.objects.in_scope(actor).select_related("community", "compound", "building", "unit__building",
                                                         "household__unit__building")
-    return get_object_or_404(zones, pk=pk)
+    return get_in_scope(zones, pk)
 
 
 def _today_checks() -> Prefetch:
@@ -342,7 +337,7 @@ def care_tasks_due(actor, day: datetime.date):
 def get_care_task_for(actor, pk) -> CareTask:
     """A care task with its zone, person, address, assignee and today's check (`day_checks`); 404 outside scope."""
     tasks = _with_day_check(CareTask.objects.in_scope(actor)).select_related(*_ZONE_PLACE, "zone__community")
-    return get_object_or_404(tasks, pk=pk)
+    return get_in_scope(tasks, pk)
 
 
 def exceptions_of_zone(actor, zone: Zone):

@@ -6,6 +6,7 @@ from django.utils import timezone
 from ninja import Field, Schema
 
 from fangkong.core.converters import Id
+from fangkong.people.schemas import MaskedIdNumber, MaskedPhone
 from fangkong.zones.models import Level, PlaceKind, Zone
 from fangkong.zones.unlock import stored_status
 
@@ -209,8 +210,8 @@ class ZonePersonOut(Schema):
 
     id: int
     name: str
-    id_number: str = Field(description="证件号码(脱敏)")
-    phone: str = Field(description="联系电话(脱敏)")
+    id_number: MaskedIdNumber
+    phone: MaskedPhone
     tags: list[str] = Field(description="重点人群标签")
     needs: list[str] = Field(description="需要每日关照的标签")
     task_id: int | None = Field(description="每日关照任务")
@@ -223,14 +224,6 @@ class ZonePersonOut(Schema):
     @staticmethod
     def resolve_name(row) -> str:
         return row.person.name
-
-    @staticmethod
-    def resolve_id_number(row) -> str:
-        return row.person.masked_id_number
-
-    @staticmethod
-    def resolve_phone(row) -> str:
-        return row.person.masked_phone
 
     @staticmethod
     def resolve_tags(row) -> list[str]:

@@ -104,8 +104,7 @@ def _locked(zone: Zone) -> Zone:
 def zone_rule(street, level: str, on: datetime.date) -> UnlockRule:
     """The street's unlock rule for a level on a day: the policy then in force, else the defaults."""
     street_id = getattr(street, "pk", street)
-    policy = (ZonePolicy.objects.filter(street_id=street_id, level=level, effective_from__lte=on)
-              .order_by("-effective_from").first())
+    policy = ZonePolicy.objects.filter(street_id=street_id, level=level).in_force_on(on).first()
     if policy is None:
         return UnlockRule(DEFAULT_DAYS_WITHOUT_POSITIVE, DEFAULT_NEGATIVE_ROUNDS[level])
     return UnlockRule(policy.days_without_positive, policy.negative_rounds)

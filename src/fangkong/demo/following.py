@@ -11,7 +11,26 @@ import datetime
 from django.utils import timezone
 
 from fangkong.accounts.models import User
-from fangkong.demo import RETURNED_NOTE
+from fangkong.demo.constants import (
+    ANGUO_ARRIVALS,
+    HUBEI,
+    LIST_ANSWERS,
+    LIST_FILE_NAME,
+    LIST_FOUND,
+    LIST_HOURS,
+    LIST_ISSUED_BY,
+    LIST_TITLE,
+    LIST_UNKNOWN,
+    MORNING_CHECKS,
+    OBSERVATION_TEAM,
+    OTHER_ORIGINS,
+    RETURNED_NOTE,
+    ROUND_NOT_REACHED,
+    ROUND_VISITS,
+    SHANGHAI_PUDONG,
+    WUHAN_WUCHANG,
+    XIANGYANG,
+)
 from fangkong.health import services as health
 from fangkong.health.models import ObservationKind, ObservationReason
 from fangkong.people.models import Person
@@ -19,29 +38,26 @@ from fangkong.places.models import Household
 from fangkong.screening import services as screening
 from fangkong.screening.models import ContactOutcome, VisitMethod
 
-WUHAN_WUCHANG, XIANGYANG, SHANGHAI_PUDONG = "420106", "420600", "310115"
-OTHER_ORIGINS = ["410100", "411300", "150100", "110105", "510107", "440305"]
-
 
 def _days_ago(n: int) -> datetime.date:
     return timezone.localdate() - datetime.timedelta(days=n)
 
 
-def load_following(admin, street, chunyu: dict, anguo: dict) -> None:
+def load_following(admin, street, chunyu, anguo) -> None:
     _risk_areas(admin, street)
-    chunyu_arrivals = _arrivals(admin, chunyu["community"], Person.objects.filter(
-        community=chunyu["community"], notes=RETURNED_NOTE).order_by("id"))
-    anguo_arrivals = _arrivals(admin, anguo["community"], Person.objects.filter(
-        community=anguo["community"]).exclude(phone="").order_by("id")[:24])
+    chunyu_arrivals = _arrivals(admin, chunyu, Person.objects.filter(community=chunyu, notes=RETURNED_NOTE)
+                                .order_by("id"))
+    anguo_arrivals = _arrivals(admin, anguo, Person.objects.filter(community=anguo).exclude(phone="")
+                               .order_by("id")[:ANGUO_ARRIVALS])
     _follow_up(admin, chunyu_arrivals)
     _follow_up(admin, anguo_arrivals)
-    _observations(admin, chunyu_arrivals[:2])
-    _verification_list(admin, chunyu["community"])
-    _screening_round(admin, chunyu["community"])
+    _observations(admin, chunyu_arrivals[:len(MORNING_CHECKS)])
+    _verification_list(admin, chunyu)
+    _screening_round(admin, chunyu)
 
 
 def _risk_areas(admin, street) -> None:
-    screening.risk_area_create(actor=admin, street=street, division_code="420000", level="high",
+    screening.risk_area_create(actor=admin, street=street, division_code=HUBEI, level="high",
                                valid_from=_days_ago(30), note="省级通报")
     screening.risk_area_create(actor=admin, street=street, division_code=SHANGHAI_PUDONG, level="medium",
                                valid_from=_days_ago(40), valid_to=_days_ago(20))
@@ -51,7 +67,8 @@ def _arrivals(admin, community, persons) -> list:
     """Arrivals for the given persons: every fourth from 湖北 (exposed), the others from elsewhere."""
     arrivals = []
     for index, person in enumerate(persons):
-        origin = (WUHAN_WUCHANG if index % 8 == 0 else XIANGYANG) if index % 4 == 0 else OTHER_ORIGINS[index % 6]
+        hubei = WUHAN_WUCHANG if index % 8 == 0 else XIANGYANG
+        origin = hubei if index % 4 == 0 else OTHER_ORIGINS[index % len(OTHER_ORIGINS)]
         arrivals.append(screening.arrival_record(
             actor=admin, community=community, person=person, household=person.household, origin_code=origin,
             arrived_on=_days_ago(1 + index % 9), travel_mode=["train", "car", "flight", "bus"][index % 4],
@@ -73,10 +90,9 @@ def _follow_up(admin, arrivals) -> None:
 
 
 def _observations(admin, arrivals) -> None:
-    team = {"cadre": User.objects.get(username="wangge1"), "medic": User.objects.get(username="yihu"),
-            "police": User.objects.get(username="minjing"), "volunteer": User.objects.get(username="zhiyuan")}
+    team = {role: User.objects.get(username=username) for role, username in OBSERVATION_TEAM.items()}
     morning = timezone.localtime().replace(hour=8, minute=30, second=0, microsecond=0)
-    for arrival, temperature in zip(arrivals, ("36.5", "37.6")):
+    for arrival, (temperature, symptoms) in zip(arrivals, MORNING_CHECKS):
         person = arrival.person
         screening.follow_up_set_facts(actor=admin, person=person, reason="核实行程", reached=True, verified=True)
         observation = health.observation_start(
@@ -84,20 +100,21 @@ def _observations(admin, arrivals) -> None:
             starts_on=arrival.arrived_on, arrival=arrival, team={**team, "family_contact_name": "家属"})
         health.health_check_record(actor=team["medic"], observation=observation, temperature=temperature,
                                    reporter="staff_door", taken_at=min(morning, timezone.localtime()),
-                                   symptoms=["cough"] if temperature != "36.5" else [])
+                                   symptoms=list(symptoms))
 
 
 def _verification_list(admin, community) -> None:
     """A list sent down at night: 10 rows, eight of them living here, two unknown; three answered."""
-    persons = list(Person.objects.filter(community=community).exclude(phone="").order_by("-id")[:8])
+    persons = list(Person.objects.filter(community=community).exclude(phone="").order_by("-id")[:LIST_FOUND])
     lines = ["序号,姓名,身份证号,手机号,来源地,核查原因"]
     for n, person in enumerate(persons, start=1):
         lines.append(f"{n},{person.name},{person.id_number},{person.phone},湖北省武汉市,途经风险地区")
-    lines += ["9,赵无名,,13700000009,湖北省襄阳市,手机信令", "10,钱不详,,13700000010,上海市浦东新区,手机信令"]
+    for n, (name, phone, origin) in enumerate(LIST_UNKNOWN, start=len(persons) + 1):
+        lines.append(f"{n},{name},,{phone},{origin},手机信令")
     batch = screening.verification_batch_import(
-        actor=admin, file_name="大数据核查名单.csv", data="\n".join(lines).encode("utf-8-sig"),
-        title="大数据核查名单(第1批)", hours=4, issued_by="区疫情防控指挥部", community=community)
-    for item, answer in zip(batch.items.order_by("line")[:3], ("present_verified", "left", "controlled")):
+        actor=admin, file_name=LIST_FILE_NAME, data="\n".join(lines).encode("utf-8-sig"),
+        title=LIST_TITLE, hours=LIST_HOURS, issued_by=LIST_ISSUED_BY, community=community)
+    for item, answer in zip(batch.items.order_by("line")[:len(LIST_ANSWERS)], LIST_ANSWERS):
         screening.verification_item_answer(actor=admin, item=item, answer=answer, note="电话核实")
 
 
@@ -105,8 +122,9 @@ def _screening_round(admin, community) -> None:
     """Round 1 of 驰誉小区: building 1 visited, two households not reached yet."""
     round_ = screening.screening_round_start(actor=admin, community=community)
     households = Household.objects.filter(community=community, building__number="1").order_by("unit__number", "room")
-    for index, household in enumerate(households[:20]):
-        method = VisitMethod.NOT_REACHED if index in (5, 13) else (VisitMethod.DOOR if index % 2 else VisitMethod.PHONE)
+    for index, household in enumerate(households[:ROUND_VISITS]):
+        reached = VisitMethod.DOOR if index % 2 else VisitMethod.PHONE
+        method = VisitMethod.NOT_REACHED if index in ROUND_NOT_REACHED else reached
         screening.household_visit_record(actor=admin, round=round_, household=household, method=method,
                                          people_present=None if method == VisitMethod.NOT_REACHED else 2,
                                          anomalies=["fever"] if index == 7 else [])

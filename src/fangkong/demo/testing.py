@@ -12,7 +12,14 @@ import uuid
 
 from django.utils import timezone
 
-from fangkong.demo import CHIYU_COMPOUND
+from fangkong.demo.constants import (
+    BUILDING_BEING_SAMPLED,
+    CHIYU_COMPOUND,
+    POOL_SIZE,
+    POSITIVE_TUBE,
+    SAMPLED_SHARE_SO_FAR,
+    TUBES_AWAITING_RESULTS,
+)
 from fangkong.health.models import Contact
 from fangkong.testing import services as testing
 from fangkong.testing.models import RoundExemption, SamplingSite, Tube
@@ -20,14 +27,11 @@ from fangkong.testing.queries import expected_people
 from fangkong.zones.models import Level, Zone
 from fangkong.zones.places import households_in
 
-SAMPLED_SHARE_OF_BUILDING_3 = 0.6
-POSITIVE_TUBE = 3
-
 
 def load_testing(admin, community) -> None:
     morning = timezone.localtime() - datetime.timedelta(hours=3)
     test_round = testing.test_round_create(actor=admin, community=community, name="驰誉小区全员核酸",
-                                           on=morning.date(), pool_size=10)
+                                           on=morning.date(), pool_size=POOL_SIZE)
     _exempt_contacts_in_central_quarantine(admin, test_round)
     gate, door = _sites(admin, community)
     people = list(expected_people(test_round).filter(household__compound__name=CHIYU_COMPOUND)
@@ -36,12 +40,12 @@ def load_testing(admin, community) -> None:
     sealed = set(_sealed_household_ids(community))
     at_door = [person for person in people if person.household_id in sealed]
     at_gate = [person for person in people if person.household_id not in sealed]
-    building_3 = [person for person in at_gate if person.household.building.number == "3"]
-    at_gate = [person for person in at_gate if person.household.building.number != "3"]
-    at_gate += building_3[:int(len(building_3) * SAMPLED_SHARE_OF_BUILDING_3)]
+    unfinished = [person for person in at_gate if person.household.building.number == BUILDING_BEING_SAMPLED]
+    at_gate = [person for person in at_gate if person.household.building.number != BUILDING_BEING_SAMPLED]
+    at_gate += unfinished[:int(len(unfinished) * SAMPLED_SHARE_SO_FAR)]
     gate_tubes = _sample(admin, test_round, gate, at_gate, prefix="DY", start=morning, door_to_door=False)
     _sample(admin, test_round, door, at_door, prefix="SM", start=morning, door_to_door=True)
-    _results(admin, gate_tubes[:-3], reported_at=timezone.now() - datetime.timedelta(minutes=10))
+    _results(admin, gate_tubes[:-TUBES_AWAITING_RESULTS], reported_at=timezone.now() - datetime.timedelta(minutes=10))
 
 
 def _exempt_contacts_in_central_quarantine(admin, test_round) -> None:

@@ -11,24 +11,12 @@ import datetime
 
 from django.utils import timezone
 
-from fangkong.demo import CHIYU_COMPOUND
+from fangkong.demo.constants import CASE_PLAN, CHIYU_COMPOUND, DESTINATIONS, PENDING_BUILDING
 from fangkong.health import services as health
-from fangkong.health.models import Case, Destination, Observation, Transfer
+from fangkong.health.models import Case, Observation, Transfer
 from fangkong.places.models import Household
 from fangkong.zones import services as zones
 from fangkong.zones.models import Level, Zone
-
-CASE_PLAN = (
-    # (building, unit, household size, days ago, severity)
-    ("1", "1", 2, 9, Case.Severity.MILD),
-    ("1", "1", 2, 8, Case.Severity.ASYMPTOMATIC),
-    ("2", "2", 2, 7, Case.Severity.MODERATE),
-    ("2", "2", 2, 6, Case.Severity.ASYMPTOMATIC),
-    ("3", "2", 2, 5, Case.Severity.MILD),
-    ("3", "2", 3, 0, Case.Severity.ASYMPTOMATIC),
-)
-PENDING_BUILDING = "3"
-
 
 def load_outbreak(admin, street, community) -> None:
     destinations = _destinations(admin, street)
@@ -40,12 +28,9 @@ def load_outbreak(admin, street, community) -> None:
 
 
 def _destinations(admin, street) -> dict:
-    rows = [("呼和浩特市第二医院", Destination.Kind.HOSPITAL, "回民区", 300),
-            ("如意方舱医院", Destination.Kind.MAKESHIFT_HOSPITAL, "如意和大街", 2000),
-            ("赛罕区集中隔离点(锦江酒店)", Destination.Kind.CENTRAL_QUARANTINE, "大学东街", 180)]
     return {kind: health.destination_create(actor=admin, street=street, name=name, kind=kind, address=address,
                                             capacity=capacity)
-            for name, kind, address, capacity in rows}
+            for name, kind, address, capacity in DESTINATIONS}
 
 
 def _case_households(community):
