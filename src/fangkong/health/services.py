@@ -17,10 +17,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fangkong.accounts.models import Role
-from fangkong.accounts.roles import is_staff_member, may_edit_registry
 from fangkong.core import audit
 from fangkong.core.errors import Conflict, DomainError, NotAllowed, require_choice
 from fangkong.core.idnumbers import normalize_phone, normalize_text
+from fangkong.core.roles import is_staff_member
 from fangkong.core.scope import ensure_in_scope
 from fangkong.health.models import (
     Case,
@@ -43,6 +43,7 @@ from fangkong.health.models import (
     check_window,
 )
 from fangkong.people.models import Person
+from fangkong.people.permissions import may_edit_registry
 from fangkong.people.services import clean_person_data, person_register
 from fangkong.places.models import Household, Street
 from fangkong.screening.services import follow_up_refresh

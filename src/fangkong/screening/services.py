@@ -15,14 +15,15 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from fangkong.accounts.models import Role, User
-from fangkong.accounts.roles import is_staff_member, may_edit_registry, may_reveal_full_values
 from fangkong.core import audit
 from fangkong.core.bulk import insert_rows
 from fangkong.core.errors import Conflict, DomainError, NotAllowed
 from fangkong.core.idnumbers import compact, normalize_phone, normalize_text, parse_resident_id
+from fangkong.core.roles import is_staff_member
 from fangkong.core.scope import community_ids_in_scope, ensure_in_scope
 from fangkong.people import ledger
 from fangkong.people.models import IdType, Person
+from fangkong.people.permissions import may_edit_registry, may_reveal_full_values
 from fangkong.people.services import (
     PERSON_FIELDS,
     apply_person_data,

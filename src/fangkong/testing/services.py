@@ -13,13 +13,14 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from fangkong.accounts.models import Role
-from fangkong.accounts.roles import is_staff_member
+from fangkong.accounts.scope import staff_scope_params
 from fangkong.core import audit, rawsql
 from fangkong.core.bulk import insert_rows, update_rows
 from fangkong.core.converters import is_id
 from fangkong.core.errors import Conflict, DomainError, NotAllowed, require_choice
 from fangkong.core.idnumbers import compact, normalize_text
-from fangkong.core.scope import ensure_in_scope, scope_of, staff_scope_params
+from fangkong.core.roles import is_staff_member
+from fangkong.core.scope import ensure_in_scope, scope_of
 from fangkong.health import services as health_services
 from fangkong.health.models import Case, CaseEvent
 from fangkong.people import ledger
