@@ -1,7 +1,7 @@
 """The API at /api/v1/: one NinjaAPI, each app adding its router.
 
 Staff sign in with the console's session cookie or a bearer token; every error has one
-shape (see core.api). The docs page uses Ninja's bundled Swagger UI files, served by the app.
+shape (see core.api; who is calling: accounts.auth). The docs page uses Ninja's bundled Swagger UI files, served by the app.
 """
 
 from django.http import Http404
@@ -9,7 +9,8 @@ from django.urls import include, path
 from ninja import NinjaAPI, Router, Swagger
 
 from fangkong.accounts.api import router as accounts_router
-from fangkong.core.api import install_error_handlers, staff_auth
+from fangkong.accounts.auth import staff_auth
+from fangkong.core.api import install_error_handlers
 from fangkong.health.api import router as health_router
 from fangkong.people.api import router as people_router
 from fangkong.places.api import router as places_router

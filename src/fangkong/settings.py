@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "fangkong.zones",
     "fangkong.volunteers",
     "fangkong.testing",
+    "fangkong.web",
 ]
 
 MIDDLEWARE = [
@@ -89,7 +90,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "fangkong.core.context.navigation",
+                "fangkong.web.context.navigation",
             ],
         },
     }
@@ -117,7 +118,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "core:home"
+LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
@@ -161,6 +162,18 @@ if _env_flag("FANGKONG_HTTPS"):
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# The layers below name no app above them (docs/architecture.md); settings, at the top, wire them.
+# Whose function works out an account's scope for core.scope:
+SCOPE_OF_ACCOUNT = "fangkong.accounts.scope.account_scope"
+# Who follows a lower app's write, in order, inside its transaction (core.followers):
+FOLLOWERS = {
+    # Nobody in a sealed unit is forgotten: the daily checks inside zones follow the registry.
+    "people.households_changed": ["fangkong.zones.services.care_tasks_follow_people"],
+    "people.community_imported": ["fangkong.zones.services.care_tasks_follow_community"],
+    # Accepting a zone with 24-hour guard opens its post; lifting it closes the post.
+    "zones.status_changed": ["fangkong.volunteers.services.posts_follow_zone"],
+}
 
 FANGKONG_SMS_SENDER = os.environ.get("FANGKONG_SMS_SENDER", "fangkong.accounts.sms.LogSender")
 LOGIN_FAILURE_LIMIT = 5

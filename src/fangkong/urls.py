@@ -15,4 +15,5 @@ urlpatterns = [
     path("volunteers/", include("fangkong.volunteers.urls")),
     path("testing/", include("fangkong.testing.urls")),
     path("", include("fangkong.core.urls")),
+    path("", include("fangkong.web.urls")),
 ]

@@ -17,7 +17,7 @@ def _sign_in(client, username, password):
 def test_staff_signs_in_with_password_and_lands_on_home(client, staff_a, password):
     response = _sign_in(client, "staff_a", password)
     assert response.status_code == 302
-    assert response["Location"] == reverse("core:home")
+    assert response["Location"] == reverse("web:home")
     event = AuditEvent.objects.get(action="sign_in")
     assert event.via == "web" and event.client_address == "127.0.0.1"
 
@@ -28,7 +28,7 @@ def test_sign_in_follows_a_local_next_but_not_a_foreign_one(client, staff_a, pas
     client.logout()
     foreign = client.post(reverse("accounts:login") + "?next=https://evil.example/",
                           {"username": "staff_a", "password": password})
-    assert foreign["Location"] == reverse("core:home")
+    assert foreign["Location"] == reverse("web:home")
 
 
 def test_wrong_password_gets_a_chinese_message(client, staff_a):
@@ -54,7 +54,7 @@ def test_sign_out_needs_post_and_ends_the_session(client, staff_a):
     assert client.get(reverse("accounts:logout")).status_code == 405
     response = client.post(reverse("accounts:logout"))
     assert response["Location"] == reverse("accounts:login")
-    assert client.get(reverse("core:home")).status_code == 302
+    assert client.get(reverse("web:home")).status_code == 302
 
 
 def test_resident_signs_in_with_a_one_time_code_and_sees_only_their_household(client, resident, person_a, person_b,
@@ -94,8 +94,8 @@ def test_malformed_phone_is_a_field_error(client, db):
 def test_language_switch_to_english_and_back(client, staff_a):
     client.force_login(staff_a)
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
-    english = client.get(reverse("core:home")).content.decode()
+    english = client.get(reverse("web:home")).content.decode()
     assert 'lang="en"' in english and "Sign out" in english and "Special populations" in english
     client.post(reverse("set_language"), {"language": "zh-hans", "next": "/"})
-    chinese = client.get(reverse("core:home")).content.decode()
+    chinese = client.get(reverse("web:home")).content.decode()
     assert 'lang="zh-hans"' in chinese and "退出" in chinese

@@ -13,6 +13,7 @@ from fangkong.people import services as people_services
 from fangkong.zones import queries, services
 from fangkong.zones.models import CareCheck, CareTask, Level, MedicalException, Zone, ZoneEvent
 from tests.accounts.factories import UserFactory
+from tests.clients import send, signed_in
 from tests.people.factories import PersonFactory
 from tests.places.factories import HouseholdFactory, UnitFactory
 from tests.zones.factories import ZoneFactory
@@ -265,6 +266,31 @@ def test_someone_tagged_on_dialysis_while_the_unit_is_sealed_gets_a_daily_check_
     people_services.person_update(actor=staff_a, person=person_a, household=person_a.household, name=person_a.name,
                          id_type=person_a.id_type, id_number=person_a.id_number, tags=["dialysis"])
 
+    task = CareTask.objects.get(person=person_a, active=True)
+    assert (task.zone, task.needs) == (sealed_unit, ["dialysis"])
+
+
+def test_someone_tagged_pregnant_through_the_api_while_the_unit_is_sealed_gets_a_daily_check(sealed_unit, person_a,
+                                                                                             staff_a):
+    # Given a sealed unit, and a resident inside it with no tag
+    # When staff tag her pregnant through the registry's API (people, which cannot call zones)
+    response = send(signed_in(staff_a), "patch", f"/persons/{person_a.pk}", {"tags": ["pregnant"]})
+
+    # Then the sealed unit looks in on her every day from now on, in the same request
+    assert response.status_code == 200
+    task = CareTask.objects.get(person=person_a, active=True)
+    assert (task.zone, task.needs) == (sealed_unit, ["pregnant"])
+
+
+def test_a_duplicate_on_dialysis_merged_into_someone_inside_the_sealed_unit_brings_the_daily_check(
+        sealed_unit, person_a, staff_a, next_door):
+    # Given a record of the same person outside any zone, tagged dialysis, and her record inside the sealed unit
+    duplicate = PersonFactory(household=next_door, name=person_a.name, tags=["dialysis"])
+
+    # When staff merge the duplicate into her record
+    people_services.person_merge(actor=staff_a, keep=person_a, duplicate=duplicate)
+
+    # Then she is checked daily under the sealed unit
     task = CareTask.objects.get(person=person_a, active=True)
     assert (task.zone, task.needs) == (sealed_unit, ["dialysis"])
 

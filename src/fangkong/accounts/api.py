@@ -3,10 +3,11 @@
 from django.utils.translation import gettext as _
 from ninja import Router
 
-from fangkong.accounts import roles
+from fangkong.accounts.auth import any_user_auth
 from fangkong.accounts.schemas import MeOut
-from fangkong.core.api import any_user_auth
 from fangkong.core.scope import scope_of
+from fangkong.people.permissions import may_edit_registry, may_export_full_values, may_reveal_full_values
+from fangkong.places.permissions import may_edit_places
 from fangkong.places.queries import communities_for, grids_for
 
 router = Router()
@@ -34,9 +35,9 @@ def me(request):
         "role": user.role,
         "role_label": user.get_role_display() if user.role else (_("系统管理员") if user.is_superuser else ""),
         "is_superuser": user.is_superuser,
-        "may_reveal_full_values": roles.may_reveal_full_values(user),
-        "may_export_full_values": roles.may_export_full_values(user),
-        "may_edit_registry": roles.may_edit_registry(user),
-        "may_edit_places": roles.may_edit_places(user),
+        "may_reveal_full_values": may_reveal_full_values(user),
+        "may_export_full_values": may_export_full_values(user),
+        "may_edit_registry": may_edit_registry(user),
+        "may_edit_places": may_edit_places(user),
         "scope": _scope(user),
     }

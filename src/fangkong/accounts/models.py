@@ -2,16 +2,7 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-
-class Role(models.TextChoices):
-    STREET_ADMIN = "street_admin", _("街道领导/专班")
-    COMMUNITY_STAFF = "community_staff", _("社区两委/工作人员")
-    GRID_LEADER = "grid_leader", _("网格长")
-    GRID_MEMBER = "grid_member", _("网格员")
-    MEDIC = "medic", _("医护人员")
-    POLICE = "police", _("民警")
-    VOLUNTEER = "volunteer", _("志愿者/下沉干部")
-    RESIDENT = "resident", _("居民")
+from fangkong.core.roles import Role
 
 
 class User(AbstractUser):

@@ -51,7 +51,7 @@ def sign_in(request):
         user = _authenticate(request, form)
         if user is not None:
             _sign_in(request, user)
-            return redirect(_next_url(request) or "core:home")
+            return redirect(_next_url(request) or "web:home")
     return TemplateResponse(request, "accounts/login.html", {"form": form, "next": _next_url(request)})
 
 
@@ -90,6 +90,6 @@ def sign_out(request):
 def household(request):
     """A resident's own household, masked; staff have the registry instead."""
     if request.user.role != Role.RESIDENT:
-        return redirect("core:home")
+        return redirect("web:home")
     members = own_household_members(request.user)
     return TemplateResponse(request, "accounts/household.html", {"members": members})

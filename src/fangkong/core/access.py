@@ -6,8 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 
-from fangkong.accounts.models import Role
-from fangkong.accounts.roles import is_staff_member
+from fangkong.core.roles import Role, is_staff_member
 
 
 def staff_required(view):
@@ -26,7 +25,7 @@ def staff_required(view):
 
 
 def allowed(check):
-    """staff_required plus a role check from accounts.roles; others get 403."""
+    """staff_required plus a role check (an app's `permissions.py`, or core.roles); others get 403."""
 
     def decorator(view):
         @wraps(view)

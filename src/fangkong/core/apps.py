@@ -6,4 +6,4 @@ class CoreConfig(AppConfig):
     label = "core"
 
     def ready(self):
-        from fangkong.core import lookups  # noqa: F401  (registers field__one_of)
+        from fangkong.core import checks, lookups  # noqa: F401  (registers the checks and field__one_of)

@@ -11,7 +11,21 @@ import unicodedata
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+
+class IdType(models.TextChoices):
+    """The identity documents a person may be registered with; `people.Person.id_type` takes its choices from here."""
+
+    RESIDENT_ID = "resident_id", gettext_lazy("居民身份证")
+    PASSPORT = "passport", gettext_lazy("护照")
+    HK_MACAO_PERMIT = "hk_macao_permit", gettext_lazy("港澳居民来往内地通行证")
+    TAIWAN_PERMIT = "taiwan_permit", gettext_lazy("台湾居民来往大陆通行证")
+    HMT_RESIDENCE_PERMIT = "hmt_residence_permit", gettext_lazy("港澳台居民居住证")
+    FOREIGN_PERMANENT = "foreign_permanent", gettext_lazy("外国人永久居留身份证")
+
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _RESIDENT_ID = re.compile(r"\d{17}[\dX]")
@@ -69,8 +83,6 @@ def parse_resident_id(raw) -> ResidentId:
 
 def normalize_document_number(id_type: str, raw) -> str:
     """Validate a document number for its type and return its canonical form."""
-    from fangkong.people.models import IdType
-
     number = compact(raw).upper()
     if not number:
         raise ValidationError(_("证件号码不能为空"), code="required")

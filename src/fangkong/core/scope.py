@@ -4,18 +4,19 @@ A staff account is bound to a street, communities or grids; a resident to their 
 the system administrator (superuser) sees everything. Each scoped model names, in
 `scope_fields`, the path from its rows to a street, community, grid or household id;
 `Model.objects.in_scope(actor)` turns the actor's scope into one filter on those paths.
-Console, API, exports and CLI all read through it.
+Console, API, exports and CLI all read through it. What an account is bound to is read by
+accounts (`accounts.scope.account_scope`, named in settings.SCOPE_OF_ACCOUNT).
 """
 
 from dataclasses import dataclass, field
-from functools import cache
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.module_loading import import_string
 
-from fangkong.core import rawsql
 from fangkong.core.converters import is_id
 
 
@@ -33,50 +34,13 @@ class Scope:
 
 
 def _compute_scope(actor) -> Scope:
-    from fangkong.accounts.models import Role
-
+    """Nobody signed in sees nothing and the system administrator everything; any other account's scope is
+    its binding, which accounts knows (settings.SCOPE_OF_ACCOUNT), so that core names no app above it."""
     if actor is None or not actor.is_authenticated or not actor.is_active:
         return Scope()
     if actor.is_superuser:
         return Scope(everything=True)
-    if actor.role == Role.RESIDENT:
-        household_id = actor.person.household_id if actor.person_id else None
-        return Scope(household_ids=frozenset([household_id] if household_id else []))
-    rows = rawsql.fetch_all(_staff_scope_sql(), staff_scope_params(actor))
-    return Scope(street_ids=frozenset([actor.scope_street_id] if actor.scope_street_id else []),
-                 community_ids=frozenset(pk for kind, pk in rows if kind == "c"),
-                 grid_ids=frozenset(pk for kind, pk in rows if kind == "g"))
-
-
-@cache
-def _staff_scope_sql() -> str:
-    """A staff account's communities (its own, and its street's) and grids as (kind, pk) rows, in one query."""
-    from fangkong.accounts.models import User
-    from fangkong.places.models import Community
-
-    communities = User.scope_communities.through
-    grids = User.scope_grids.through
-    return (f"SELECT 'c' AS kind, {rawsql.column(communities, 'community')} AS pk FROM {rawsql.table(communities)}"
-            f" WHERE {rawsql.column(communities, 'user')} = %(scope_user)s"
-            f" UNION ALL SELECT 'c', {rawsql.column(Community, 'id')} FROM {rawsql.table(Community)}"
-            f" WHERE {rawsql.column(Community, 'street')} = %(scope_street)s"
-            f" UNION ALL SELECT 'g', {rawsql.column(grids, 'grid')} FROM {rawsql.table(grids)}"
-            f" WHERE {rawsql.column(grids, 'user')} = %(scope_user)s")
-
-
-def staff_scope_params(actor) -> dict:
-    """The parameters of `_staff_scope_sql` and `community_in_scope_sql` for an active staff account."""
-    return {"scope_everything": actor.is_superuser, "scope_user": actor.pk, "scope_street": actor.scope_street_id}
-
-
-def community_in_scope_sql(community: str) -> str:
-    """An SQL condition that holds when an active staff account's scope holds the whole community `community`
-    (a column), as `Scope.holds_community` decides, with `staff_scope_params`.
-
-    For a statement that checks the scope in the same round trip as its work (sample registration).
-    """
-    return (f"(%(scope_everything)s OR {community} IN"
-            f" (SELECT staff_scope.pk FROM ({_staff_scope_sql()}) staff_scope WHERE staff_scope.kind = 'c'))")
+    return import_string(settings.SCOPE_OF_ACCOUNT)(actor)
 
 
 def scope_of(actor) -> Scope:

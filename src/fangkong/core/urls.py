@@ -4,6 +4,5 @@ from fangkong.core import views
 
 app_name = "core"
 urlpatterns = [
-    path("", views.home, name="home"),
     path("audit/", views.audit, name="audit"),
 ]

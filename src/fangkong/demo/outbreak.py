@@ -18,6 +18,7 @@ from fangkong.places.models import Household
 from fangkong.zones import services as zones
 from fangkong.zones.models import Level, Zone
 
+
 def load_outbreak(admin, street, community) -> None:
     destinations = _destinations(admin, street)
     cases = [_open_case(admin, household, days_ago, severity)

@@ -10,7 +10,9 @@ from django.http import Http404
 from django.utils import timezone
 from ninja import Router, Status
 
-from fangkong.core.api import NotInScope, any_user_auth, lookup, paginated
+from fangkong.accounts.auth import any_user_auth
+from fangkong.accounts.queries import get_staff_member_for
+from fangkong.core.api import NotInScope, lookup, paginated
 from fangkong.core.converters import Id
 from fangkong.health import queries, services
 from fangkong.health.models import Case, CheckWindow, Destination, Observation, ObservationKind, Transfer
@@ -59,7 +61,7 @@ router = Router()
 
 def _team(actor, payload: TeamIn) -> dict:
     """Team members by id; the service checks that each is staff covering the person."""
-    team = {role: lookup(queries.get_staff_member_for, actor, getattr(payload, f"{role}_id"), f"{role}_id")
+    team = {role: lookup(get_staff_member_for, actor, getattr(payload, f"{role}_id"), f"{role}_id")
             for role in services.TEAM_ROLES}
     return {**team, "family_contact_name": payload.family_contact_name,
             "family_contact_phone": payload.family_contact_phone}

@@ -7,8 +7,9 @@ show or hide an action.
 from django.utils.translation import gettext as _
 
 from fangkong.accounts.models import Role
-from fangkong.accounts.roles import is_staff_member, may_edit_registry
 from fangkong.core.errors import NotAllowed
+from fangkong.core.roles import is_staff_member
+from fangkong.people.permissions import may_edit_registry
 from fangkong.places.models import Street
 
 

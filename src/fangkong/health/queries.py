@@ -198,21 +198,6 @@ def team_candidates(person):
             .distinct().order_by("role", "username"))
 
 
-def staff_for(actor):
-    """Staff accounts whose scope meets the actor's: who may be named on a team."""
-    scope = scope_of(actor)
-    staff = get_user_model().objects.filter(is_active=True).exclude(role__in=["", Role.RESIDENT])
-    if scope.everything:
-        return staff
-    meets = (Q(scope_street_id__in=scope.street_ids) | Q(scope_communities__in=scope.community_ids)
-             | Q(scope_grids__in=scope.grid_ids) | Q(scope_grids__community_id__in=scope.community_ids))
-    return staff.filter(meets).distinct()
-
-
-def get_staff_member_for(actor, pk):
-    return get_in_scope(staff_for(actor), pk)
-
-
 # ---------------------------------------------------------------------------
 # Cases and contacts
 # ---------------------------------------------------------------------------

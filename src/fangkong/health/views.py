@@ -13,11 +13,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from fangkong.accounts.roles import is_staff_member
 from fangkong.core.access import staff_required
 from fangkong.core.actions import page_action
 from fangkong.core.errors import DomainError
 from fangkong.core.forms import add_domain_error, id_param
+from fangkong.core.roles import is_staff_member
 from fangkong.health import queries, services
 from fangkong.health.forms import (
     AlertHandleForm,

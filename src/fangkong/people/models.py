@@ -2,18 +2,10 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from fangkong.core.idnumbers import IdType
 from fangkong.core.masking import mask_id_number, mask_phone
 from fangkong.core.models import TimeStamped
 from fangkong.core.scope import ScopedQuerySet
-
-
-class IdType(models.TextChoices):
-    RESIDENT_ID = "resident_id", _("居民身份证")
-    PASSPORT = "passport", _("护照")
-    HK_MACAO_PERMIT = "hk_macao_permit", _("港澳居民来往内地通行证")
-    TAIWAN_PERMIT = "taiwan_permit", _("台湾居民来往大陆通行证")
-    HMT_RESIDENCE_PERMIT = "hmt_residence_permit", _("港澳台居民居住证")
-    FOREIGN_PERMANENT = "foreign_permanent", _("外国人永久居留身份证")
 
 
 class Sex(models.TextChoices):
@@ -43,6 +35,10 @@ class Tag(models.TextChoices):
     RETURNING_STUDENT = "returning_student", _("返乡大学生")
     INFANT = "infant", _("婴幼儿")
     MEDICAL_WORKER = "medical_worker", _("医务人员")
+
+
+# The tags that need a daily look inside a zone: nobody in a sealed unit is forgotten.
+VULNERABLE_TAGS = ("dialysis", "chemotherapy", "pregnant", "elderly_alone", "immobile", "infant", "chronic_severe")
 
 
 class PersonQuerySet(ScopedQuerySet):

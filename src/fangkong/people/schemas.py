@@ -14,7 +14,6 @@ from ninja import Field, Schema
 from fangkong.core.converters import Id
 from fangkong.people.models import IdType, Residency
 
-
 MaskedIdNumber = Annotated[str, Field(alias="person.masked_id_number", description="证件号码(脱敏)")]
 """The ID number of the row's person (`row.person`), masked: 110***********123X."""
 MaskedPhone = Annotated[str, Field(alias="person.masked_phone", description="联系电话(脱敏)")]

@@ -15,7 +15,6 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from fangkong.accounts.roles import may_edit_registry, may_export_full_values, may_reveal_full_values
 from fangkong.core import audit, throttle
 from fangkong.core.bulk import insert_rows
 from fangkong.core.errors import Conflict, DomainError, NotAllowed, RateLimited, from_validation_error
@@ -24,12 +23,12 @@ from fangkong.core.masking import mask_id_number, mask_phone
 from fangkong.core.scope import community_ids_in_scope, ensure_in_scope
 from fangkong.core.tasks import run_in_background
 from fangkong.people import ledger, queries
-from fangkong.people.models import IdType, ImportJob, Person, PersonTag, Residency, Sex, Tag
+from fangkong.people.care import care_tasks_follow_community, care_tasks_follow_people
+from fangkong.people.models import VULNERABLE_TAGS, IdType, ImportJob, Person, PersonTag, Residency, Sex, Tag
 from fangkong.people.names import pinyin_keys
+from fangkong.people.permissions import may_edit_registry, may_export_full_values, may_reveal_full_values
 from fangkong.places.models import Building, Community, Compound, Household, Unit
 from fangkong.places.services import normalize_building_number, normalize_room, normalize_unit_number
-from fangkong.zones.models import VULNERABLE_TAGS
-from fangkong.zones.services import care_tasks_follow_community, care_tasks_follow_people
 
 PERSON_FIELDS = ("name", "id_type", "id_number", "sex", "birth_date", "phone", "household", "relationship",
                  "residency", "notes")

@@ -12,12 +12,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from fangkong.accounts.roles import may_edit_registry, may_reveal_full_values
 from fangkong.core.access import allowed, staff_required
 from fangkong.core.errors import DomainError, RateLimited
 from fangkong.core.forms import add_domain_error
 from fangkong.people import queries, services
 from fangkong.people.forms import LedgerExportForm, LedgerImportForm, MergeForm, PersonForm, PersonSearchForm
+from fangkong.people.permissions import may_edit_registry, may_reveal_full_values
 from fangkong.places.queries import get_household_for
 
 PAGE_SIZE = 50

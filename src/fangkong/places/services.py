@@ -6,12 +6,12 @@ import re
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.roles import may_edit_places
 from fangkong.core import audit
 from fangkong.core.errors import DomainError, NotAllowed
 from fangkong.core.idnumbers import normalize_text
 from fangkong.core.scope import ensure_in_scope, forget_scope, scope_of
 from fangkong.places.models import Building, Community, Compound, Grid, Household, Street, Unit, Venue
+from fangkong.places.permissions import may_edit_places
 
 MAX_GENERATED_HOUSEHOLDS = 2000
 

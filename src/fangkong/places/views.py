@@ -7,7 +7,6 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.roles import may_edit_places
 from fangkong.core.access import allowed, staff_required
 from fangkong.core.errors import DomainError
 from fangkong.core.forms import add_domain_error, id_param
@@ -23,6 +22,7 @@ from fangkong.places.forms import (
     VenueFilterForm,
     VenueForm,
 )
+from fangkong.places.permissions import may_edit_places
 
 PAGE_SIZE = 50
 

@@ -7,9 +7,10 @@ refuse a page or an action.
 from django.utils.translation import gettext as _
 
 from fangkong.accounts.models import Role
-from fangkong.accounts.roles import is_staff_member, may_edit_registry, may_reveal_full_values
 from fangkong.core.errors import NotAllowed
+from fangkong.core.roles import is_staff_member
 from fangkong.core.scope import community_ids_in_scope, ensure_in_scope
+from fangkong.people.permissions import may_edit_registry, may_reveal_full_values
 
 LIST_MANAGER_ROLES = frozenset({Role.STREET_ADMIN, Role.COMMUNITY_STAFF})
 ROUND_MANAGER_ROLES = frozenset({Role.STREET_ADMIN, Role.COMMUNITY_STAFF})

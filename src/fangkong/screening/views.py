@@ -19,6 +19,7 @@ from fangkong.core.access import allowed, staff_required
 from fangkong.core.errors import DomainError
 from fangkong.core.forms import add_domain_error
 from fangkong.core.masking import mask_id_number, mask_phone
+from fangkong.people.permissions import may_edit_registry
 from fangkong.places.queries import buildings_for, communities_for, get_community_for, grids_for, street_for_writing
 from fangkong.screening import lists as lists_format
 from fangkong.screening import queries, services

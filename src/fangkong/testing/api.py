@@ -7,10 +7,11 @@ from ninja.errors import HttpError, ValidationError
 from pydantic import TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 
-from fangkong.accounts.roles import is_staff_member
-from fangkong.core.api import NotInScope, any_user_auth, lookup, paginated
+from fangkong.accounts.auth import any_user_auth
+from fangkong.core.api import NotInScope, lookup, paginated
 from fangkong.core.converters import Id
 from fangkong.core.errors import DomainError, NotAllowed
+from fangkong.core.roles import is_staff_member
 from fangkong.people.codes import personal_code
 from fangkong.people.queries import get_person_for
 from fangkong.places.queries import communities_for, get_community_for, get_grid_for, get_household_for

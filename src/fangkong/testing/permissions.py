@@ -4,8 +4,8 @@ and the refusal a service raises."""
 from django.utils.translation import gettext as _
 
 from fangkong.accounts.models import Role
-from fangkong.accounts.roles import is_staff_member
 from fangkong.core.errors import NotAllowed
+from fangkong.core.roles import is_staff_member
 from fangkong.testing.models import SamplingSite
 
 ROUND_MANAGER_ROLES = frozenset({Role.STREET_ADMIN, Role.COMMUNITY_STAFF})

@@ -15,10 +15,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fangkong.accounts.models import Role, User
+from fangkong.accounts.scope import community_in_scope_sql
 from fangkong.core import rawsql
 from fangkong.core.converters import is_id
 from fangkong.core.errors import DomainError
-from fangkong.core.scope import community_in_scope_sql, get_in_scope, scope_of
+from fangkong.core.scope import get_in_scope, scope_of
 from fangkong.health.models import Case
 from fangkong.people.models import IdType, Person, PersonTag
 from fangkong.people.queries import persons_for

@@ -17,10 +17,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from fangkong.accounts.models import Role
-from fangkong.accounts.roles import is_staff_member
 from fangkong.core.access import allowed, staff_required
 from fangkong.core.errors import DomainError
 from fangkong.core.forms import add_domain_error, id_param
+from fangkong.core.roles import is_staff_member
 from fangkong.people.codes import personal_code_svg
 from fangkong.people.models import Tag
 from fangkong.people.queries import get_person_for, own_household_members, persons_for

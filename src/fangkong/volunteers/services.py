@@ -1,19 +1,20 @@
 """Every write about posts. Sealed zones open their 24-hour guard posts through here.
 
-Community staff (and street admins) set up and close posts by hand with `post_create` / `post_close`;
-the zone services open and close a zone's guard post with `posts_open_for_zone` /
-`posts_close_for_zone` once they have checked who may change the zone.
+Community staff (and street admins) set up and close posts by hand with `post_create` / `post_close`.
+A zone's guard post follows the zone: once the zone services have checked who may change the zone
+and changed it, `posts_follow_zone` opens or closes its post in the same transaction (it follows
+"zones.status_changed" in settings.FOLLOWERS, since zones, below volunteers, cannot call it).
 """
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.roles import may_edit_places
 from fangkong.core import audit
 from fangkong.core.errors import Conflict, DomainError, NotAllowed, require_choice
 from fangkong.core.idnumbers import normalize_text
 from fangkong.core.scope import ensure_in_scope
+from fangkong.places.permissions import may_edit_places
 from fangkong.volunteers.models import Post
 from fangkong.zones.models import Zone
 
@@ -128,3 +129,12 @@ def posts_close_for_zone(*, actor, zone) -> int:
     for post in posts:
         _end(actor=actor, post=post)
     return len(posts)
+
+
+def posts_follow_zone(*, actor, zone) -> None:
+    """An active zone under 24-hour guard has its guard post open; a zone that ended has none open."""
+    if zone.status == Zone.Status.ACTIVE:
+        if zone.guarded:
+            posts_open_for_zone(actor=actor, zone=zone)
+    elif zone.status != Zone.Status.PROPOSED:
+        posts_close_for_zone(actor=actor, zone=zone)

@@ -7,10 +7,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from fangkong.accounts.roles import may_edit_places
 from fangkong.core.access import allowed, staff_required
 from fangkong.core.errors import DomainError
 from fangkong.core.forms import add_domain_error
+from fangkong.places.permissions import may_edit_places
 from fangkong.volunteers import queries, services
 from fangkong.volunteers.forms import PostForm
 from fangkong.volunteers.models import Post

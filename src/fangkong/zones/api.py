@@ -5,10 +5,10 @@ from typing import Literal
 from django.utils.translation import gettext as _
 from ninja import Router, Status
 
+from fangkong.accounts.queries import get_staff_member_for
 from fangkong.core.api import lookup, paginated
 from fangkong.core.converters import Id
 from fangkong.core.errors import NotAllowed
-from fangkong.health.queries import get_staff_member_for
 from fangkong.people.queries import get_person_for
 from fangkong.zones import queries, services
 from fangkong.zones.models import Level

@@ -198,9 +198,6 @@ class ZoneRound(models.Model):
         constraints = [models.UniqueConstraint(fields=["zone", "on"], name="zone_round_once_a_day")]
 
 
-VULNERABLE_TAGS = ("dialysis", "chemotherapy", "pregnant", "elderly_alone", "immobile", "infant", "chronic_severe")
-
-
 class CareTask(TimeStamped):
     """A standing daily check of one vulnerable person inside a zone (nobody in a sealed unit is forgotten)."""
 

@@ -9,12 +9,11 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
+from fangkong.accounts.queries import staff_for
 from fangkong.core.scope import ensure_in_scope, get_in_scope
-from fangkong.health.queries import cases_for, staff_for
-from fangkong.people.models import Person, Tag
+from fangkong.people.models import VULNERABLE_TAGS, Person, Tag
 from fangkong.places.models import Building, Community, Compound, Household, Unit
 from fangkong.zones.models import (
-    VULNERABLE_TAGS,
     CareCheck,
     CareTask,
     MedicalException,
@@ -81,8 +80,12 @@ def zone_rounds(zone: Zone):
 
 
 def zone_cases(actor, zone: Zone):
-    """The zone's cases the actor sees: a zone narrowed to a grid keeps the cases of the wider zone it replaced."""
-    return cases_for(actor).filter(zones=zone).order_by("confirmed_at", "id")
+    """The zone's cases the actor sees: a zone narrowed to a grid keeps the cases of the wider zone it replaced.
+
+    Read through the zone's own record of the positives health told it of (`Zone.cases`, filled by
+    zone_propose and zone_note_positive), not through health's case list, which sits above zones.
+    """
+    return zone.cases.in_scope(actor).select_related("person").order_by("confirmed_at", "id")
 
 
 def zone_chain(actor, zone: Zone) -> list[Zone]:

@@ -12,17 +12,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fangkong.accounts.models import Role
-from fangkong.accounts.roles import is_staff_member
 from fangkong.core import audit
 from fangkong.core.errors import Conflict, DomainError, NotAllowed, require_choice
+from fangkong.core.followers import follow
 from fangkong.core.idnumbers import normalize_text
+from fangkong.core.roles import is_staff_member
 from fangkong.core.scope import ensure_in_scope
-from fangkong.people.models import Person
+from fangkong.people.models import VULNERABLE_TAGS, Person
 from fangkong.places.models import Building, Compound, Household, Unit
-from fangkong.volunteers.services import posts_close_for_zone, posts_open_for_zone
 from fangkong.zones.models import (
     LEVEL_RANK,
-    VULNERABLE_TAGS,
     CareCheck,
     CareTask,
     Level,
@@ -302,16 +301,20 @@ def zone_note_positive(*, actor, case) -> list[Zone]:
 
 # Activation and dismissal
 
-def _open_posts(*, actor, zone: Zone) -> None:
-    if zone.guarded and zone.status == Zone.Status.ACTIVE:
-        posts_open_for_zone(actor=actor, zone=zone)
+STATUS_CHANGED = "zones.status_changed"
+
+
+def _status_followed(*, actor, zone: Zone) -> None:
+    """The apps above zones follow its new status, in this transaction: volunteers opens the guard post of an
+    active zone under 24-hour guard and closes an ended zone's posts (settings.FOLLOWERS, core.followers)."""
+    follow(STATUS_CHANGED, actor=actor, zone=zone)
 
 
 def _activate(*, actor, zone: Zone, note: str) -> None:
     status = _recompute(zone)
     _event(actor=actor, zone=zone, kind=ZoneEvent.Kind.ACTIVATED, note=note, unlock_on=status.unlock_on)
     care_tasks_sync_around(actor=actor, zone=zone)
-    _open_posts(actor=actor, zone=zone)
+    _status_followed(actor=actor, zone=zone)
 
 
 @transaction.atomic
@@ -343,7 +346,7 @@ def _end(*, actor, zone: Zone, status: str, note: str) -> None:
     audit.record(actor=actor, action=audit.Action.UPDATE, obj=zone, fields=["status", "end_note"])
     if was_active:
         care_tasks_sync_around(actor=actor, zone=zone)
-    posts_close_for_zone(actor=actor, zone=zone)
+    _status_followed(actor=actor, zone=zone)
 
 
 @transaction.atomic
@@ -470,7 +473,7 @@ def zone_change(*, actor, zone: Zone, reason: str, level: str | None = None, pla
     _event(actor=actor, zone=new, kind=kind, unlock_on=status.unlock_on,
            note=_("%(reason)s ← %(old)s") % {"reason": reason, "old": zone})
     care_tasks_sync_around(actor=actor, zone=new)
-    _open_posts(actor=actor, zone=new)
+    _status_followed(actor=actor, zone=new)
     return new
 
 

@@ -12,10 +12,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.roles import is_staff_member
 from fangkong.core import audit
 from fangkong.core.errors import Conflict, DomainError
 from fangkong.core.idnumbers import normalize_phone, normalize_text
+from fangkong.core.roles import is_staff_member
 from fangkong.core.scope import ensure_in_scope
 from fangkong.health.models import Observation, ObservationChange, ObservationKind, ObservationReason
 from fangkong.health.permissions import require_observation_staff

@@ -16,7 +16,15 @@ from fangkong.core.clock import not_later_than_now
 from fangkong.core.errors import Conflict, DomainError, NotAllowed, require_choice
 from fangkong.core.idnumbers import normalize_text
 from fangkong.core.scope import ensure_in_scope
-from fangkong.health.models import Case, CaseEvent, Destination, Observation, ObservationKind, Transfer, TransferPassenger
+from fangkong.health.models import (
+    Case,
+    CaseEvent,
+    Destination,
+    Observation,
+    ObservationKind,
+    Transfer,
+    TransferPassenger,
+)
 from fangkong.health.permissions import require_case_editor, require_destination_manager
 from fangkong.health.services.cases import case_event_add, case_status_set
 from fangkong.health.services.observations import observation_transfer, required_reason

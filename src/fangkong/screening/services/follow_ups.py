@@ -10,9 +10,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.roles import is_staff_member
 from fangkong.core import audit
 from fangkong.core.errors import DomainError
+from fangkong.core.roles import is_staff_member
 from fangkong.core.scope import ensure_in_scope
 from fangkong.people.models import Person
 from fangkong.screening.colors import REVISIT_DAYS, ColorFacts, risk_color

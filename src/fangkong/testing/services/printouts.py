@@ -2,9 +2,9 @@
 
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.roles import is_staff_member
 from fangkong.core import audit
 from fangkong.core.errors import NotAllowed
+from fangkong.core.roles import is_staff_member
 from fangkong.core.scope import ensure_in_scope
 from fangkong.places.models import Building
 from fangkong.testing.models import TestRound

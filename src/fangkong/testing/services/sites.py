@@ -5,10 +5,10 @@ import datetime
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.roles import is_staff_member
 from fangkong.core import audit
 from fangkong.core.errors import Conflict, require_choice
 from fangkong.core.idnumbers import normalize_text
+from fangkong.core.roles import is_staff_member
 from fangkong.core.scope import ensure_in_scope, scope_of
 from fangkong.places.models import Community
 from fangkong.testing.models import SamplingSite

@@ -2,7 +2,7 @@
 
 from django import template
 
-from fangkong.accounts.roles import is_staff_member
+from fangkong.core.roles import is_staff_member
 from fangkong.testing import queries
 
 register = template.Library()

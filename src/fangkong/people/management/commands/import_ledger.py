@@ -6,9 +6,10 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from fangkong.core.commands import command_actor, command_community
+from fangkong.core.commands import command_actor
 from fangkong.core.errors import DomainError
 from fangkong.people.services import ledger_import
+from fangkong.places.commands import command_community
 
 
 class Command(BaseCommand):

@@ -3,10 +3,10 @@
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
-from fangkong.accounts.roles import is_staff_member, may_browse_audit
+from fangkong.core.roles import is_staff_member, may_browse_audit
 
 _NAV = [
-    ("core:home", _("首页"), is_staff_member),
+    ("web:home", _("首页"), is_staff_member),
     ("places:tree", _("地点"), is_staff_member),
     ("people:list", _("人员台账"), is_staff_member),
     ("screening:my_follow_ups", _("我的跟踪"), is_staff_member),

@@ -1,15 +1,10 @@
-"""What each role may do beyond reading its scope."""
+"""What a role may do with the registry beyond reading its scope."""
 
-from fangkong.accounts.models import Role
+from fangkong.core.roles import Role
 
 _FULL_VALUE_ROLES = {Role.STREET_ADMIN, Role.COMMUNITY_STAFF, Role.GRID_LEADER, Role.GRID_MEMBER, Role.POLICE}
 _FULL_EXPORT_ROLES = {Role.STREET_ADMIN, Role.COMMUNITY_STAFF}
 _REGISTRY_EDIT_ROLES = {Role.STREET_ADMIN, Role.COMMUNITY_STAFF, Role.GRID_LEADER, Role.GRID_MEMBER}
-_PLACE_EDIT_ROLES = {Role.STREET_ADMIN, Role.COMMUNITY_STAFF}
-
-
-def is_staff_member(user) -> bool:
-    return user.is_authenticated and (user.is_superuser or (bool(user.role) and user.role != Role.RESIDENT))
 
 
 def may_reveal_full_values(user) -> bool:
@@ -23,11 +18,3 @@ def may_export_full_values(user) -> bool:
 
 def may_edit_registry(user) -> bool:
     return user.is_superuser or user.role in _REGISTRY_EDIT_ROLES
-
-
-def may_edit_places(user) -> bool:
-    return user.is_superuser or user.role in _PLACE_EDIT_ROLES
-
-
-def may_browse_audit(user) -> bool:
-    return user.is_superuser or user.role in _PLACE_EDIT_ROLES
