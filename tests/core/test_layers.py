@@ -12,12 +12,6 @@ import fangkong
 
 PACKAGE = Path(fangkong.__file__).parent
 
-# Two apps that still import each other until the branch splitting health.services and screening
-# lands: health asks screening to refresh a follow-up, screening reads health's observations.
-# Whoever merges that branch empties this set; the test then holds every pair to the rule.
-TWO_WAY_UNTIL_MERGED = {("health", "screening")}
-
-
 def _apps() -> list[str]:
     return sorted(path.name for path in PACKAGE.iterdir() if (path / "__init__.py").is_file())
 
@@ -90,18 +84,15 @@ def test_no_two_apps_import_each_other():
     # Given every app's imports (testing's use of zones among them: the whole source was read)
     edges = _app_edges()
     assert ("testing", "zones") in edges
-    # Then no pair of apps imports each other, but the one known until merged
-    pairs = {tuple(sorted(edge)) for edge in edges if edge[::-1] in edges}
-    unexpected = sorted(pairs - TWO_WAY_UNTIL_MERGED)
-    report = "\n\n".join(f"{a} ⇄ {b}:\n  " + "\n  ".join(edges[(a, b)] + edges[(b, a)]) for a, b in unexpected)
-    assert not unexpected, "these apps import each other both ways:\n" + report
-    assert pairs == TWO_WAY_UNTIL_MERGED, (f"{sorted(TWO_WAY_UNTIL_MERGED - pairs)} no longer import each other: "
-                                           "remove them from TWO_WAY_UNTIL_MERGED")
+    # Then no pair of apps imports each other
+    pairs = sorted({tuple(sorted(edge)) for edge in edges if edge[::-1] in edges})
+    report = "\n\n".join(f"{a} ⇄ {b}:\n  " + "\n  ".join(edges[(a, b)] + edges[(b, a)]) for a, b in pairs)
+    assert not pairs, "these apps import each other both ways:\n" + report
 
 
 def test_no_app_reaches_back_to_itself_through_others():
-    # Given the imports between apps, leaving out the pair known until merged
-    edges = {edge: lines for edge, lines in _app_edges().items() if tuple(sorted(edge)) not in TWO_WAY_UNTIL_MERGED}
+    # Given the imports between apps
+    edges = _app_edges()
     # Then they form layers: no app imports, through others, an app that imports it
     cycle = _cycle(edges)
     assert cycle is None, "these apps import each other in a circle:\n" + "\n".join(

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from fangkong.accounts.models import Role
 from fangkong.core.errors import DomainError
-from fangkong.core.scope import get_in_scope, scope_of
+from fangkong.core.scope import get_in_scope
 from fangkong.health.models import (
     AFTERNOON_FROM,
     Case,
