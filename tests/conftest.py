@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import pytest
 from django.db import connection
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from fangkong.accounts.models import Role, User
 from fangkong.core.errors import DomainError
@@ -24,6 +26,10 @@ from tests.places.factories import (
     StreetFactory,
     UnitFactory,
 )
+
+# Timing belongs in bench/: on a busy machine hypothesis would call a slow example a failure.
+hypothesis_settings.register_profile("fangkong", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.load_profile("fangkong")
 
 
 @pytest.fixture(autouse=True)
