@@ -5,7 +5,6 @@ registry and writes the differences. An import runs as an ImportJob that shows i
 """
 
 import datetime
-import logging
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -22,7 +21,7 @@ from fangkong.core.bulk import insert_rows
 from fangkong.core.errors import DomainError, NotAllowed, RateLimited
 from fangkong.core.idnumbers import normalize_text
 from fangkong.core.scope import community_ids_in_scope, ensure_in_scope
-from fangkong.core.tasks import run_in_background
+from fangkong.core.jobs import Progress, job_enqueue, job_origin
 from fangkong.people import ledger
 from fangkong.people.models import IdType, ImportJob, Person, PersonTag, Residency, Sex, Tag
 from fangkong.people.names import pinyin_keys
@@ -31,8 +30,6 @@ from fangkong.people.person_data import PERSON_FIELDS, STORED_FIELDS, PersonData
 from fangkong.places.models import Building, Community, Compound, Household, Unit
 from fangkong.places.services import normalize_building_number, normalize_room, normalize_unit_number
 from fangkong.zones.services import care_tasks_follow_community
-
-logger = logging.getLogger("fangkong.people")
 
 LEDGER_CHUNK = 2000
 LEDGER_PROGRESS_EVERY = 1000
@@ -266,8 +263,8 @@ def _ledger_entries(sheet, report: LedgerReport, progress) -> list[_LedgerEntry]
             else:
                 first_line[key] = line
                 entries.append(entry)
-        if progress and count % LEDGER_PROGRESS_EVERY == 0:
-            progress(count, total)
+        if progress and (count % LEDGER_PROGRESS_EVERY == 0 or count == total):
+            progress("checked", count, total)
     bad_lines = {problem.line for problem in report.problems}
     return [entry for entry in entries if entry.line not in bad_lines]
 
@@ -467,14 +464,19 @@ def _create_ledger_persons(actor, community: Community, plan: _LedgerPlan, house
                                for key, (entry, _ref) in zip(keys, plan.creates)))
 
 
-def _ledger_write(actor, community: Community, plan: _LedgerPlan) -> None:
-    """Write the plan in batches: households, new persons, changed persons, tags."""
+def _ledger_write(actor, community: Community, plan: _LedgerPlan, progress: Callable[..., None] | None) -> None:
+    """Write the plan in batches: households, new persons, changed persons, tags.
+
+    `progress` hears of the rows written after each batch (the rows left unchanged count as written).
+    """
     new_households = _create_households(plan) if plan.new_households else {}
 
     def household_id(ref):
         return new_households[ref] if isinstance(ref, tuple) else ref
 
     _create_ledger_persons(actor, community, plan, household_id)
+    if progress:
+        progress("written", len(plan.creates))
     _update_ledger_persons(plan.updates, household_id)
     audit.record_many(actor=actor, action=audit.Action.UPDATE, object_type="person", community_id=community.id,
                       objects=((u.person.pk, u.person.name, [*u.changed, *(["tags"] if u.tags_changed else [])])
@@ -501,15 +503,18 @@ def _update_ledger_persons(updates: list[_LedgerUpdate], household_id) -> None:
 
 
 def ledger_import(*, actor, community: Community, file_name: str, data: bytes, dry_run: bool = False,
-                  progress: Callable[[int, int], None] | None = None) -> LedgerReport:
+                  progress: Callable[..., None] | None = None) -> LedgerReport:
     """Import a ledger file: all rows or none.
 
     Every row is validated first, in Python; a preview (dry_run) stops there and reports. A commit
     locks the community row, so two imports of one file run one after the other and the second
     finds nothing to change, then compares the file with the registry and writes in batches.
+    `progress(step, rows, total)` hears of the rows read, checked and written as they go.
     """
     _require_ledger_importer(actor, community)
     sheet = ledger.read_ledger(file_name, data)
+    if progress:
+        progress("read", len(sheet.rows), len(sheet.rows))
     report = LedgerReport(rows=len(sheet.rows), unknown_columns=sheet.unknown_columns, dry_run=dry_run)
     entries = _ledger_entries(sheet, report, progress)
     if dry_run:
@@ -519,7 +524,7 @@ def ledger_import(*, actor, community: Community, file_name: str, data: bytes, d
             Community.objects.select_for_update().get(pk=community.pk)
             plan = _ledger_plan(actor, community, sheet, entries, report)
             if report.ok:
-                _ledger_write(actor, community, plan)
+                _ledger_write(actor, community, plan, progress)
                 if report.created or report.updated:
                     care_tasks_follow_community(actor=actor, community=community)
                 audit.record(actor=actor, action=audit.Action.IMPORT, obj=community, object_repr=_ledger_summary(file_name, report),
@@ -527,8 +532,8 @@ def ledger_import(*, actor, community: Community, file_name: str, data: bytes, d
             else:
                 report.created = report.updated = report.unchanged = report.households_created = 0
     report.problems.sort(key=lambda problem: problem.line)
-    if progress:
-        progress(report.rows, report.rows)
+    if progress and report.ok and not dry_run:
+        progress("written", report.rows)
     return report
 
 
@@ -541,16 +546,17 @@ PREVIEW_KEPT = datetime.timedelta(days=1)
 
 
 def ledger_import_job_start(*, actor, community: Community, file_name: str, data: bytes, dry_run: bool) -> ImportJob:
-    """Queue an import in the background; the ImportJob shows its progress and, at the end, its report.
+    """Queue an import for the worker; the ImportJob shows its progress and, at the end, its report.
 
-    A preview keeps the file, so that it can be committed without choosing it again; files kept
-    longer than a day are dropped (they hold personal data).
+    The job keeps the file for the worker. A clean preview keeps it afterwards too, so that it can
+    be committed without choosing it again; files kept longer than a day are dropped (they hold
+    personal data).
     """
     _require_ledger_importer(actor, community)
     ImportJob.objects.filter(created_at__lt=timezone.now() - PREVIEW_KEPT, upload__isnull=False).update(upload=None)
-    job = ImportJob.objects.create(community=community, actor=actor, file_name=file_name[:255], dry_run=dry_run,
-                                   upload=data if dry_run else None)
-    run_in_background(_ledger_import_job_run, job.pk, actor=actor, community=community, data=data)
+    job = ImportJob.objects.create(community=community, actor=actor, origin=job_origin(actor), file_name=file_name[:255],
+                                   dry_run=dry_run, upload=data)
+    job_enqueue(job)
     return job
 
 
@@ -564,28 +570,18 @@ def ledger_import_job_commit(*, actor, preview: ImportJob) -> ImportJob:
             raise DomainError(_("该预览的文件已导入或已过期,请重新上传"), code="preview_gone")
         data = bytes(locked.upload)
         ImportJob.objects.filter(pk=locked.pk).update(upload=None)
-    return ledger_import_job_start(actor=actor, community=preview.community, file_name=preview.file_name, data=data,
-                                   dry_run=False)
+        return ledger_import_job_start(actor=actor, community=preview.community, file_name=preview.file_name, data=data,
+                                       dry_run=False)
 
 
-def _ledger_import_job_run(job_id: int, *, actor, community: Community, data: bytes) -> None:
-    jobs = ImportJob.objects.filter(pk=job_id)
-    job = jobs.get()
-    jobs.update(status=ImportJob.Status.RUNNING, updated_at=timezone.now())
+def ledger_import_job_work(job: ImportJob, progress: Progress) -> dict:
+    """The worker's side of an ImportJob (see fangkong.core.jobs): import its file, keep the report.
 
-    def progress(processed: int, total: int) -> None:
-        jobs.update(processed=processed, total=total, updated_at=timezone.now())
-
-    outcome = {"status": ImportJob.Status.DONE}
-    try:
-        report = ledger_import(actor=actor, community=community, file_name=job.file_name, data=data,
-                               dry_run=job.dry_run, progress=progress)
-        outcome["report"] = report.as_dict()
-    except DomainError as err:
-        outcome = {"status": ImportJob.Status.FAILED, "error": err.message}
-    except Exception:
-        logger.exception("ledger import job %s failed", job_id)
-        outcome = {"status": ImportJob.Status.FAILED, "error": _("导入失败,请联系系统管理员")}
-    if outcome["status"] == ImportJob.Status.FAILED or not outcome["report"]["ok"]:
-        outcome["upload"] = None  # nothing can be committed from it: do not keep personal data
-    jobs.update(finished_at=timezone.now(), updated_at=timezone.now(), **outcome)
+    The file stays with the job only when it is a clean preview that may still be committed.
+    """
+    if job.upload is None:
+        raise DomainError(_("导入文件已不在,请重新上传"), code="upload_gone")
+    report = ledger_import(actor=job.actor, community=job.community, file_name=job.file_name, data=bytes(job.upload),
+                           dry_run=job.dry_run, progress=progress)
+    kept = job.dry_run and report.ok
+    return {"report": report.as_dict(), **({} if kept else {"upload": None})}
