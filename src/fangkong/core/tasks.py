@@ -32,6 +32,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django_tasks import task
 from django_tasks.base import Task, TaskResultStatus
+from django_tasks.utils import normalize_json
 
 from fangkong.core.models import TaskWorker
 
@@ -72,6 +73,7 @@ def background_task(*, rerun_if_interrupted: bool, takes_context: bool = False) 
 
 def enqueue(declared: Task, **kwargs) -> None:
     """Queue `declared(**kwargs)` once the current transaction commits (at once outside one)."""
+    normalize_json(kwargs)  # arguments that are not JSON fail here, in the caller, not after its commit
     if settings.FANGKONG_TASKS_EAGER:
         declared.using(backend=EAGER_BACKEND).enqueue(**kwargs)
     else:
