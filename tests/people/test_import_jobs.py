@@ -20,6 +20,7 @@ from fangkong.core.models import AuditEvent
 from fangkong.people.ledger_import import ledger_import
 from fangkong.people.models import ImportJob, Person
 from fangkong.people.services import ledger_import_job_start
+from tests.clients import signed_in
 from tests.people.factories import ImportJobFactory
 from tests.people.ledger_files import ledger_csv, ledger_xlsx, person_row
 
@@ -192,3 +193,29 @@ def test_progress_inside_the_import_transaction_reaches_the_console_on_postgresq
         progress.close()
         console.close()
     assert seen == (1000 if connection.vendor == "postgresql" else 0)
+
+
+def test_a_large_ledger_goes_through_the_api_as_a_job_to_poll(staff_a, community_a, ledger, queued):
+    client = signed_in(staff_a)
+
+    response = client.post(f"/api/v1/communities/{community_a.pk}/ledger/import-jobs",
+                           {"file": SimpleUploadedFile(ledger.name, ledger.read_bytes())})
+    assert response.status_code == 202 and response.json()["status"] == "queued"
+    job_url = f"/api/v1/ledger/import-jobs/{response.json()['id']}"
+
+    run_worker()
+
+    job = client.get(job_url).json()
+    assert job["status"] == "done" and job["rows_written"] == job["total"] == 3 and job["percent"] == 100
+    assert job["report"]["created"] == 3 and job["error"] == ""
+    assert AuditEvent.objects.get(action=AuditEvent.Action.IMPORT).via == "api"
+
+
+@pytest.mark.parametrize("who", ["staff_b", "grid_member_a"])
+def test_an_import_job_is_404_outside_scope_or_role(request, staff_a, community_a, ledger, who):
+    job = ledger_import_job_start(actor=staff_a, community=community_a, file_name=ledger.name,
+                                  data=ledger.read_bytes(), dry_run=True)
+
+    response = signed_in(request.getfixturevalue(who)).get(f"/api/v1/ledger/import-jobs/{job.pk}")
+
+    assert response.status_code == 404
