@@ -89,7 +89,7 @@ def test_the_import_is_audited_as_done_by_the_uploader_from_the_console(client, 
 
 def test_a_preview_through_the_worker_keeps_its_file_for_the_commit(client, staff_a, community_a, ledger, queued):
     client.force_login(staff_a)
-    preview_url = upload(client, community_a, ledger, button="preview")
+    upload(client, community_a, ledger, button="preview")
     run_worker()
     preview = ImportJob.objects.get()
     assert preview.status == ImportJob.Status.DONE and preview.upload is not None

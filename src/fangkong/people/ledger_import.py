@@ -2,39 +2,54 @@
 
 The file format is people.ledger's; this module validates the rows, compares them with the
 registry and writes the differences. An import runs as an ImportJob that shows its progress.
+
+A ledger holds up to a hundred thousand rows and is imported again after every round of
+door-to-door checks, so the work per row is kept small:
+- a value that repeats down a column (building, unit, sex, residency, tags, a birth date) is
+  read once; a row is read quickly, and only a row with something wrong in it is read again
+  by the full check, which names every problem it has;
+- the registry's persons and tags come as plain tuples in a few queries, and a row that
+  changes nothing is recognised by comparing tuples;
+- new persons go in as one stream (COPY on PostgreSQL, see core.bulk), and the database
+  writes their audit events from the rows just stored.
 """
 
 import datetime
-import re
+import operator
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from fangkong.core import audit, throttle
-from fangkong.core.bulk import insert_rows
+from fangkong.core import audit, rawsql, throttle
+from fangkong.core.bulk import insert_rows, update_rows
 from fangkong.core.errors import DomainError, NotAllowed, RateLimited
 from fangkong.core.idnumbers import normalize_text
-from fangkong.core.scope import community_ids_in_scope, ensure_in_scope
 from fangkong.core.jobs import Progress, job_enqueue, job_origin
+from fangkong.core.scope import community_ids_in_scope, ensure_in_scope
 from fangkong.people import ledger
 from fangkong.people.models import IdType, ImportJob, Person, PersonTag, Residency, Sex, Tag
-from fangkong.people.names import pinyin_keys
 from fangkong.people.permissions import require_registry_editor
-from fangkong.people.person_data import PERSON_FIELDS, STORED_FIELDS, PersonData, clean_person_data, stored_person_values
+from fangkong.people.person_data import (
+    PERSON_FIELDS,
+    SEARCH_KEY_FIELDS,
+    STORED_FIELDS,
+    PersonData,
+    clean_person_data,
+    search_keys,
+    stored_fields_of,
+)
 from fangkong.places.models import Building, Community, Compound, Household, Unit
 from fangkong.places.services import normalize_building_number, normalize_room, normalize_unit_number
 from fangkong.zones.services import care_tasks_follow_community
 
 LEDGER_CHUNK = 2000
 LEDGER_PROGRESS_EVERY = 1000
-_TAG_SEPARATORS = re.compile(r"[、,;/\s]+")
-_DATE_PARTS = re.compile(r"^(\d{4})\D?(\d{1,2})\D?(\d{1,2})\D?$")
 _TAG_SYNONYMS = {"独居": Tag.ELDERLY_ALONE, "独居老人": Tag.ELDERLY_ALONE, "慢病": Tag.CHRONIC_SEVERE,
                  "重症": Tag.CHRONIC_SEVERE, "重症慢病": Tag.CHRONIC_SEVERE, "孕妇": Tag.PREGNANT, "孕产妇": Tag.PREGNANT,
                  "残疾": Tag.DISABLED, "保洁": Tag.KEY_WORKER, "保安": Tag.KEY_WORKER, "保供": Tag.KEY_WORKER,
@@ -46,7 +61,8 @@ _RESIDENCY_SYNONYMS = {"户籍人口": Residency.REGISTERED, "常住人口": Res
 _ID_TYPE_SYNONYMS = {"身份证": IdType.RESIDENT_ID, "港澳通行证": IdType.HK_MACAO_PERMIT,
                      "台胞证": IdType.TAIWAN_PERMIT, "居住证": IdType.HMT_RESIDENCE_PERMIT}
 _SEX_WORDS = {"男": Sex.MALE, "女": Sex.FEMALE, "M": Sex.MALE, "F": Sex.FEMALE}
-_FREE_TEXT_FIELDS = ("name", "relationship", "notes")
+_FREE_TEXT_FIELDS = frozenset(("name", "relationship", "notes"))
+_WORD_DEFAULTS = {"id_type": IdType.RESIDENT_ID, "sex": "", "residency": Residency.RESIDENT}
 
 
 @dataclass
@@ -78,7 +94,7 @@ class LedgerReport:
         return {**asdict(self), "ok": self.ok}
 
 
-@dataclass
+@dataclass(slots=True)
 class _LedgerEntry:
     """One valid row: the person's values and, when the file has address columns, the address."""
 
@@ -87,9 +103,10 @@ class _LedgerEntry:
     address: tuple[str, str, str, str] | None  # compound name ("" when absent), building, unit, room
 
 
-@dataclass
+@dataclass(slots=True)
 class _LedgerUpdate:
-    person: Person
+    person_id: int
+    stored: tuple  # the person's _COMPARED_FIELDS as registered
     data: PersonData
     changed: list[str]
     household: object  # an id, a key of a household to create, or None
@@ -99,7 +116,7 @@ class _LedgerUpdate:
 @dataclass
 class _LedgerPlan:
     creates: list[tuple[_LedgerEntry, object]] = field(default_factory=list)
-    updates: list["_LedgerUpdate"] = field(default_factory=list)
+    updates: list[_LedgerUpdate] = field(default_factory=list)
     new_households: dict[tuple, dict] = field(default_factory=dict)
 
 
@@ -124,47 +141,20 @@ def _require_ledger_importer(actor, community: Community) -> None:
         raise NotAllowed(_("导入台账需要负责整个社区的账号"))
 
 
-def _ledger_date(raw, text: str):
-    if isinstance(raw, datetime.datetime):
-        return raw.date()
-    if isinstance(raw, datetime.date):
-        return raw
-    match = _DATE_PARTS.match(text)
-    if not match:
-        raise ValidationError(_("出生日期格式不正确,应如 1980-01-31"))
-    try:
-        return datetime.date(*map(int, match.groups()))
-    except ValueError:
-        raise ValidationError(_("出生日期不存在")) from None
-
-
-class _RowProblems:
-    """Collects the problems of one row, each naming the column as the file does."""
-
-    def __init__(self, sheet: ledger.LedgerSheet, line: int):
-        self.sheet, self.line, self.found, self.codes = sheet, line, [], set()
-
-    def add(self, code: str, message: str) -> None:
-        self.found.append(LedgerProblem(self.line, self.sheet.header(code), message))
-        self.codes.add(code)
-
+# Reading one cell: its value, and what is wrong with it (None when nothing) -------------------
 
 _FORMULA_STARTS = frozenset(ledger.FORMULA_PREFIXES)
 
 
-def _row_texts(sheet, line: int, cells: dict, problems: _RowProblems) -> dict[str, str]:
-    texts = {}
-    formulas = sheet.formula_cells
-    for code, raw in cells.items():
-        text = ledger.cell_text(raw)
-        if formulas and (line, code) in formulas:
-            problems.add(code, _("单元格含公式,请改为直接填写数值或文字"))
-        elif text[:1] in _FORMULA_STARTS and code in _FREE_TEXT_FIELDS and len(text) > 1:
-            problems.add(code, _("以 = + - @ 开头的内容可能是电子表格公式,已拒绝;如确为文字,请在开头加英文单引号 '"))
-        elif code == "id_number" and type(raw) is float and abs(raw) >= 1e15:
-            problems.add(code, _("证件号码被存成了数字,末几位已丢失;请把该列设为文本格式后重新填写"))
-        texts[code] = ledger.unneutralise(text) if text[:1] == "'" else text
-    return texts
+def _cell(code: str, raw) -> tuple[str, str | None]:
+    """A cell's text as the file means it, and what is wrong with the cell itself."""
+    text = ledger.cell_text(raw)
+    problem = None
+    if text[:1] in _FORMULA_STARTS and code in _FREE_TEXT_FIELDS and len(text) > 1:
+        problem = _("以 = + - @ 开头的内容可能是电子表格公式,已拒绝;如确为文字,请在开头加英文单引号 '")
+    elif code == "id_number" and type(raw) is float and abs(raw) >= 1e15:
+        problem = _("证件号码被存成了数字,末几位已丢失;请把该列设为文本格式后重新填写")
+    return (ledger.unneutralise(text) if text[:1] == "'" else text), problem
 
 
 _WORD_MESSAGES = {
@@ -174,64 +164,92 @@ _WORD_MESSAGES = {
 }
 
 
-def _word(texts: dict, code: str, words: dict, default: str, problems: _RowProblems) -> str:
-    text = texts.get(code, "")
+def _word_value(code: str, text: str, words: dict) -> tuple[str, str | None]:
     if not text:
-        return default
+        return _WORD_DEFAULTS[code], None
     value = words.get(text.replace(" ", ""))
     if value is None:
-        problems.add(code, str(_WORD_MESSAGES[code]) % {"v": text})
-        return default
+        return _WORD_DEFAULTS[code], str(_WORD_MESSAGES[code]) % {"v": text}
+    return value, None
+
+
+def _tag_codes(text: str, words: dict) -> tuple[tuple, str | None]:
+    found, unknown = [], []
+    for word in ledger.split_list(text):
+        code = words.get(word)
+        (found if code else unknown).append(code or word)
+    if unknown:
+        return tuple(found), _("未知的重点人群:%(t)s") % {"t": "、".join(unknown)}
+    return tuple(found), None
+
+
+def _birth_date(raw, text: str) -> tuple[datetime.date | None, str | None]:
+    if not text:
+        return None, None
+    try:
+        return ledger.cell_date(raw, text), None
+    except ValidationError as err:
+        return None, " ".join(err.messages)
+
+
+def _address(compound: str, building: str, unit: str, room: str) -> tuple[tuple | None, str | None]:
+    """The row's address from its normalised parts (None when it gives none), or the first part missing."""
+    parts = (building, unit, room)
+    if not any(parts):
+        return None, None
+    if not all(parts):
+        return None, next(code for code, part in zip(ledger.ADDRESS_FIELDS, parts) if not part)
+    return (compound, *parts), None
+
+
+# The full check of a row, which names every problem in it ----------------------------------
+
+class _RowProblems:
+    """Collects the problems of one row, each naming the column as the file does."""
+
+    def __init__(self, sheet: ledger.LedgerSheet, line: int):
+        self.sheet, self.line, self.found, self.codes = sheet, line, [], set()
+
+    def add(self, code: str, message: str | None) -> None:
+        if message:
+            self.found.append(LedgerProblem(self.line, self.sheet.header(code), message))
+            self.codes.add(code)
+
+
+def _row_texts(sheet, line: int, cells: dict, problems: _RowProblems) -> dict[str, str]:
+    texts = {}
+    formulas = sheet.formula_cells
+    for code, raw in cells.items():
+        texts[code], problem = _cell(code, raw)
+        if formulas and (line, code) in formulas:
+            problem = _("单元格含公式,请改为直接填写数值或文字")
+        problems.add(code, problem)
+    return texts
+
+
+def _row_value(problems: _RowProblems, code: str, outcome: tuple):
+    value, problem = outcome
+    problems.add(code, problem)
     return value
 
 
-def _row_tags(texts: dict, words: dict, problems: _RowProblems) -> tuple:
-    found, unknown = [], []
-    for word in _TAG_SEPARATORS.split(texts.get("tags", "")):
-        if word:
-            code = words.get(word)
-            (found if code else unknown).append(code or word)
-    if unknown:
-        problems.add("tags", _("未知的重点人群:%(t)s") % {"t": "、".join(unknown)})
-    return tuple(found)
-
-
-def _row_address(sheet, texts: dict, problems: _RowProblems) -> tuple | None:
-    if not sheet.has("building"):
-        return None
-    parts = (normalize_building_number(texts["building"]), normalize_unit_number(texts["unit"]),
-             normalize_room(texts["room"]))
-    if not any(parts):
-        return None
-    if not all(parts):
-        missing = [code for code, part in zip(ledger.ADDRESS_FIELDS, parts) if not part]
-        problems.add(missing[0], _("楼栋、单元、房号须同时填写"))
-        return None
-    return (texts.get("compound", ""), *parts)
-
-
-def _row_birth_date(cells: dict, texts: dict, problems: _RowProblems):
-    if not texts.get("birth_date"):
-        return None
-    try:
-        return _ledger_date(cells["birth_date"], texts["birth_date"])
-    except ValidationError as err:
-        problems.add("birth_date", " ".join(err.messages))
-        return None
+def _row_address(texts: dict, problems: _RowProblems) -> tuple | None:
+    address, missing = _address(texts.get("compound", ""), normalize_building_number(texts["building"]),
+                                normalize_unit_number(texts["unit"]), normalize_room(texts["room"]))
+    if missing:
+        problems.add(missing, _("楼栋、单元、房号须同时填写"))
+    return address
 
 
 def _ledger_entry(sheet, line: int, cells: dict, words: dict) -> tuple[_LedgerEntry | None, list]:
     """Validate one row; return its entry, or None and every problem found in it."""
     problems = _RowProblems(sheet, line)
     texts = _row_texts(sheet, line, cells, problems)
-    values = {
-        "id_type": _word(texts, "id_type", words["id_type"], IdType.RESIDENT_ID, problems),
-        "sex": _word(texts, "sex", words["sex"], "", problems),
-        "residency": _word(texts, "residency", words["residency"], Residency.RESIDENT, problems),
-        "tags": _row_tags(texts, words["tags"], problems),
-    }
-    values["birth_date"] = _row_birth_date(cells, texts, problems)
-    address = _row_address(sheet, texts, problems)
+    values = {code: _row_value(problems, code, _word_value(code, texts.get(code, ""), words[code]))
+              for code in ("id_type", "sex", "residency")}
+    values["tags"] = _row_value(problems, "tags", _tag_codes(texts.get("tags", ""), words["tags"]))
+    values["birth_date"] = _row_value(problems, "birth_date", _birth_date(cells.get("birth_date"), texts.get("birth_date", "")))
+    address = _row_address(texts, problems) if sheet.has("building") else None
     if problems.codes & {"name", "id_number"}:
         return None, problems.found
     try:
@@ -246,14 +264,96 @@ def _ledger_entry(sheet, line: int, cells: dict, words: dict) -> tuple[_LedgerEn
     return _LedgerEntry(line=line, data=data, address=address), []
 
 
+# The quick reading of a row, each repeated cell value read once -----------------------------
+
+_UNREADABLE = object()  # a cell the full check must explain
+
+
+def _text_reader(code: str, then=None):
+    """Reads a cell of `code` to its value, or _UNREADABLE; `then` turns its text into (value, problem)."""
+
+    def read(raw):
+        text, problem = _cell(code, raw)
+        if problem:
+            return _UNREADABLE
+        if then is None:
+            return text
+        value, problem = then(raw, text)
+        return _UNREADABLE if problem else value
+
+    return read
+
+
+def _normalised(normalize):
+    return lambda _raw, text: (normalize(text), None)
+
+
+class _QuickReader:
+    """Reads a clean row at little cost, or gives None for the full check to explain it.
+
+    Values are memoised per column and cell value: they depend on nothing else (a formula cell,
+    which depends on where it is, sends its row to the full check). Name, ID and phone differ on
+    every row and are read each time.
+    """
+
+    def __init__(self, sheet: ledger.LedgerSheet, words: dict):
+        parsers = {
+            "compound": None, "relationship": None, "notes": None,
+            "building": _normalised(normalize_building_number), "unit": _normalised(normalize_unit_number),
+            "room": _normalised(normalize_room), "birth_date": _birth_date,
+            "tags": lambda _raw, text: _tag_codes(text, words["tags"]),
+            **{code: (lambda _raw, text, code=code: _word_value(code, text, words[code])) for code in _WORD_DEFAULTS},
+        }
+        self.readers = [(code, sheet.columns[code], _text_reader(code, parse), {})
+                        for code, parse in parsers.items() if sheet.has(code)]
+        self.defaults = {"compound": "", "relationship": "", "notes": "", "birth_date": None, "tags": (),
+                         **_WORD_DEFAULTS}
+        self.has_address = sheet.has("building")
+        self.name, self.id_number = sheet.columns["name"], sheet.columns["id_number"]
+        self.phone = sheet.columns.get("phone")
+
+    def entry(self, line: int, cells: list) -> _LedgerEntry | None:
+        values = dict(self.defaults)
+        for code, position, read, seen in self.readers:
+            raw = cells[position]
+            value = seen.get(raw, _UNREADABLE)
+            if value is _UNREADABLE:
+                value = seen[raw] = read(raw)
+                if value is _UNREADABLE:
+                    return None
+            values[code] = value
+        name, name_problem = _cell("name", cells[self.name])
+        id_number, id_problem = _cell("id_number", cells[self.id_number])
+        phone, phone_problem = ("", None) if self.phone is None else _cell("phone", cells[self.phone])
+        if name_problem or id_problem or phone_problem:
+            return None
+        address = None
+        if self.has_address:
+            address, missing = _address(values.pop("compound"), values.pop("building"), values.pop("unit"),
+                                        values.pop("room"))
+            if missing:
+                return None
+        else:
+            del values["compound"]
+        try:
+            data = clean_person_data(name=name, id_number=id_number, phone=phone, **values)
+        except DomainError:
+            return None
+        return _LedgerEntry(line=line, data=data, address=address)
+
+
 def _ledger_entries(sheet, report: LedgerReport, progress) -> list[_LedgerEntry]:
     """Validate every row in Python (no queries); duplicates inside the file name both lines."""
     words = _ledger_words()
+    quick = _QuickReader(sheet, words)
+    formula_lines = {line for line, _code in sheet.formula_cells}
     entries, first_line = [], {}
     total = len(sheet.rows)
     for count, (line, cells) in enumerate(sheet.rows, 1):
-        entry, problems = _ledger_entry(sheet, line, cells, words)
-        report.problems.extend(problems)
+        entry = None if line in formula_lines else quick.entry(line, cells)
+        if entry is None:
+            entry, problems = _ledger_entry(sheet, line, sheet.values(cells), words)
+            report.problems.extend(problems)
         if entry is not None:
             key = (entry.data.id_type, entry.data.id_number)
             if key in first_line:
@@ -265,9 +365,13 @@ def _ledger_entries(sheet, report: LedgerReport, progress) -> list[_LedgerEntry]
                 entries.append(entry)
         if progress and (count % LEDGER_PROGRESS_EVERY == 0 or count == total):
             progress("checked", count, total)
+    if not report.problems:
+        return entries
     bad_lines = {problem.line for problem in report.problems}
     return [entry for entry in entries if entry.line not in bad_lines]
 
+
+# Comparing the file with the registry -------------------------------------------------------
 
 class _PlaceIndex:
     """The community's compounds, buildings, units and households, loaded in four queries."""
@@ -280,70 +384,115 @@ class _PlaceIndex:
         self.units = {(b, n): pk for pk, b, n in Unit.objects.filter(community=community).values_list("id", "building_id", "number")}
         self.households = {(u, r): pk for pk, u, r in
                            Household.objects.filter(community=community).values_list("id", "unit_id", "room")}
+        self.found: dict[tuple, tuple] = {}  # address → (household, column of a problem, message)
 
     def household(self, sheet, entry: _LedgerEntry, plan: _LedgerPlan, problems: list):
         """The household id of the entry's address, or a key of a household to create; False on a problem."""
-        compound_name, number, unit, room = entry.address
+        found = self.found.get(entry.address)
+        if found is None:
+            found = self.found[entry.address] = self._find(entry.address, plan)
+        household, code, message = found
+        if code:
+            problems.append(LedgerProblem(entry.line, sheet.header(code), message))
+            return False
+        return household
+
+    def _find(self, address: tuple, plan: _LedgerPlan) -> tuple:
+        compound_name, number, unit, room = address
         candidates = self.buildings.get(number, [])
         if compound_name:
             compound_id = self.compounds.get(normalize_text(compound_name))
             if compound_id is None:
-                problems.append(LedgerProblem(entry.line, sheet.header("compound"),
-                                              _("本社区没有名为“%(c)s”的小区") % {"c": compound_name}))
-                return False
+                return None, "compound", _("本社区没有名为“%(c)s”的小区") % {"c": compound_name}
             candidates = [b for b in candidates if b["compound_id"] == compound_id]
         if len(candidates) != 1:
             message = (_("本社区没有 %(b)s 号楼,请先在系统中建好楼栋") if not candidates else
                        _("本社区有多个小区都有 %(b)s 号楼,请增加“小区”列注明"))
-            problems.append(LedgerProblem(entry.line, sheet.header("building"), message % {"b": number}))
-            return False
+            return None, "building", message % {"b": number}
         building = candidates[0]
         unit_id = self.units.get((building["id"], unit))
         existing = self.households.get((unit_id, room)) if unit_id else None
         if existing:
-            return existing
+            return existing, None, None
         key = (building["id"], unit, room)
         plan.new_households.setdefault(key, building)
-        return key
+        return key, None, None
 
 
 _COMPARED_FIELDS = ("id", "community_id", "household_id", "name", "id_type", "id_number", "sex", "birth_date", "phone",
                     "relationship", "residency", "notes")
+_ID, _COMMUNITY, _HOUSEHOLD, _ID_TYPE, _ID_NUMBER = map(_COMPARED_FIELDS.index, (
+    "id", "community_id", "household_id", "id_type", "id_number"))
 
 
 def _existing_persons(community: Community, entries: list[_LedgerEntry]) -> tuple[dict, dict]:
-    """Values of the persons registered under the file's document numbers, and their tags.
+    """The registered persons (as _COMPARED_FIELDS tuples) under the file's document numbers, and
+    the community's tags (person id → sorted tuple).
 
     The community's own persons come in one query (a re-import finds nearly all rows there);
     numbers not found are looked up across communities in chunks, through the document index.
-    Plain values, since most rows of a re-import compare equal and need no model instance.
+    Plain tuples, since most rows of a re-import compare equal and need no model instance.
     """
     wanted = {(entry.data.id_type, entry.data.id_number) for entry in entries}
     persons = {}
-    for values in Person.objects.filter(community=community).values(*_COMPARED_FIELDS).iterator(chunk_size=5000):
-        key = (values["id_type"], values["id_number"])
+    for row in Person.objects.filter(community=community).values_list(*_COMPARED_FIELDS).iterator(chunk_size=5000):
+        key = (row[_ID_TYPE], row[_ID_NUMBER])
         if key in wanted:
-            persons[key] = values
+            persons[key] = row
     missing: dict[str, list[str]] = {}
     for id_type, number in wanted - persons.keys():
         missing.setdefault(id_type, []).append(number)
     for id_type, numbers in missing.items():
-        for start in range(0, len(numbers), LEDGER_CHUNK):
-            chunk = Person.objects.filter(id_type=id_type, id_number__in=numbers[start:start + LEDGER_CHUNK])
-            for values in chunk.values(*_COMPARED_FIELDS):
-                persons[(values["id_type"], values["id_number"])] = values
-    tags: dict[int, set] = {}
+        for row in _registered_under(id_type, numbers):
+            persons[(row[_ID_TYPE], row[_ID_NUMBER])] = row
+    tags: dict[int, list] = {}
     for person_id, tag in PersonTag.objects.filter(person__community=community).values_list("person_id", "tag"):
-        tags.setdefault(person_id, set()).add(tag)
-    return persons, tags
+        tags.setdefault(person_id, []).append(tag)
+    return persons, {person_id: tuple(sorted(codes)) for person_id, codes in tags.items()}
 
 
-def _given_fields(sheet, data: PersonData) -> list[str]:
-    """The person fields the file decides; a column the file lacks leaves its field as it is."""
+def _registered_under(id_type: str, numbers: list[str]):
+    """The persons, in any community, registered under these numbers, through the document index.
+
+    On PostgreSQL one query takes the numbers as one array (a first import asks for all of them:
+    100,000 placeholders cost more to bind than the database spends answering); elsewhere in chunks.
+    """
+    if connection.vendor == "postgresql":
+        columns = ", ".join(rawsql.column(Person, name) for name in _COMPARED_FIELDS)
+        return rawsql.fetch_all(f"SELECT {columns} FROM {rawsql.table(Person)} WHERE {rawsql.column(Person, 'id_type')}"
+                                f" = %s AND {rawsql.column(Person, 'id_number')} = ANY(%s)", [id_type, numbers])
+    return [row for start in range(0, len(numbers), LEDGER_CHUNK)
+            for row in Person.objects.filter(id_type=id_type, id_number__in=numbers[start:start + LEDGER_CHUNK])
+            .values_list(*_COMPARED_FIELDS)]
+
+
+def _given_fields(sheet, derived: bool) -> list[str]:
+    """The person fields the file decides (`derived`: sex and birth date come from a resident ID);
+    a column the file lacks leaves its field as it is."""
     given = ["name", "id_type", "id_number"]
-    derived = data.id_type == IdType.RESIDENT_ID
     given += [code for code in ("sex", "birth_date") if derived or sheet.has(code)]
     return given + [code for code in ("phone", "relationship", "residency", "notes") if sheet.has(code)]
+
+
+class _Comparison:
+    """What a row of this file decides about a person, beside what the registry holds."""
+
+    def __init__(self, sheet):
+        self.has_address, self.has_tags = sheet.has("building"), sheet.has("tags")
+        self.fields = {derived: _given_fields(sheet, derived) for derived in (True, False)}
+        self.given = {derived: operator.attrgetter(*fields) for derived, fields in self.fields.items()}
+        self.stored = {derived: operator.itemgetter(*map(_COMPARED_FIELDS.index, fields))
+                       for derived, fields in self.fields.items()}
+
+    def changes(self, data: PersonData, stored: tuple, household, tags: tuple) -> tuple[list[str], bool]:
+        """The fields the row changes, and whether it changes the tags."""
+        derived = data.id_type == IdType.RESIDENT_ID
+        changed = []
+        if self.given[derived](data) != self.stored[derived](stored):
+            changed = [name for name in self.fields[derived] if stored[_COMPARED_FIELDS.index(name)] != getattr(data, name)]
+        if self.has_address and household != stored[_HOUSEHOLD]:
+            changed.append("household")
+        return changed, self.has_tags and data.tags != tags
 
 
 def _charge_outsider_lookups(actor, community: Community, count: int) -> None:
@@ -361,12 +510,12 @@ def _charge_outsider_lookups(actor, community: Community, count: int) -> None:
 def _report_outsiders(actor, community: Community, sheet, outsiders: list, report: LedgerReport) -> None:
     """Rows whose person is registered in another community: named when the actor holds that one too."""
     communities = community_ids_in_scope(actor)
-    names = dict(Community.objects.filter(pk__in={person["community_id"] for _e, person in outsiders})
+    names = dict(Community.objects.filter(pk__in={stored[_COMMUNITY] for _e, stored in outsiders})
                  .values_list("id", "name"))
     hidden = 0
-    for entry, person in outsiders:
-        if communities is None or person["community_id"] in communities:
-            message = _("该证件号码已在“%(c)s”登记") % {"c": names[person["community_id"]]}
+    for entry, stored in outsiders:
+        if communities is None or stored[_COMMUNITY] in communities:
+            message = _("该证件号码已在“%(c)s”登记") % {"c": names[stored[_COMMUNITY]]}
         else:
             message = _("该证件号码已在其他社区登记,请与该社区核实")
             hidden += 1
@@ -380,18 +529,24 @@ def _ledger_plan(actor, community: Community, sheet, entries: list[_LedgerEntry]
     plan = _LedgerPlan()
     places = _PlaceIndex(community) if sheet.has("building") else None
     persons, tags = _existing_persons(community, entries)
+    comparison = _Comparison(sheet)
     outsiders = []
     for entry in entries:
+        data = entry.data
         household = places.household(sheet, entry, plan, report.problems) if places and entry.address else None
         if household is False:
             continue
-        person = persons.get((entry.data.id_type, entry.data.id_number))
-        if person is None:
+        stored = persons.get((data.id_type, data.id_number))
+        if stored is None:
             plan.creates.append((entry, household))
-        elif person["community_id"] != community.id:
-            outsiders.append((entry, person))
+        elif stored[_COMMUNITY] != community.id:
+            outsiders.append((entry, stored))
         else:
-            _plan_update(sheet, plan, report, entry, person, household, tags.get(person["id"], set()))
+            changed, tags_changed = comparison.changes(data, stored, household, tags.get(stored[_ID], ()))
+            if changed or tags_changed:
+                plan.updates.append(_LedgerUpdate(stored[_ID], stored, data, changed, household, tags_changed))
+            else:
+                report.unchanged += 1
     if outsiders:
         _report_outsiders(actor, community, sheet, outsiders, report)
     report.created, report.updated = len(plan.creates), len(plan.updates)
@@ -399,16 +554,7 @@ def _ledger_plan(actor, community: Community, sheet, entries: list[_LedgerEntry]
     return plan
 
 
-def _plan_update(sheet, plan, report, entry: _LedgerEntry, person: dict, household, current_tags: set) -> None:
-    changed = [f for f in _given_fields(sheet, entry.data) if person[f] != getattr(entry.data, f)]
-    if sheet.has("building") and household != person["household_id"]:
-        changed.append("household")
-    tags_changed = sheet.has("tags") and set(entry.data.tags) != current_tags
-    if changed or tags_changed:
-        plan.updates.append(_LedgerUpdate(Person(**person), entry.data, changed, household, tags_changed))
-    else:
-        report.unchanged += 1
-
+# Writing the plan ---------------------------------------------------------------------------
 
 def _create_households(plan: _LedgerPlan) -> dict[tuple, int]:
     """Create the units and households the file names under known buildings; key → household id."""
@@ -434,8 +580,7 @@ def _set_ledger_tags(pairs: list[tuple[int, tuple]], replace: bool) -> None:
     insert_rows(PersonTag, ("person_id", "tag"), [(person_id, tag) for person_id, tags in pairs for tag in tags])
 
 
-_CREATED_COLUMNS = ("community_id", "household_id", "created_at", "updated_at", *STORED_FIELDS,
-                    "name_pinyin", "name_initials", "id_last4", "phone_last4")
+_CREATED_COLUMNS = ("community_id", "household_id", "created_at", "updated_at", *STORED_FIELDS, *SEARCH_KEY_FIELDS)
 
 
 def _created_ids(community: Community, created_at) -> dict[tuple, int]:
@@ -446,22 +591,34 @@ def _created_ids(community: Community, created_at) -> dict[tuple, int]:
     return {(id_type, number): pk for pk, id_type, number in rows.iterator(chunk_size=10000)}
 
 
+def _audit_created(actor, community: Community, created_at) -> None:
+    """One CREATE event for each person just stored, written by the database from their rows
+    (found by the import's created_at, as `_created_ids` finds them)."""
+    person = {name: rawsql.column(Person, name) for name in ("id", "name", "community", "created_at")}
+    statement = audit.insert_select_sql(
+        event="created", object_id=f"CAST(p.{person['id']} AS text)", object_repr=f"p.{person['name']}",
+        community=f"p.{person['community']}",
+        source=f"{rawsql.table(Person)} p WHERE p.{person['community']} = %(community)s"
+               f" AND p.{person['created_at']} = %(created_at)s")
+    params = audit.insert_select_params(actor=actor, object_type="person", object_repr="",
+                                        events={"created": (audit.Action.CREATE, [*PERSON_FIELDS, "tags"])})
+    params.update(community=community.id, created_at=rawsql.db_value(Person, "created_at", created_at))
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+
+
 def _create_ledger_persons(actor, community: Community, plan: _LedgerPlan, household_id) -> None:
     """Insert the new persons in one stream, then their tags and one AuditEvent each."""
     now = timezone.now()
-    rows = []
-    for entry, ref in plan.creates:
-        values = stored_person_values(entry.data)
-        values.update(community_id=community.id, household_id=household_id(ref), created_at=now, updated_at=now)
-        rows.append(tuple(values[column] for column in _CREATED_COLUMNS))
-    insert_rows(Person, _CREATED_COLUMNS, rows)
-    ids = _created_ids(community, now)
-    keys = [(entry.data.id_type, entry.data.id_number) for entry, _ref in plan.creates]
-    _set_ledger_tags([(ids[key], entry.data.tags) for key, (entry, _ref) in zip(keys, plan.creates) if entry.data.tags],
-                     replace=False)
-    audit.record_many(actor=actor, action=audit.Action.CREATE, object_type="person", community_id=community.id,
-                      objects=((ids[key], entry.data.name, [*PERSON_FIELDS, "tags"])
-                               for key, (entry, _ref) in zip(keys, plan.creates)))
+    insert_rows(Person, _CREATED_COLUMNS, (
+        (community.id, household_id(ref), now, now, *stored_fields_of(entry.data),
+         *search_keys(entry.data.name, entry.data.id_number, entry.data.phone))
+        for entry, ref in plan.creates))
+    tagged = [entry.data for entry, _ref in plan.creates if entry.data.tags]
+    if tagged:
+        ids = _created_ids(community, now)
+        _set_ledger_tags([(ids[(data.id_type, data.id_number)], data.tags) for data in tagged], replace=False)
+    _audit_created(actor, community, now)
 
 
 def _ledger_write(actor, community: Community, plan: _LedgerPlan, progress: Callable[..., None] | None) -> None:
@@ -474,32 +631,36 @@ def _ledger_write(actor, community: Community, plan: _LedgerPlan, progress: Call
     def household_id(ref):
         return new_households[ref] if isinstance(ref, tuple) else ref
 
-    _create_ledger_persons(actor, community, plan, household_id)
-    if progress:
-        progress("written", len(plan.creates))
+    if plan.creates:
+        _create_ledger_persons(actor, community, plan, household_id)
+        if progress:
+            progress("written", len(plan.creates))
+    if not plan.updates:
+        return
     _update_ledger_persons(plan.updates, household_id)
     audit.record_many(actor=actor, action=audit.Action.UPDATE, object_type="person", community_id=community.id,
-                      objects=((u.person.pk, u.person.name, [*u.changed, *(["tags"] if u.tags_changed else [])])
+                      objects=((u.person_id, u.data.name, [*u.changed, *(["tags"] if u.tags_changed else [])])
                                for u in plan.updates))
 
 
 def _update_ledger_persons(updates: list[_LedgerUpdate], household_id) -> None:
-    now, fields = timezone.now(), {"updated_at"}
-    for update in updates:
-        person = update.person
-        for name in update.changed:
-            if name == "household":
-                person.household_id = household_id(update.household)
-            else:
-                setattr(person, name, getattr(update.data, name))
-        person.name_pinyin, person.name_initials = pinyin_keys(person.name)
-        person.phone_last4 = person.phone[-4:] if person.phone else ""
-        person.updated_at = now
-        fields.update("household_id" if name == "household" else name for name in update.changed)
-    if any(u.changed for u in updates):
-        Person.objects.bulk_update([u.person for u in updates if u.changed],
-                                   sorted(fields | {"name_pinyin", "name_initials", "phone_last4"}), batch_size=1000)
-    _set_ledger_tags([(u.person.pk, u.data.tags) for u in updates if u.tags_changed], replace=True)
+    """Set the changed fields (and the search keys that follow them) of every updated person in a
+    few statements, then replace the tags that changed."""
+    changed = [update for update in updates if update.changed]
+    columns = sorted({"household_id" if name == "household" else name for u in changed for name in u.changed})
+    if changed:
+        now, rows = timezone.now(), []
+        for update in changed:
+            values = dict(zip(_COMPARED_FIELDS, update.stored))
+            for name in update.changed:
+                if name == "household":
+                    values["household_id"] = household_id(update.household)
+                else:
+                    values[name] = getattr(update.data, name)
+            pinyin, initials, _id_last4, phone_last4 = search_keys(values["name"], values["id_number"], values["phone"])
+            rows.append((update.person_id, *(values[column] for column in columns), pinyin, initials, phone_last4, now))
+        update_rows(Person, "id", (*columns, "name_pinyin", "name_initials", "phone_last4", "updated_at"), rows)
+    _set_ledger_tags([(u.person_id, u.data.tags) for u in updates if u.tags_changed], replace=True)
 
 
 def ledger_import(*, actor, community: Community, file_name: str, data: bytes, dry_run: bool = False,

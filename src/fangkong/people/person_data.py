@@ -4,6 +4,7 @@ A form, the API, a ledger row and a health worker's contact list all go through 
 so a person is stored the same way whichever door they came in by.
 """
 
+import operator
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -18,7 +19,7 @@ PERSON_FIELDS = ("name", "id_type", "id_number", "sex", "birth_date", "phone", "
                  "residency", "notes")
 
 
-@dataclass
+@dataclass(slots=True)
 class PersonData:
     """Validated, normalised values of one person, as a form, the API or a ledger row gives them."""
 
@@ -81,24 +82,31 @@ def clean_person_data(*, name, id_number, id_type=IdType.RESIDENT_ID, sex="", bi
             raise from_validation_error(err, "phone") from None
     if residency not in _RESIDENCIES:
         raise DomainError(_("人员类型不正确"), fields={"residency": _("人员类型不正确")})
-    unknown = [t for t in tags if t not in _TAGS]
-    if unknown:
-        raise DomainError(_("未知的重点人群标签:%(t)s") % {"t": "、".join(unknown)}, fields={"tags": _("未知标签")})
+    if tags:
+        unknown = [t for t in tags if t not in _TAGS]
+        if unknown:
+            raise DomainError(_("未知的重点人群标签:%(t)s") % {"t": "、".join(unknown)}, fields={"tags": _("未知标签")})
+        tags = tuple(sorted(set(tags)))
     return PersonData(name=name, id_type=id_type, id_number=number, sex=sex or "", birth_date=birth_date,
                       phone=phone or "", relationship=normalize_text(relationship)[:20], residency=residency,
-                      notes=normalize_text(notes)[:500], tags=tuple(sorted(set(tags))))
+                      notes=normalize_text(notes)[:500] if notes else "", tags=tuple(tags))
 
 
 STORED_FIELDS = ("name", "id_type", "id_number", "sex", "birth_date", "phone", "relationship", "residency", "notes")
+SEARCH_KEY_FIELDS = ("name_pinyin", "name_initials", "id_last4", "phone_last4")
+stored_fields_of = operator.attrgetter(*STORED_FIELDS)
+
+
+def search_keys(name: str, id_number: str, phone: str) -> tuple[str, str, str, str]:
+    """The SEARCH_KEY_FIELDS of a person with these values: pinyin, initials, last 4 of the ID and the phone."""
+    pinyin, initials = pinyin_keys(name)
+    return pinyin, initials, id_number[-4:], phone[-4:] if phone else ""
 
 
 def stored_person_values(data: PersonData) -> dict:
     """The columns a person's data is stored as, with the search keys derived from it."""
-    values = {field: getattr(data, field) for field in STORED_FIELDS}
-    values["name_pinyin"], values["name_initials"] = pinyin_keys(data.name)
-    values["id_last4"] = data.id_number[-4:]
-    values["phone_last4"] = data.phone[-4:] if data.phone else ""
-    return values
+    return {**dict(zip(STORED_FIELDS, stored_fields_of(data))),
+            **dict(zip(SEARCH_KEY_FIELDS, search_keys(data.name, data.id_number, data.phone)))}
 
 
 def apply_person_data(person: Person, data: PersonData) -> list[str]:
