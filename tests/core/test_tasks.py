@@ -120,15 +120,29 @@ def test_a_task_cut_off_again_and_again_is_given_up(queued, notes):
     assert result.status == TaskResultStatus.FAILED and lines(notes) == []
 
 
-def test_the_task_of_a_worker_still_beating_is_left_to_it(queued, notes):
+def test_the_task_of_a_worker_whose_process_runs_is_left_to_it_however_long_since_its_beat(queued, notes):
+    # A long import on SQLite holds the write lock, and with it the worker's beat
+    long_ago = timezone.now() - tasks.DEAD_AFTER * 5
     TaskWorker.objects.create(worker_id="busy", hostname=socket.gethostname(), pid=os.getpid(),
-                              started_at=timezone.now(), seen_at=timezone.now())
+                              started_at=timezone.now(), seen_at=long_ago)
     result = left_running(note, worker_id="busy", path=str(notes), text="in hand")
 
     run_worker()
 
     result.refresh_from_db()
     assert result.status == TaskResultStatus.RUNNING and TaskWorker.objects.filter(worker_id="busy").exists()
+
+
+def test_a_worker_whose_pid_now_names_a_newer_process_is_dead(queued, notes):
+    # Given a worker registered before this machine's processes of today (its pid reused since)
+    started = timezone.now() - datetime.timedelta(days=30)
+    TaskWorker.objects.create(worker_id="before-reboot", hostname=socket.gethostname(), pid=os.getpid(),
+                              started_at=started, seen_at=timezone.now())
+    result = left_running(note, worker_id="before-reboot", path=str(notes), text="recovered")
+
+    assert tasks.recover_interrupted_tasks() == {"requeued": 1, "failed": 0}
+    result.refresh_from_db()
+    assert result.status == TaskResultStatus.READY
 
 
 def test_a_worker_whose_beat_stopped_is_dead_even_on_another_machine(queued, notes):

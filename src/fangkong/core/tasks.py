@@ -11,9 +11,9 @@ long import neither holds up a request nor dies with a web worker.
 - With settings.FANGKONG_TASKS_EAGER the task runs at once, in the caller's process and
   transaction (tests, scripts); no worker is needed.
 - A worker that dies mid-task (killed, machine restarted) leaves its task RUNNING; the next
-  worker to look (at its start, then every minute) finds it through the beats workers write
-  (TaskWorker) and either queues it again, when the task says a rerun is safe, or marks it
-  FAILED with the reason. A task is never left running.
+  worker to look (at its start, then every minute) finds it, by the worker's process being gone
+  from this machine or by its beats (TaskWorker) having stopped, and either queues it again, when
+  the task says a rerun is safe, or marks it FAILED with the reason. A task is never left running.
 
 For work whose progress and outcome a person follows in the console, see fangkong.core.jobs.
 """
@@ -24,6 +24,7 @@ import os
 import socket
 from collections.abc import Callable
 from functools import partial
+from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
@@ -42,6 +43,8 @@ EAGER_BACKEND = "immediate"
 # A worker beats this often; one silent for DEAD_AFTER is taken for dead.
 BEAT_SECONDS = 10
 DEAD_AFTER = datetime.timedelta(seconds=120)
+# /proc gives a process's start to the clock tick and the boot time to the second.
+PROCESS_CLOCK_SLACK = datetime.timedelta(seconds=2)
 # A task cut off this many times is not tried again: it may be what kills its worker.
 MAX_ATTEMPTS = 3
 
@@ -98,21 +101,26 @@ def worker_unregister(worker_id: str) -> None:
     TaskWorker.objects.filter(worker_id=worker_id).delete()
 
 
-def _process_exists(pid: int) -> bool:
+def _process_started_at(pid: int) -> datetime.datetime | None:
+    """When process `pid` of this machine started (Linux /proc); None when there is no such process."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        boot = next(int(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines()
+                    if line.startswith("btime "))
+    except (OSError, StopIteration, ValueError):
+        return None
+    ticks = int(stat.rsplit(")", 1)[1].split()[19])  # field 22, starttime, in clock ticks since boot
+    return datetime.datetime.fromtimestamp(boot + ticks / os.sysconf("SC_CLK_TCK"), tz=datetime.UTC)
 
 
 def _alive(worker: TaskWorker, now: datetime.datetime) -> bool:
-    """Alive while it beats; a worker of this machine whose process is gone is dead at once."""
-    if worker.seen_at < now - DEAD_AFTER:
-        return False
-    return worker.hostname != socket.gethostname()[:255] or _process_exists(worker.pid)
+    """A worker of this machine lives while its very process does: its pid, started before the
+    worker registered (not a later process given the same pid, after a reboot say), however long a
+    task keeps it from beating. A worker of another machine lives while it beats."""
+    if worker.hostname == socket.gethostname()[:255] and Path("/proc/stat").exists():
+        started = _process_started_at(worker.pid)
+        return started is not None and started <= worker.started_at + PROCESS_CLOCK_SLACK
+    return worker.seen_at >= now - DEAD_AFTER
 
 
 def _may_rerun(result) -> bool:
