@@ -2,6 +2,7 @@
 says it waits, shows rows read / checked / written as the worker goes, and ends with the report or
 the reason it failed. A job cut off by a restart is imported again, and never left running."""
 
+import datetime
 import io
 
 import pytest
@@ -219,3 +220,16 @@ def test_an_import_job_is_404_outside_scope_or_role(request, staff_a, community_
     response = signed_in(request.getfixturevalue(who)).get(f"/api/v1/ledger/import-jobs/{job.pk}")
 
     assert response.status_code == 404
+
+
+def test_a_job_queued_for_over_a_minute_says_to_check_the_worker(client, staff_a, community_a, db):
+    waiting = ImportJobFactory(community=community_a, actor=staff_a)
+    stuck = ImportJobFactory(community=community_a, actor=staff_a)
+    ImportJob.objects.filter(pk=stuck.pk).update(created_at=timezone.now() - datetime.timedelta(minutes=2))
+    client.force_login(staff_a)
+
+    def page(job):
+        return client.get(reverse("people:import_job", args=[job.pk])).content.decode()
+
+    assert "fangkong worker" not in page(waiting)
+    assert "已排队超过 1 分钟" in page(stuck) and "fangkong worker" in page(stuck)

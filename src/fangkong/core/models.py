@@ -1,5 +1,8 @@
+import datetime
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from fangkong.core.scope import ScopedQuerySet
@@ -100,6 +103,11 @@ class Job(TimeStamped):
     @property
     def is_finished(self) -> bool:
         return self.status in {self.Status.DONE, self.Status.FAILED}
+
+    @property
+    def waits_too_long(self) -> bool:
+        """Still queued a minute on: most likely no worker is running."""
+        return self.status == self.Status.QUEUED and timezone.now() - self.created_at > datetime.timedelta(minutes=1)
 
     @property
     def steps(self) -> tuple[str, ...]:
