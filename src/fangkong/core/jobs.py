@@ -33,8 +33,6 @@ from fangkong.core.tasks import background_task, enqueue, interrupted_reason
 
 logger = logging.getLogger("fangkong.tasks")
 
-STEPS = ("read", "checked", "written")
-
 
 def job_origin(actor) -> dict:
     """Where the actor acts from, kept on the job so the worker's audit events say the same."""
@@ -96,8 +94,8 @@ class Progress:
     def __init__(self, job: Job):
         self.model, self.pk = type(job), job.pk
         self.total = job.total
-        self.rows = dict.fromkeys(STEPS, 0)
-        self._written = dict.fromkeys(STEPS, 0)
+        self.rows = dict.fromkeys(Job.STEPS, 0)
+        self._written = dict.fromkeys(Job.STEPS, 0)
         self._side = None
 
     def __call__(self, step: str, rows: int, total: int | None = None) -> None:

@@ -77,6 +77,8 @@ class Job(TimeStamped):
         DONE = "done", _("已完成")
         FAILED = "failed", _("失败")
 
+    STEPS = ("read", "checked", "written")  # counted in rows_read, rows_checked, rows_written
+
     work: str = ""
     # Whether a run cut off by a restart may simply start again: true only for work that lands
     # whole or not at all and does nothing twice. Otherwise the job fails, saying it was cut off.
@@ -112,7 +114,7 @@ class Job(TimeStamped):
     @property
     def steps(self) -> tuple[str, ...]:
         """The steps this job goes through, each an equal part of its progress bar."""
-        return ("read", "checked", "written")
+        return self.STEPS
 
     @property
     def percent(self) -> int:

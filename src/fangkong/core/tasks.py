@@ -34,13 +34,14 @@ from django.utils.translation import gettext as _
 from django_tasks import task
 from django_tasks.base import Task, TaskResultStatus
 from django_tasks.utils import normalize_json
+from django_tasks_db.models import DBTaskResult
 
 from fangkong.core.models import TaskWorker
 
 logger = logging.getLogger("fangkong.tasks")
 
 EAGER_BACKEND = "immediate"
-# A worker beats this often; one silent for DEAD_AFTER is taken for dead.
+# A worker beats this often; one of another machine silent for DEAD_AFTER is taken for dead.
 BEAT_SECONDS = 10
 DEAD_AFTER = datetime.timedelta(seconds=120)
 # /proc gives a process's start to the clock tick and the boot time to the second.
@@ -59,7 +60,7 @@ def interrupted_reason() -> str:
     return _("任务在运行中被中断(服务重启)")
 
 
-def background_task(*, rerun_if_interrupted: bool, takes_context: bool = False) -> Callable[[Callable], Task]:
+def background_task(*, rerun_if_interrupted: bool) -> Callable[[Callable], Task]:
     """Declare a background task.
 
     rerun_if_interrupted: whether a run cut off by a restart may simply start again from the
@@ -67,7 +68,7 @@ def background_task(*, rerun_if_interrupted: bool, takes_context: bool = False) 
     """
 
     def declare(function: Callable) -> Task:
-        declared = task(takes_context=takes_context)(function)
+        declared = task(function)
         _rerunnable[declared.module_path] = rerun_if_interrupted
         return declared
 
@@ -143,9 +144,7 @@ def recover_interrupted_tasks() -> dict[str, int]:
 
     Returns how many were queued again ("requeued") and how many failed ("failed").
     """
-    from django_tasks_db.models import DBTaskResult
-
-    from fangkong.core.jobs import job_after_interruption
+    from fangkong.core.jobs import job_after_interruption  # jobs build on this module
 
     counts = {"requeued": 0, "failed": 0}
     with transaction.atomic():
