@@ -6,6 +6,7 @@ import io
 import os
 import socket
 import subprocess
+import time
 
 import pytest
 from django.core.management import call_command
@@ -15,6 +16,7 @@ from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from fangkong.core import tasks
+from fangkong.core.management.commands import worker as worker_command
 from fangkong.core.models import TaskWorker
 from fangkong.core.tasks import enqueue
 from tests.core.sample_tasks import note, note_once
@@ -171,3 +173,22 @@ def _a_pid_not_running() -> int:
     process = subprocess.Popen(["true"])
     process.wait()
     return process.pid
+
+
+def test_a_running_worker_beats_and_looks_for_cut_off_tasks_while_it_runs(queued, notes, monkeypatch):
+    monkeypatch.setattr(tasks, "BEAT_SECONDS", 0.05)
+    monkeypatch.setattr(worker_command, "SWEEP_EVERY_BEATS", 2)
+    registered = tasks.worker_register("this-one")
+    result = left_running(note, worker_id="died-meanwhile", path=str(notes), text="recovered")
+
+    heartbeat = worker_command.Heartbeat("this-one")
+    heartbeat.start()
+    try:
+        deadline = time.monotonic() + 10
+        while DBTaskResult.objects.get(pk=result.pk).status != TaskResultStatus.READY and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        heartbeat.stop()
+
+    assert DBTaskResult.objects.get(pk=result.pk).status == TaskResultStatus.READY
+    assert TaskWorker.objects.get(worker_id="this-one").seen_at > registered.seen_at
