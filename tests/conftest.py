@@ -38,6 +38,13 @@ def _quick_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _tasks_run_at_once(settings):
+    """Background tasks run where they are queued, so a test sees their outcome at once;
+    the tests of the queue and the worker (tests/core/test_tasks.py) turn this off."""
+    settings.FANGKONG_TASKS_EAGER = True
+
+
 @pytest.fixture
 def password():
     return PASSWORD

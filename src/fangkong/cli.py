@@ -1,6 +1,6 @@
 """The `fangkong` command: each subcommand is a thin wrapper over a Django management command.
 
-    fangkong serve | migrate | createadmin | demo | import-ledger | export-ledger | token create USER
+    fangkong serve | worker | migrate | createadmin | demo | import-ledger | export-ledger | token create USER
 """
 
 import os

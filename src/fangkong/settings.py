@@ -8,6 +8,7 @@ FANGKONG_VAR_DIR        where the SQLite file, secret key and uploads live (defa
 FANGKONG_HTTPS          "1" behind TLS: secure cookies, HSTS and HTTPS redirect
 FANGKONG_SMS_SENDER     dotted path of the one-time-code sender (default: server log)
 FANGKONG_PERSONAL_CODE_DAYS  days a printed personal code stays valid (default 90)
+FANGKONG_TASKS_EAGER    "1" runs background tasks at once where they are queued, without a worker (default off)
 """
 
 import os
@@ -50,6 +51,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "ninja",
+    "django_tasks",
+    "django_tasks_db",
     "fangkong.core",
     "fangkong.accounts",
     "fangkong.places",
@@ -145,7 +148,12 @@ FANGKONG_PERSONAL_CODE_DAYS = int(os.environ.get("FANGKONG_PERSONAL_CODE_DAYS", 
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 LEDGER_MAX_BYTES = 20 * 1024 * 1024
-# Run background tasks inline (tests), instead of in a thread of the web process.
+# Background work (fangkong.core.tasks): queued in the database and run by `fangkong worker`;
+# FANGKONG_TASKS_EAGER runs each task at once in the process that queues it (tests, one-off scripts).
+TASKS = {
+    "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]},
+    "immediate": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend", "QUEUES": ["default"]},
+}
 FANGKONG_TASKS_EAGER = _env_flag("FANGKONG_TASKS_EAGER")
 
 SESSION_COOKIE_HTTPONLY = True

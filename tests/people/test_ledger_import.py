@@ -271,9 +271,20 @@ def test_progress_is_reported_for_long_files(admin, community_a, tmp_path, house
     path = ledger_csv(tmp_path / "l.csv", [person_row(n) for n in range(1, 2501)])
     calls = []
 
-    run(admin, community_a, path, dry_run=True, progress=lambda done, total: calls.append((done, total)))
+    run(admin, community_a, path, dry_run=True, progress=lambda *call: calls.append(call))
 
-    assert calls == [(1000, 2500), (2000, 2500), (2500, 2500)]
+    assert calls == [("read", 2500, 2500), ("checked", 1000, 2500), ("checked", 2000, 2500), ("checked", 2500, 2500)]
+
+
+def test_a_committed_import_reports_its_rows_written_too(admin, community_a, tmp_path, household_a):
+    path = ledger_csv(tmp_path / "l.csv", [person_row(n) for n in range(1, 1201)])
+    calls = []
+
+    run(admin, community_a, path, progress=lambda *call: calls.append(call))
+
+    written = [call for call in calls if call[0] == "written"]
+    assert written[0] == ("written", 1200) and written[-1] == ("written", 1200)
+    assert calls.index(written[0]) > calls.index(("checked", 1200, 1200))
 
 
 def test_an_import_job_runs_and_keeps_its_report(admin, community_a, ledger, settings):
@@ -283,7 +294,9 @@ def test_an_import_job_runs_and_keeps_its_report(admin, community_a, ledger, set
                                   data=ledger.read_bytes(), dry_run=False)
 
     job.refresh_from_db()
-    assert job.status == ImportJob.Status.DONE and job.percent == 100 and job.processed == job.total == 3
+    assert job.status == ImportJob.Status.DONE and job.percent == 100
+    assert job.rows_read == job.rows_checked == job.rows_written == job.total == 3
+    assert job.upload is None  # the file is given up once it is imported
     assert job.report["created"] == 3 and job.report["ok"] and job.finished_at
     assert Person.objects.count() == 3
 

@@ -367,7 +367,7 @@ def test_ledger_commit_imports_and_the_job_page_polls_until_done(client, staff_a
     assert "导入完成" in page
     assert Person.objects.filter(name__in=["居民1", "居民2"]).count() == 2
     progress = client.get(job_url, headers={"HX-Request": "true"}).content.decode()
-    assert progress.lstrip().startswith('<div id="progress"') and "every 1s" not in progress
+    assert progress.lstrip().startswith('<div id="progress"') and "every 2s" not in progress
 
 
 def test_import_job_of_another_community_is_404(client, staff_a, staff_b, household_a, tmp_path, eager_tasks):
@@ -433,7 +433,8 @@ def test_committing_another_communitys_preview_is_404(client, staff_a, staff_b, 
 
 
 def test_a_job_past_validation_says_it_is_writing(client, staff_a, community_a):
-    job = ImportJobFactory(community=community_a, actor=staff_a, status="running", total=1200, processed=1200)
+    job = ImportJobFactory(community=community_a, actor=staff_a, status="running", total=1200, rows_read=1200,
+                           rows_checked=1200)
     client.force_login(staff_a)
     page = client.get(reverse("people:import_job", args=[job.pk])).content.decode()
-    assert "1200 行已校验,正在写入数据库" in page and "every 1s" in page
+    assert "1200 行已校验,正在写入数据库" in page and "every 2s" in page

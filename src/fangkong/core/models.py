@@ -1,5 +1,8 @@
+import datetime
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from fangkong.core.scope import ScopedQuerySet
@@ -93,3 +96,84 @@ class Throttle(models.Model):
     key = models.CharField(max_length=200, unique=True)
     window_start = models.DateTimeField()
     count = models.PositiveIntegerField(default=0)
+
+
+class Job(TimeStamped):
+    """A long piece of work an app hands to the worker, whose row the console polls while it runs.
+
+    A concrete job names its work by dotted path: a function `work(job, progress) -> dict` that
+    reports progress through `progress` (fangkong.core.jobs.Progress) and returns the fields to
+    save when it succeeds; raising DomainError fails the job with that message. Queue it with
+    fangkong.core.jobs.job_enqueue(job).
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("排队中")
+        RUNNING = "running", _("进行中")
+        DONE = "done", _("已完成")
+        FAILED = "failed", _("失败")
+
+    STEPS = ("read", "checked", "written")  # counted in rows_read, rows_checked, rows_written
+
+    work: str = ""
+    # Whether a run cut off by a restart may simply start again: true only for work that lands
+    # whole or not at all and does nothing twice. Otherwise the job fails, saying it was cut off.
+    rerun_if_interrupted: bool = False
+    # Fields emptied when the job fails (e.g. an uploaded file nobody will use any more).
+    cleared_on_failure: tuple[str, ...] = ()
+
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+", verbose_name=_("操作人"))
+    origin = models.JSONField(default=dict, blank=True, editable=False,
+                              help_text="Where the actor queued it from (via, client address), for the audit trail.")
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveIntegerField(_("总行数"), default=0)
+    rows_read = models.PositiveIntegerField(_("已读取"), default=0)
+    rows_checked = models.PositiveIntegerField(_("已校验"), default=0)
+    rows_written = models.PositiveIntegerField(_("已写入"), default=0)
+    error = models.TextField(_("错误"), blank=True)
+    started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in {self.Status.DONE, self.Status.FAILED}
+
+    @property
+    def waits_too_long(self) -> bool:
+        """Still queued a minute on: most likely no worker is running."""
+        return self.status == self.Status.QUEUED and timezone.now() - self.created_at > datetime.timedelta(minutes=1)
+
+    @property
+    def steps(self) -> tuple[str, ...]:
+        """The steps this job goes through, each an equal part of its progress bar."""
+        return self.STEPS
+
+    @property
+    def percent(self) -> int:
+        if self.is_finished:
+            return 100
+        if not self.total:
+            return 0
+        done = sum(min(getattr(self, f"rows_{step}"), self.total) for step in self.steps)
+        return min(100, done * 100 // (len(self.steps) * self.total))
+
+
+class TaskWorker(models.Model):
+    """A running `fangkong worker`: it beats every few seconds, so the others know it is alive.
+
+    A task left RUNNING by a worker whose beat has stopped (or whose process is gone from this
+    machine) was cut off, and the next worker to look puts it right (fangkong.core.tasks).
+    """
+
+    worker_id = models.CharField(max_length=64, primary_key=True)
+    hostname = models.CharField(max_length=255)
+    pid = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    seen_at = models.DateTimeField(db_index=True)
+
+    def __str__(self):
+        return f"{self.hostname}:{self.pid}"

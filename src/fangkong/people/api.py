@@ -12,10 +12,12 @@ from ninja.files import UploadedFile
 from fangkong.core.api import error_body, lookup, paginated
 from fangkong.core.converters import Id
 from fangkong.core.errors import DomainError
+from fangkong.core.uploads import check_upload_size
 from fangkong.people import queries, services
 from fangkong.people.models import Residency, Tag
 from fangkong.people.schemas import (
     DuplicateGroupOut,
+    ImportJobOut,
     LedgerReportOut,
     MergeIn,
     PersonIn,
@@ -112,6 +114,22 @@ def ledger_import(request, community_id: Id, file: File[UploadedFile], dry_run: 
     problems = [{"line": p.line, "field": p.field, "message": p.message} for p in report.problems]
     message = _("台账有 %(n)d 处错误,未导入任何数据") % {"n": len(problems)}
     return Status(400, error_body("ledger_invalid", message, {"file": message}, problems=problems))
+
+
+@router.post("/communities/{community_id}/ledger/import-jobs", response={202: ImportJobOut},
+             summary="排队导入人口台账(后台处理,适合大文件;轮询任务查看进度和结果)")
+def ledger_import_job_start(request, community_id: Id, file: File[UploadedFile], dry_run: Form[bool] = False):
+    """The worker imports the file; GET the job until its status is done (with the report) or failed (with the reason)."""
+    community = get_community_for(request.auth, community_id)
+    check_upload_size(file)
+    job = services.ledger_import_job_start(actor=request.auth, community=community, file_name=file.name,
+                                           data=file.read(), dry_run=dry_run)
+    return Status(202, queries.get_import_job_for(request.auth, job.pk))
+
+
+@router.get("/ledger/import-jobs/{job_id}", response=ImportJobOut, summary="台账导入任务的进度与结果")
+def ledger_import_job(request, job_id: Id):
+    return queries.get_import_job_for(request.auth, job_id)
 
 
 @router.get("/communities/{community_id}/ledger/export", summary="导出人口台账(无权限者证件号、电话脱敏)")

@@ -2,7 +2,7 @@
 
 This module knows the file format only: where the header row is, which column holds what,
 merged cells, encodings, formula cells. What a value means and whether it is valid is the
-business of `people.services`.
+business of `people.ledger_import`.
 """
 
 import csv
@@ -13,6 +13,7 @@ import zipfile
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from python_calamine import CalamineError, CalamineWorkbook
@@ -45,6 +46,8 @@ IGNORED_FIELDS = {"serial"}
 HEADER_SEARCH_ROWS = 20
 FORMULA_PREFIXES = ("=", "+", "-", "@")
 
+_LIST_SEPARATORS = re.compile(r"[、,;/\s]+")
+_DATE_PARTS = re.compile(r"^(\d{4})\D?(\d{1,2})\D?(\d{1,2})\D?$")
 _ALIASES = {alias: code for code, aliases in HEADER_NAMES.items() for alias in aliases}
 _HEADER_NOISE = re.compile(r"[\s*※:]|\(.*?\)|\[.*?\]")
 _FORMULA_CELL = re.compile(rb'<c r="([A-Z]+)(\d+)"[^>]*?(?<!/)>\s*<f[\s>/]')
@@ -57,15 +60,23 @@ def label_of(code: str) -> str:
 
 @dataclass
 class LedgerSheet:
-    """The rows of a ledger file, keyed by field code, with the line numbers the user sees."""
+    """The rows of a ledger file with the line numbers the user sees; `columns` says where each field is.
+
+    Each row holds a cell at every position `columns` names (a short row is padded with "").
+    """
 
     headers: dict[str, str]
-    rows: list[tuple[int, dict]]
+    columns: dict[str, int]
+    rows: list[tuple[int, list]]
     unknown_columns: list[str] = field(default_factory=list)
     formula_cells: set[tuple[int, str]] = field(default_factory=set)
 
     def has(self, code: str) -> bool:
         return code in self.headers
+
+    def values(self, cells: list) -> dict:
+        """A row's cells keyed by field code."""
+        return {code: cells[position] for code, position in self.columns.items()}
 
     def header(self, code: str) -> str:
         return self.headers.get(code) or label_of(code)
@@ -91,6 +102,31 @@ def cell_text(value) -> str:
     if isinstance(value, datetime.date):
         return value.isoformat()
     return normalize_text(value)
+
+
+def cell_date(raw, text: str) -> datetime.date:
+    """A date cell, or a text cell written as 1980-01-31, 1980/1/31, 1980年1月31日 or 19800131."""
+    if isinstance(raw, datetime.datetime):
+        return raw.date()
+    if isinstance(raw, datetime.date):
+        return raw
+    if len(text) == 10 and text[4] == text[7] == "-":
+        try:
+            return datetime.date.fromisoformat(text)
+        except ValueError:
+            pass  # the general reading below explains what is wrong
+    match = _DATE_PARTS.match(text)
+    if not match:
+        raise ValidationError(_("出生日期格式不正确,应如 1980-01-31"))
+    try:
+        return datetime.date(*map(int, match.groups()))
+    except ValueError:
+        raise ValidationError(_("出生日期不存在")) from None
+
+
+def split_list(text: str) -> list[str]:
+    """The words of a cell listing several (独居、慢病 / 独居,慢病 / 独居 慢病)."""
+    return [word for word in _LIST_SEPARATORS.split(text) if word]
 
 
 def neutralise(text: str) -> str:
@@ -238,19 +274,19 @@ def _sheet_from_grid(grid: list[list], merged, formulas: set[tuple[int, int]]) -
             raise DomainError(_("缺少必需的列“%(c)s”") % {"c": label_of(code)}, code="missing_column",
                               fields={"file": label_of(code)})
     filled = fill_merged(grid, header_index + 1, merged)
+    width = max(columns.values()) + 1
     rows = []
     for index in range(header_index + 1, len(grid)):
         cells = filled.get(index) or grid[index]
         if index not in filled and not _has_text(cells):
             continue
-        rows.append((index + 1, {code: cells[position] if position < len(cells) else ""
-                                 for code, position in columns.items()}))
+        rows.append((index + 1, cells if len(cells) >= width else [*cells, *[""] * (width - len(cells))]))
     if not rows:
         raise DomainError(_("表中没有数据行"), code="empty", fields={"file": _("没有数据行")})
     by_position = {position: code for code, position in columns.items()}
     formula_cells = {(row + 1, by_position[column]) for row, column in formulas
                      if row > header_index and column in by_position}
-    return LedgerSheet(headers=headers, rows=rows, unknown_columns=unknown, formula_cells=formula_cells)
+    return LedgerSheet(headers=headers, columns=columns, rows=rows, unknown_columns=unknown, formula_cells=formula_cells)
 
 
 def _has_text(cells) -> bool:

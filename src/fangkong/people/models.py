@@ -1,10 +1,9 @@
-from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from fangkong.core.idnumbers import IdType
 from fangkong.core.masking import mask_id_number, mask_phone
-from fangkong.core.models import TimeStamped
+from fangkong.core.models import Job, TimeStamped
 from fangkong.core.scope import ScopedQuerySet
 
 
@@ -108,27 +107,23 @@ class PersonTag(models.Model):
         indexes = [models.Index(fields=["tag"])]
 
 
-class ImportJob(TimeStamped):
-    """One ledger import run in the background, so a long file shows its progress."""
+class ImportJob(Job):
+    """One ledger import, run by the worker, so a long file shows its progress and nobody waits on the page.
 
-    class Status(models.TextChoices):
-        QUEUED = "queued", _("排队中")
-        RUNNING = "running", _("导入中")
-        DONE = "done", _("已完成")
-        FAILED = "failed", _("失败")
+    The uploaded file is kept in the row for the worker to read; a clean preview keeps it until it
+    is committed or a day has passed, any other job gives it up when it ends.
+    """
+
+    work = "fangkong.people.ledger_import.ledger_import_job_work"
+    rerun_if_interrupted = True  # all rows or none, and importing a file twice changes nothing the second time
+    cleared_on_failure = ("upload",)
 
     community = models.ForeignKey("places.Community", on_delete=models.CASCADE, related_name="import_jobs", verbose_name=_("社区"))
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("操作人"))
     file_name = models.CharField(_("文件名"), max_length=255)
     dry_run = models.BooleanField(_("仅预检"), default=False)
-    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.QUEUED)
-    total = models.PositiveIntegerField(_("总行数"), default=0)
-    processed = models.PositiveIntegerField(_("已处理"), default=0)
     report = models.JSONField(_("结果"), default=dict, blank=True)
-    error = models.TextField(_("错误"), blank=True)
     upload = models.BinaryField(null=True, editable=False,
-                                help_text="A previewed file, kept until it is committed or a day has passed.")
-    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+                                help_text="The uploaded file, until the job ends (a clean preview: until committed or a day old).")
 
     objects = ScopedQuerySet.as_manager()
     scope_fields = {"community": "community_id"}
@@ -141,15 +136,13 @@ class ImportJob(TimeStamped):
         return self.file_name
 
     @property
+    def steps(self) -> tuple[str, ...]:
+        return ("read", "checked") if self.dry_run else super().steps
+
+    @property
     def may_commit(self) -> bool:
         """A clean preview whose file is still kept can be imported with one click."""
         kept = getattr(self, "has_upload", None)  # annotated by people.queries, so the file is not loaded
         if kept is None:
             kept = self.upload is not None
         return bool(self.dry_run and self.status == self.Status.DONE and self.report.get("ok") and kept)
-
-    @property
-    def percent(self) -> int:
-        if self.status in {self.Status.DONE, self.Status.FAILED}:
-            return 100
-        return min(100, self.processed * 100 // self.total) if self.total else 0

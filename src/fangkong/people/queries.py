@@ -3,11 +3,13 @@
 import re
 
 from django.db.models import Count, Q
+from django.http import Http404
 from django.utils.translation import gettext as _
 
 from fangkong.core.idnumbers import compact, normalize_text
 from fangkong.core.scope import get_in_scope
 from fangkong.people.models import ImportJob, Person, PersonTag, Tag
+from fangkong.people.permissions import may_edit_registry
 from fangkong.places.models import Household
 
 _ADDRESS = re.compile(r"^(\w+?)(?:号楼|栋)?-(\w+?)(?:单元)?(?:-(\w+?)室?)?$")
@@ -123,7 +125,10 @@ def scope_counts(actor) -> dict:
 
 
 def get_import_job_for(actor, pk) -> ImportJob:
-    """The job without the kept file itself (a page polls this every second), but saying whether it has one."""
+    """The job without the kept file itself (a page polls this every two seconds), but saying whether it
+    has one. Only those who may edit the registry see import jobs (their reports name rows and people)."""
+    if not may_edit_registry(actor):
+        raise Http404
     jobs = (ImportJob.objects.in_scope(actor).select_related("community").defer("upload")
             .annotate(has_upload=Q(upload__isnull=False)))
     return get_in_scope(jobs, pk)

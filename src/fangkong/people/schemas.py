@@ -7,7 +7,7 @@ of the explicit (and audited) reveal action, carries the full values. A row abou
 """
 
 import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from ninja import Field, Schema
 
@@ -129,3 +129,26 @@ class LedgerReportOut(Schema):
     households_created: int
     problems: list[LedgerProblemOut]
     unknown_columns: list[str] = Field(description="未识别的列(不影响导入)")
+
+
+class ImportJobOut(Schema):
+    """A ledger import queued for the worker: poll it until `status` is done or failed."""
+
+    id: int
+    file_name: str
+    dry_run: bool = Field(description="仅预览,不写入")
+    status: Literal["queued", "running", "done", "failed"] = Field(description="排队中 / 进行中 / 已完成 / 失败")
+    total: int = Field(description="数据行数(读取后才知道)")
+    rows_read: int = Field(description="已读取行数")
+    rows_checked: int = Field(description="已校验行数")
+    rows_written: int = Field(description="已写入行数(预览不写入)")
+    percent: int
+    error: str = Field(description="失败原因")
+    report: LedgerReportOut | None = Field(description="完成后的导入结果")
+    created_at: datetime.datetime
+    started_at: datetime.datetime | None
+    finished_at: datetime.datetime | None
+
+    @staticmethod
+    def resolve_report(job):
+        return job.report or None

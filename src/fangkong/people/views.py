@@ -21,6 +21,7 @@ from fangkong.people.permissions import may_edit_registry, may_reveal_full_value
 from fangkong.places.queries import get_household_for
 
 PAGE_SIZE = 50
+JOB_POLL_SECONDS = 2  # how often a running import's page asks for its progress
 
 editor_required = allowed(may_edit_registry)
 
@@ -182,7 +183,7 @@ def ledger_import(request):
 def import_job(request, pk):
     job = queries.get_import_job_for(request.user, pk)
     template = "people/import_job.html#progress" if request.htmx else "people/import_job.html"
-    return TemplateResponse(request, template, {"job": job, "report": job.report or {}})
+    return TemplateResponse(request, template, {"job": job, "report": job.report or {}, "poll_seconds": JOB_POLL_SECONDS})
 
 
 @require_POST

@@ -29,6 +29,7 @@ class Command(BaseCommand):
             data = path.read_bytes()
         except OSError as err:
             raise CommandError(_("无法读取文件 %(path)s:%(reason)s") % {"path": path, "reason": err.strerror}) from None
+        self._total = 0
         try:
             report = ledger_import(actor=actor, community=community, file_name=path.name, data=data,
                                    dry_run=options["dry_run"], progress=self._progress)
@@ -53,8 +54,11 @@ class Command(BaseCommand):
         return _("导入完成:新增 %(created)d 人,更新 %(updated)d 人,未变 %(unchanged)d 人,"
                  "新建 %(households)d 户(共 %(rows)d 行)") % counts
 
-    def _progress(self, processed: int, total: int) -> None:
-        end = "\n" if processed >= total else ""
-        if total >= 1000:
-            sys.stderr.write("\r" + _("已处理 %(done)d/%(total)d 行") % {"done": processed, "total": total} + end)
-            sys.stderr.flush()
+    def _progress(self, step: str, rows: int, total: int | None = None) -> None:
+        """A line on the terminal for long files, moved on every thousand rows checked."""
+        self._total = total or self._total
+        if step != "checked" or self._total < 1000 or (rows % 1000 and rows < self._total):
+            return
+        end = "\n" if rows >= self._total else ""
+        sys.stderr.write("\r" + _("已处理 %(done)d/%(total)d 行") % {"done": rows, "total": self._total} + end)
+        sys.stderr.flush()
