@@ -11,7 +11,7 @@ from django.utils import timezone
 from fangkong.accounts.models import Role, User
 from fangkong.core.scope import get_in_scope
 from fangkong.places.models import Community, Grid, Household
-from fangkong.screening.colors import COLOR_ROLES
+from fangkong.screening.colors import colors_handled_by
 from fangkong.screening.models import (
     Anomaly,
     Arrival,
@@ -49,9 +49,8 @@ def follow_up_of_person(actor, person) -> FollowUp | None:
 def my_follow_ups(actor):
     """Whom this staff member should call or visit: the ones named to them, and unassigned ones of
     the colours their role handles; overdue revisits first, then today's, red before yellow."""
-    handled = [color for color, roles in COLOR_ROLES.items() if actor.is_superuser or actor.role in roles]
     today = timezone.localdate()
-    rows = follow_ups_for(actor).filter(Q(responsible=actor) | Q(responsible=None, risk_color__in=handled))
+    rows = follow_ups_for(actor).filter(Q(responsible=actor) | Q(responsible=None, risk_color__in=colors_handled_by(actor)))
     color_rank = Case(*[When(risk_color=color, then=rank) for rank, color in enumerate(Color.values)],
                       output_field=IntegerField())
     due_rank = Case(When(next_visit_on__lt=today, then=0), When(next_visit_on=today, then=1), default=2,
