@@ -12,8 +12,9 @@ from ninja import Router, Status
 
 from fangkong.accounts.auth import any_user_auth
 from fangkong.accounts.queries import get_staff_member_for
-from fangkong.core.api import NotInScope, lookup, paginated
+from fangkong.core.api import paginated
 from fangkong.core.converters import Id
+from fangkong.core.errors import NotInScope, lookup
 from fangkong.health import queries, services
 from fangkong.health.models import Case, CheckWindow, Destination, Observation, ObservationKind, Transfer
 from fangkong.health.schemas import (

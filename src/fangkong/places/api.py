@@ -2,8 +2,9 @@
 
 from ninja import Router, Status
 
-from fangkong.core.api import lookup, paginated
+from fangkong.core.api import paginated
 from fangkong.core.converters import Id
+from fangkong.core.errors import lookup
 from fangkong.places import queries, services
 from fangkong.places.models import Venue
 from fangkong.places.schemas import (

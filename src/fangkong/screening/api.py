@@ -10,9 +10,9 @@ from django.utils.translation import gettext as _
 from ninja import File, Form, Router, Status
 from ninja.files import UploadedFile
 
-from fangkong.core.api import lookup, paginated
+from fangkong.core.api import paginated
 from fangkong.core.converters import Id
-from fangkong.core.errors import DomainError
+from fangkong.core.errors import DomainError, lookup
 from fangkong.core.uploads import check_upload_size
 from fangkong.people.queries import get_person_for
 from fangkong.places.queries import get_community_for, get_grid_for, get_household_for, street_for_writing

@@ -8,9 +8,9 @@ from pydantic import TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 
 from fangkong.accounts.auth import any_user_auth
-from fangkong.core.api import NotInScope, lookup, paginated
+from fangkong.core.api import paginated
 from fangkong.core.converters import Id
-from fangkong.core.errors import DomainError, NotAllowed
+from fangkong.core.errors import DomainError, NotAllowed, NotInScope, lookup
 from fangkong.core.roles import is_staff_member
 from fangkong.people.codes import personal_code
 from fangkong.people.queries import get_person_for

@@ -2,8 +2,9 @@
 
 from ninja import Router, Status
 
-from fangkong.core.api import lookup, paginated
+from fangkong.core.api import paginated
 from fangkong.core.converters import Id
+from fangkong.core.errors import lookup
 from fangkong.places.queries import get_building_for, get_community_for, get_compound_for
 from fangkong.volunteers import queries, services
 from fangkong.volunteers.models import Post

@@ -6,9 +6,9 @@ from django.utils.translation import gettext as _
 from ninja import Router, Status
 
 from fangkong.accounts.queries import get_staff_member_for
-from fangkong.core.api import lookup, paginated
+from fangkong.core.api import paginated
 from fangkong.core.converters import Id
-from fangkong.core.errors import NotAllowed
+from fangkong.core.errors import NotAllowed, lookup
 from fangkong.people.queries import get_person_for
 from fangkong.zones import queries, services
 from fangkong.zones.models import Level
