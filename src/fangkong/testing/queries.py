@@ -17,7 +17,6 @@ from django.utils.translation import gettext as _
 from fangkong.accounts.models import Role, User
 from fangkong.accounts.scope import community_in_scope_sql
 from fangkong.core import rawsql
-from fangkong.core.converters import is_id
 from fangkong.core.errors import DomainError
 from fangkong.core.scope import get_in_scope, scope_of
 from fangkong.health.models import Case
@@ -124,12 +123,6 @@ def exemption_reasons(round: TestRound, people=None) -> dict[int, str]:
     for person_id, reason in RoundExemption.objects.filter(round=round, person__in=rows).values_list("person_id", "reason"):
         reasons[person_id] = reason
     return reasons
-
-
-def _get(rows, pk):
-    if not is_id(pk):
-        raise Http404
-    return get_object_or_404(rows, pk=pk)
 
 
 _ZONE_PLACES = ("zone__compound", "zone__building", "zone__unit__building", "zone__household__unit__building")
@@ -247,7 +240,7 @@ def get_round_site_for(round: TestRound, pk) -> SamplingSite:
 
 def get_round_person(round: TestRound, pk) -> Person:
     """Someone of the round's community, picked from a household roster or named by id."""
-    return _get(Person.objects.filter(community_id=round.community_id), pk)
+    return get_in_scope(Person.objects.filter(community_id=round.community_id), pk)
 
 
 def person_for_scan(actor, round: TestRound, text: str) -> Person:
@@ -638,4 +631,4 @@ def get_person_round(person: Person, pk) -> TestRound:
     """A round of the person's own community (a resident names it when reporting a self-test); 404 otherwise."""
     if person.household_id is None:
         raise Http404
-    return get_object_or_404(TestRound.objects.filter(community_id=person.household.community_id), pk=pk)
+    return get_in_scope(TestRound.objects.filter(community_id=person.household.community_id), pk)
