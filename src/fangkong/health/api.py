@@ -13,6 +13,7 @@ from ninja import Router, Status
 from fangkong.accounts.auth import any_user_auth
 from fangkong.accounts.queries import get_staff_member_for
 from fangkong.core.api import paginated
+from fangkong.core.choices import Choice
 from fangkong.core.converters import Id
 from fangkong.core.errors import NotInScope, lookup
 from fangkong.health import queries, services
@@ -74,7 +75,7 @@ def _detail(actor, pk) -> Observation:
 
 @router.get("/observations", response=list[ObservationOut], summary="隔离观察列表")
 @paginated
-def observation_list(request, status: Observation.Status | None = None, kind: ObservationKind | None = None,
+def observation_list(request, status: Choice[Observation.Status] | None = None, kind: ObservationKind | None = None,
                      grid: Id | None = None):
     grid_obj = lookup(get_grid_for, request.auth, grid, "grid")
     return queries.observations_for(request.auth, status=status or "", kind=kind or "", grid=grid_obj)
@@ -205,7 +206,7 @@ def _case_detail(actor, pk) -> Case:
 
 @router.get("/cases", response=list[CaseOut], summary="阳性病例列表(未结案在前)")
 @paginated
-def case_list(request, status: Case.Status | None = None, grid: Id | None = None):
+def case_list(request, status: Choice[Case.Status] | None = None, grid: Id | None = None):
     grid_obj = lookup(get_grid_for, request.auth, grid, "grid")
     return queries.cases_for(request.auth, status=status or "", grid=grid_obj)
 
@@ -297,7 +298,7 @@ def contact_policy_set(request, payload: ContactPolicyIn):
 # ---------------------------------------------------------------------------
 
 @router.get("/destinations", response=list[DestinationOut], summary="转运目的地")
-def destination_list(request, kind: Destination.Kind | None = None):
+def destination_list(request, kind: Choice[Destination.Kind] | None = None):
     return queries.destinations_for(request.auth, kind=kind or "")
 
 
@@ -325,7 +326,7 @@ def transfer_counts(request, start: datetime.date | None = None, end: datetime.d
 
 @router.get("/transfers", response=list[TransferOut], summary="转运列表")
 @paginated
-def transfer_list(request, day: datetime.date | None = None, status: Transfer.Status | None = None,
+def transfer_list(request, day: datetime.date | None = None, status: Choice[Transfer.Status] | None = None,
                   destination: Id | None = None):
     destination_obj = lookup(queries.get_destination_for, request.auth, destination, "destination")
     return queries.transfers_for(request.auth, day=day, status=status or "", destination=destination_obj)

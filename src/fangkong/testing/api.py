@@ -9,6 +9,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from fangkong.accounts.auth import any_user_auth
 from fangkong.core.api import paginated
+from fangkong.core.choices import Choice
 from fangkong.core.converters import Id
 from fangkong.core.errors import DomainError, NotAllowed, NotInScope, lookup
 from fangkong.core.roles import is_staff_member
@@ -254,7 +255,7 @@ def tube_results(request, barcode: str):
 @router.get("/resample-tasks", response=list[ResampleTaskOut],
             summary="单管复核任务(本人网格在前;电话已脱敏)")
 @paginated
-def resample_task_list(request, status: ResampleTask.Status | None = ResampleTask.Status.OPEN,
+def resample_task_list(request, status: Choice[ResampleTask.Status] | None = ResampleTask.Status.OPEN,
                        grid: Id | None = None, round: Id | None = None):
     return queries.resample_tasks_for(request.auth, status=status or "", grid=grid, round=round)
 
