@@ -59,7 +59,8 @@ def lookup(getter, actor, pk, field: str):
 
 
 def from_validation_error(err: ValidationError, field: str) -> DomainError:
-    return DomainError(" ".join(err.messages), code=getattr(err, "code", None) or "invalid", fields={field: " ".join(err.messages)})
+    return DomainError(" ".join(err.messages), code=getattr(err, "code", None) or "invalid",
+                       fields={field: " ".join(err.messages)})
 
 
 def require_choice(value: str, choices, *, field: str, label: str) -> str:
@@ -71,4 +72,5 @@ def require_choice(value: str, choices, *, field: str, label: str) -> str:
     raise DomainError(message, fields={field: message})
 
 
-__all__ = ["DomainError", "require_choice", "NotAllowed", "RateLimited", "Conflict", "Http404", "NotInScope", "lookup", "from_validation_error"]
+__all__ = ["DomainError", "require_choice", "NotAllowed", "RateLimited", "Conflict", "Http404", "NotInScope", "lookup",
+           "from_validation_error"]

@@ -105,7 +105,8 @@ def observation_extend(request, observation_id: Id, payload: ExtendIn):
     return _detail(request.auth, observation_id)
 
 
-@router.post("/observations/{observation_id}/release", response=ObservationDetailOut, summary="解除(提前需 early 和原因)")
+@router.post("/observations/{observation_id}/release", response=ObservationDetailOut,
+             summary="解除(提前需 early 和原因)")
 def observation_release(request, observation_id: Id, payload: ReleaseIn):
     observation = queries.get_observation_for(request.auth, observation_id)
     services.observation_release(actor=request.auth, observation=observation, on=payload.on, early=payload.early,
@@ -172,7 +173,8 @@ def alert_handle(request, alert_id: Id, payload: AlertHandleIn):
 
 
 def _street_named(actor, street_id) -> Street:
-    """The street a street-wide setting is for: the one named (404 naming the field outside scope), else the actor's own."""
+    """The street a street-wide setting is for: the one named (404 naming the field outside scope),
+    else the actor's own."""
     if street_id is not None:
         return lookup(get_street_for, actor, street_id, "street_id")
     return street_for_writing(actor)
@@ -289,7 +291,8 @@ def contact_policy_list(request, street: Id | None = None):
 def contact_policy_set(request, payload: ContactPolicyIn):
     actor = request.auth
     street = _street_named(actor, payload.street_id)
-    services.contact_policy_set(actor=actor, street=street, kind=payload.kind, observation_kind=payload.observation_kind)
+    services.contact_policy_set(actor=actor, street=street, kind=payload.kind,
+                                observation_kind=payload.observation_kind)
     return _policy_rows(street)
 
 
@@ -341,8 +344,8 @@ def transfer_create(request, payload: TransferScheduleIn):
         raise NotInScope("person_ids") from None
     transfer = services.transfer_schedule(
         actor=actor, destination_kind=payload.destination_kind, people=people, window_start=payload.window_start,
-        window_end=payload.window_end, destination=lookup(queries.get_destination_for, actor, payload.destination_id, "destination_id"),
-        vehicle=payload.vehicle, crew=payload.crew, note=payload.note)
+        window_end=payload.window_end, vehicle=payload.vehicle, crew=payload.crew, note=payload.note,
+        destination=lookup(queries.get_destination_for, actor, payload.destination_id, "destination_id"))
     return Status(201, queries.get_transfer_for(actor, transfer.pk))
 
 

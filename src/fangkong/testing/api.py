@@ -271,7 +271,8 @@ def _coverage_body(round, coverage: queries.Coverage) -> dict:
             "grids": coverage.grids}
 
 
-@router.get("/test-rounds/{round_id}/coverage", response=CoverageOut, summary="采样进度:应采、已采、未采(按网格、楼栋、单元)")
+@router.get("/test-rounds/{round_id}/coverage", response=CoverageOut,
+            summary="采样进度:应采、已采、未采(按网格、楼栋、单元)")
 def round_coverage(request, round_id: Id):
     round = queries.get_round_for(request.auth, round_id)
     return _coverage_body(round, queries.round_coverage(request.auth, round))
@@ -290,7 +291,8 @@ def round_untested(request, round_id: Id, building_id: Id | None = None):
     return queries.untested_people(request.auth, round, building=building)
 
 
-@router.get("/test-rounds/{round_id}/figures", response=FiguresOut, summary="采样数据:每小时采样、管数、出结果时长、阳性")
+@router.get("/test-rounds/{round_id}/figures", response=FiguresOut,
+            summary="采样数据:每小时采样、管数、出结果时长、阳性")
 def round_figures(request, round_id: Id):
     round = queries.get_round_for(request.auth, round_id)
     return queries.round_figures(round)

@@ -120,7 +120,8 @@ def exemption_reasons(round: TestRound, people=None) -> dict[int, str]:
     if cutoff is not None:
         for person_id in rows.filter(birth_date__gt=cutoff).values_list("id", flat=True):
             reasons[person_id] = RoundExemption.Reason.INFANT
-    for person_id, reason in RoundExemption.objects.filter(round=round, person__in=rows).values_list("person_id", "reason"):
+    exemptions = RoundExemption.objects.filter(round=round, person__in=rows).values_list("person_id", "reason")
+    for person_id, reason in exemptions:
         reasons[person_id] = reason
     return reasons
 
@@ -439,7 +440,8 @@ def _place_names(counts: list[dict]) -> tuple[dict, dict, dict]:
     building_ids = {row["household__building_id"] for row in counts}
     unit_ids = {row["household__unit_id"] for row in counts}
     grids = {grid.pk: (grid.name, (grid.name,)) for grid in Grid.objects.filter(pk__in=grid_ids)}
-    buildings = {building.pk: (f"{building.compound.name} {building}", (building.compound.name, _natural(building.number)))
+    buildings = {building.pk: (f"{building.compound.name} {building}",
+                               (building.compound.name, _natural(building.number)))
                  for building in Building.objects.filter(pk__in=building_ids).select_related("compound")}
     units = {unit.pk: (unit.number, _natural(unit.number)) for unit in Unit.objects.filter(pk__in=unit_ids)}
     return grids, buildings, units
@@ -611,7 +613,8 @@ def round_figures(round: TestRound) -> Figures:
     people = (Sample.objects.filter(tube__in=positive, void=False).order_by()
               .aggregate(n=Count("person_id", distinct=True))["n"])
     return Figures(hours=hours, sites=sites, samples=sum(site.total for site in sites), tubes=tubes,
-                   turnaround_median=median, turnaround_p90=p90, positive_tubes=positive.count(), positive_people=people)
+                   turnaround_median=median, turnaround_p90=p90, positive_tubes=positive.count(),
+                   positive_people=people)
 
 
 def household_antigen_reports(actor, *, limit: int = 20):

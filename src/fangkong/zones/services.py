@@ -355,7 +355,8 @@ def _refuse_or_override(*, actor, zone: Zone | None, level: str, override_reason
         return ""
     override_reason = normalize_text(override_reason or "")
     if not override_reason:
-        message = _("%(zone)s 已是%(status)s的%(level)s,范围内不能再划定同级或更宽松的区域;如确需划定,请填写强制操作原因") % {
+        message = _("%(zone)s 已是%(status)s的%(level)s,范围内不能再划定同级或更宽松的区域;"
+                    "如确需划定,请填写强制操作原因") % {
             "zone": zone.place_label, "status": zone.get_status_display(), "level": zone.get_level_display()}
         raise DomainError(message, code="covered", fields={"place": message})
     return override_reason
@@ -408,7 +409,7 @@ def _ids(place) -> tuple:
 
 def _contains(outer, inner) -> bool:
     """Whether place `outer` is `inner` or around it (the building around a unit, ...)."""
-    return all(o is None or o == i for o, i in zip(_ids(outer), _ids(inner)))
+    return all(o is None or o == i for o, i in zip(_ids(outer), _ids(inner), strict=True))
 
 
 def _direction(zone: Zone, level: str, place) -> str:
@@ -603,7 +604,8 @@ def _care_precedence(zone: Zone) -> tuple:
 
 
 def _people_cared_for_here(zone: Zone) -> dict:
-    """Vulnerable people inside whose strictest active zone is this one: one daily check per person, not one per zone."""
+    """Vulnerable people inside whose strictest active zone is this one: one daily check per person,
+    not one per zone."""
     if zone.status != Zone.Status.ACTIVE:
         return {}
     ahead = [other for other in Zone.objects.active().filter(compound_id=zone.compound_id).exclude(pk=zone.pk)

@@ -44,7 +44,8 @@ LIST_LIMIT = 500
 
 @staff_required
 def zone_list(request):
-    """Proposals waiting first (accept or dismiss inline), then active zones with their countdown; ended ones by filter."""
+    """Proposals waiting first (accept or dismiss inline), then active zones with their countdown;
+    ended ones by filter."""
     form = ZoneFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     status, level = filters.get("status", ""), filters.get("level", "")
