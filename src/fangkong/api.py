@@ -1,7 +1,8 @@
 """The API at /api/v1/: one NinjaAPI, each app adding its router.
 
 Staff sign in with the console's session cookie or a bearer token; every error has one
-shape (see core.api; who is calling: accounts.auth). The docs page uses Ninja's bundled Swagger UI files, served by the app.
+shape (see core.api; who is calling: accounts.auth). The docs page uses Ninja's bundled
+Swagger UI files, served by the app.
 """
 
 from django.http import Http404

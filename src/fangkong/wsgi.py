@@ -16,5 +16,5 @@ from django.urls import get_resolver
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fangkong.settings")
 application = get_wsgi_application()
-get_resolver().url_patterns
+url_patterns = get_resolver().url_patterns  # imports every URLconf, view and router now
 gc.freeze()

@@ -5,6 +5,7 @@ import that breaks a layer fails here with the modules that make it, before anyo
 """
 
 import ast
+import itertools
 from collections import defaultdict
 from pathlib import Path
 
@@ -96,4 +97,4 @@ def test_no_app_reaches_back_to_itself_through_others():
     # Then they form layers: no app imports, through others, an app that imports it
     cycle = _cycle(edges)
     assert cycle is None, "these apps import each other in a circle:\n" + "\n".join(
-        f"{a} → {b}: {edges[(a, b)][0]}" for a, b in zip(cycle, cycle[1:]))
+        f"{a} → {b}: {edges[(a, b)][0]}" for a, b in itertools.pairwise(cycle))

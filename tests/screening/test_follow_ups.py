@@ -190,7 +190,8 @@ def test_observation_reported_before_anyone_follows_the_person_colours_the_follo
                                               reason="开始居家隔离") is None
     assert not FollowUp.objects.exists()
 
-    follow_up = services.follow_up_set_facts(actor=staff_a, person=person_a, reason="名单核查", reached=True, verified=True)
+    follow_up = services.follow_up_set_facts(actor=staff_a, person=person_a, reason="名单核查", reached=True,
+                                             verified=True)
 
     assert follow_up.under_observation and follow_up.risk_color == Color.BLUE
 

@@ -164,8 +164,8 @@ def test_a_list_over_the_upload_limit_is_refused_naming_the_limit_on_the_page_an
     client = signed_in(staff_a)
     big = list_xlsx(_rows(person_a)) + b"\0" * settings.LEDGER_MAX_BYTES
 
-    page = client.post(reverse("screening:list_import"), {"file": SimpleUploadedFile("名单.xlsx", big), "title": "大名单",
-                                                          "hours": 3})
+    page = client.post(reverse("screening:list_import"),
+                       {"file": SimpleUploadedFile("名单.xlsx", big), "title": "大名单", "hours": 3})
     api = client.post(f"{API}/verification-batches", {"file": SimpleUploadedFile("名单.xlsx", big), "title": "大名单",
                                                       "hours": 3})
 

@@ -14,8 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from fangkong.accounts.models import Role
-from fangkong.core.api import NotInScope
-from fangkong.core.errors import DomainError
+from fangkong.core.errors import DomainError, NotInScope
 from fangkong.core.models import AuditEvent
 from fangkong.people.codes import personal_code
 from fangkong.testing import services

@@ -11,10 +11,13 @@ class User(AbstractUser):
     role = models.CharField(_("角色"), max_length=20, choices=Role.choices, blank=True)
     display_name = models.CharField(_("姓名"), max_length=50, blank=True)
     phone = models.CharField(_("手机号"), max_length=20, blank=True, db_index=True)
-    scope_street = models.ForeignKey("places.Street", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("负责街道"))
-    scope_communities = models.ManyToManyField("places.Community", blank=True, related_name="+", verbose_name=_("负责社区"))
+    scope_street = models.ForeignKey("places.Street", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                     verbose_name=_("负责街道"))
+    scope_communities = models.ManyToManyField("places.Community", blank=True, related_name="+",
+                                               verbose_name=_("负责社区"))
     scope_grids = models.ManyToManyField("places.Grid", blank=True, related_name="+", verbose_name=_("负责网格"))
-    person = models.ForeignKey("people.Person", null=True, blank=True, on_delete=models.SET_NULL, related_name="accounts", verbose_name=_("居民本人"))
+    person = models.ForeignKey("people.Person", null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="accounts", verbose_name=_("居民本人"))
 
     objects = UserManager()
 

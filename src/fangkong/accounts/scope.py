@@ -9,14 +9,14 @@ from functools import cache
 
 from fangkong.accounts.models import User
 from fangkong.core import rawsql
-from fangkong.core.roles import Role
+from fangkong.core.roles import is_resident
 from fangkong.core.scope import Scope
 from fangkong.places.models import Community
 
 
 def account_scope(actor) -> Scope:
     """The scope of an active account that is not the system administrator."""
-    if actor.role == Role.RESIDENT:
+    if is_resident(actor):
         household_id = actor.person.household_id if actor.person_id else None
         return Scope(household_ids=frozenset([household_id] if household_id else []))
     rows = rawsql.fetch_all(_staff_scope_sql(), staff_scope_params(actor))

@@ -74,6 +74,10 @@ def sign_in_succeeded(user: User) -> None:
     audit.record(actor=user, action=audit.Action.SIGN_IN, obj=user, fields=[])
 
 
+def _code_expiry() -> datetime.datetime:
+    return timezone.now() + datetime.timedelta(seconds=settings.ONE_TIME_CODE_TTL_SECONDS)
+
+
 def otp_request(*, phone: str) -> None:
     """Send a sign-in code to a resident's phone. Silent about whether the phone has an account."""
     phone = _phone(phone)
@@ -81,8 +85,7 @@ def otp_request(*, phone: str) -> None:
         raise RateLimited(_("验证码发送过于频繁,请一小时后再试"))
     code = f"{secrets.randbelow(10**6):06d}"
     if User.objects.filter(phone=phone, role=Role.RESIDENT, is_active=True).exists():
-        OneTimeCode.objects.create(phone=phone, digest=_digest(code),
-                                   expires_at=timezone.now() + datetime.timedelta(seconds=settings.ONE_TIME_CODE_TTL_SECONDS))
+        OneTimeCode.objects.create(phone=phone, digest=_digest(code), expires_at=_code_expiry())
         get_sender().send_code(phone, code)
 
 
@@ -95,8 +98,7 @@ def registration_code_request(*, phone: str) -> str:
     if throttle.hit(f"otp-send:{phone}", 3600) > 5:
         raise RateLimited(_("验证码发送过于频繁,请一小时后再试"))
     code = f"{secrets.randbelow(10**6):06d}"
-    OneTimeCode.objects.create(phone=phone, digest=_digest(code),
-                               expires_at=timezone.now() + datetime.timedelta(seconds=settings.ONE_TIME_CODE_TTL_SECONDS))
+    OneTimeCode.objects.create(phone=phone, digest=_digest(code), expires_at=_code_expiry())
     get_sender().send_code(phone, code)
     return phone
 

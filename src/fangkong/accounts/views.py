@@ -11,9 +11,9 @@ from django.views.decorators.http import require_POST
 
 from fangkong.accounts import services
 from fangkong.accounts.forms import CodeForm, PhoneForm, SignInForm
-from fangkong.accounts.models import Role
 from fangkong.core.actors import bind_context, client_address_of
 from fangkong.core.errors import DomainError
+from fangkong.core.roles import is_resident
 from fangkong.people.queries import own_household_members
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -89,7 +89,7 @@ def sign_out(request):
 @login_required
 def household(request):
     """A resident's own household, masked; staff have the registry instead."""
-    if request.user.role != Role.RESIDENT:
+    if not is_resident(request.user):
         return redirect("web:home")
     members = own_household_members(request.user)
     return TemplateResponse(request, "accounts/household.html", {"members": members})

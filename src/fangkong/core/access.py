@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 
-from fangkong.core.roles import Role, is_staff_member
+from fangkong.core.roles import is_resident, is_staff_member
 
 
 def staff_required(view):
@@ -15,7 +15,7 @@ def staff_required(view):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         user = request.user
-        if user.role == Role.RESIDENT and not user.is_superuser:
+        if is_resident(user):
             return redirect("accounts:household")
         if not is_staff_member(user):
             raise PermissionDenied

@@ -1,4 +1,6 @@
-"""What every API router shares: the one error shape, pagination, lookups (who is calling: accounts.auth).
+"""What every API router shares: the one error shape and pagination.
+
+A row named in a request body is looked up with `core.errors.lookup`; who is calling is accounts.auth.
 
 Every error leaves the API as `{"error": {"code", "message", "fields"}}` with a Chinese
 message, whatever raised it: a service's DomainError, a 404 outside the actor's scope,
@@ -34,29 +36,6 @@ class BoundedLimitOffset(LimitOffsetPagination):
 def paginated(view):
     """limit/offset query parameters; the answer is `{"items": [...], "count": N}`."""
     return paginate(BoundedLimitOffset, max_limit=MAX_PAGE_SIZE)(view)
-
-
-class NotInScope(DomainError):
-    """A row named in a request body that is missing or outside the actor's scope: 404, naming the field."""
-
-    status = 404
-
-    def __init__(self, field: str):
-        message = _("%(field)s 不存在或不在您的管辖范围内") % {"field": field}
-        super().__init__(message, code="not_found", fields={field: _("不存在或不在您的管辖范围内")})
-
-
-def lookup(getter, actor, pk, field: str):
-    """A row named in a request body, through its scoped `get_*_for`; None stays None.
-
-    Missing and out of scope read the same, so the answer does not reveal that a row exists.
-    """
-    if pk is None:
-        return None
-    try:
-        return getter(actor, pk)
-    except Http404:
-        raise NotInScope(field) from None
 
 
 def error_body(code: str, message: str, fields: dict | None = None, **extra) -> dict:

@@ -37,8 +37,8 @@ def _insert_many(model, attnames: Sequence[str], rows: Iterable[tuple]) -> None:
     statement = "INSERT INTO {} ({}) VALUES ({})".format(
         quote(model._meta.db_table), ", ".join(quote(f.column) for f in fields), ", ".join(["%s"] * len(fields)))
     with connection.cursor() as cursor:
-        cursor.executemany(statement, [[f.get_db_prep_save(value, connection) for f, value in zip(fields, row)]
-                                       for row in rows])
+        cursor.executemany(statement, [[f.get_db_prep_save(value, connection)
+                                        for f, value in zip(fields, row, strict=True)] for row in rows])
 
 
 def insert_rows(model: type[models.Model], attnames: Sequence[str], rows: Iterable[tuple]) -> None:
@@ -66,7 +66,8 @@ def update_rows(model: type[models.Model], key: str, attnames: Sequence[str], ro
         for start in range(0, len(rows), chunk):
             part = rows[start:start + chunk]
             values = ", ".join([row_placeholder] * len(part))
-            params = [field.get_db_prep_save(value, connection) for row in part for field, value in zip(fields, row)]
+            params = [field.get_db_prep_save(value, connection)
+                      for row in part for field, value in zip(fields, row, strict=True)]
             cursor.execute(f"WITH v ({', '.join(columns)}) AS (VALUES {values}) "
                            f"UPDATE {table} SET {assignments} FROM v WHERE {table}.{columns[0]} = v.{columns[0]}",
                            params)

@@ -13,7 +13,10 @@ from fangkong.core.actors import bind_context
 
 def command_actor(username: str | None, label: str):
     users = get_user_model().objects.filter(is_active=True)
-    actor = users.filter(username=username).first() if username else users.filter(is_superuser=True).order_by("pk").first()
+    if username:
+        actor = users.filter(username=username).first()
+    else:
+        actor = users.filter(is_superuser=True).order_by("pk").first()
     if actor is None:
         raise CommandError(_("找不到用户 %(name)s") % {"name": username} if username
                            else _("还没有系统管理员,请先运行 fangkong createadmin"))

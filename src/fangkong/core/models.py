@@ -24,7 +24,8 @@ class StreetPolicy(TimeStamped):
                                    related_name="+", verbose_name=_("登记人"))
 
     objects = ScopedQuerySet.as_manager()
-    scope_fields = {"street": "street_id", "community_any": "street__communities", "grid_any": "street__communities__grids"}
+    scope_fields = {"street": "street_id", "community_any": "street__communities",
+                    "grid_any": "street__communities__grids"}
 
     class Meta:
         abstract = True

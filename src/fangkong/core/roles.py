@@ -1,4 +1,4 @@
-"""The roles an account may hold, and the two questions about them every console page asks.
+"""The roles an account may hold, and the questions about them every console page asks.
 
 The vocabulary lives here, at the bottom, because the access decorators, the navigation and the
 audit log below every app need it; `accounts.User.role` takes its choices from it. What a role may
@@ -21,6 +21,11 @@ class Role(models.TextChoices):
 
 
 _AUDIT_ROLES = {Role.STREET_ADMIN, Role.COMMUNITY_STAFF}
+
+
+def is_resident(user) -> bool:
+    """A signed-in resident (not the administrator): they see their own household, never the console."""
+    return user.is_authenticated and not user.is_superuser and user.role == Role.RESIDENT
 
 
 def is_staff_member(user) -> bool:

@@ -92,7 +92,7 @@ def _follow_up(admin, arrivals) -> None:
 def _observations(admin, arrivals) -> None:
     team = {role: User.objects.get(username=username) for role, username in OBSERVATION_TEAM.items()}
     morning = timezone.localtime().replace(hour=8, minute=30, second=0, microsecond=0)
-    for arrival, (temperature, symptoms) in zip(arrivals, MORNING_CHECKS):
+    for arrival, (temperature, symptoms) in zip(arrivals, MORNING_CHECKS, strict=True):
         person = arrival.person
         screening.follow_up_set_facts(actor=admin, person=person, reason="核实行程", reached=True, verified=True)
         observation = health.observation_start(
@@ -114,7 +114,7 @@ def _verification_list(admin, community) -> None:
     batch = screening.verification_batch_import(
         actor=admin, file_name=LIST_FILE_NAME, data="\n".join(lines).encode("utf-8-sig"),
         title=LIST_TITLE, hours=LIST_HOURS, issued_by=LIST_ISSUED_BY, community=community)
-    for item, answer in zip(batch.items.order_by("line")[:len(LIST_ANSWERS)], LIST_ANSWERS):
+    for item, answer in zip(batch.items.order_by("line")[:len(LIST_ANSWERS)], LIST_ANSWERS, strict=True):
         screening.verification_item_answer(actor=admin, item=item, answer=answer, note="电话核实")
 
 

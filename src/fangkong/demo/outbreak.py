@@ -55,7 +55,8 @@ def _open_case(admin, household: Household, days_ago: int, severity: str) -> Cas
 
 
 def _confirmed_at(days_ago: int) -> datetime.datetime:
-    """Two hours before now, days ago; still within the local day, so that just after midnight today's case is today's."""
+    """Two hours before now, days ago; still within the local day, so that just after midnight
+    today's case is today's."""
     now = timezone.localtime()
     midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
     return max(now - datetime.timedelta(hours=2), midnight) - datetime.timedelta(days=days_ago)

@@ -138,13 +138,14 @@ def _household_sizes(rng: random.Random, households: int, persons: int) -> list[
     return sizes
 
 
-def plan_households(*, seed: int, region: str, addresses: list[tuple[str, str, str]], persons: int) -> list[PlannedHousehold]:
+def plan_households(*, seed: int, region: str, addresses: list[tuple[str, str, str]],
+                    persons: int) -> list[PlannedHousehold]:
     """Fill the given (building, unit, room) addresses with exactly `persons` people."""
     rng = random.Random(seed)
     maker = _PersonMaker(rng, region)
     sizes = _household_sizes(rng, len(addresses), persons)
     return [PlannedHousehold(building=b, unit=u, room=r, members=_household_members(maker, size))
-            for (b, u, r), size in zip(addresses, sizes)]
+            for (b, u, r), size in zip(addresses, sizes, strict=True)]
 
 
 def _tag_pools(people: list[PlannedPerson]) -> dict[str, list[int]]:
@@ -172,7 +173,8 @@ def assign_tags(households: list[PlannedHousehold], *, seed: int, counts: dict, 
     people = [p for h in households for p in h.members]
     pools = _tag_pools(people)
     taken = set()
-    wanted = sorted([*counts.items(), *([("returned", returned)] if returned else [])], key=lambda kv: len(pools[kv[0]]))
+    wanted = sorted([*counts.items(), *([("returned", returned)] if returned else [])],
+                    key=lambda kv: len(pools[kv[0]]))
     for tag, count in wanted:
         free = [i for i in pools[tag] if i not in taken]
         if len(free) < count:

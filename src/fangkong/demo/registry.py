@@ -94,11 +94,13 @@ def _venues(community, compound, grid) -> list[dict]:
     venues = [dict(base, name=HOSPITAL_WARD, kind=Venue.Kind.HOSPITAL_WARD, status=Venue.Status.LIMITED,
                    notes=HOSPITAL_WARD_NOTE),
               dict(base, name=WASTE_STATION, kind=Venue.Kind.WASTE_STATION, status=Venue.Status.OPEN)]
-    venues += [dict(base, name=name, kind=Venue.Kind.DRIVING_SCHOOL, status=Venue.Status.CLOSED) for name in DRIVING_SCHOOLS]
+    venues += [dict(base, name=name, kind=Venue.Kind.DRIVING_SCHOOL, status=Venue.Status.CLOSED)
+               for name in DRIVING_SCHOOLS]
     for index in range(SHOP_COUNT):
         label = SHOPS[index % len(SHOPS)]
+        is_open = label in OPEN_SHOPS and index < len(SHOPS)
         venues.append(dict(base, name=f"{label}(底商{index + 1}号)", kind=Venue.Kind.SHOP,
-                           status=Venue.Status.OPEN if label in OPEN_SHOPS and index < len(SHOPS) else Venue.Status.CLOSED))
+                           status=Venue.Status.OPEN if is_open else Venue.Status.CLOSED))
     return venues
 
 
@@ -115,13 +117,16 @@ def _create_people(admin, community, placed: list) -> None:
             persons.append(person)
             tags.append(data.tags)
     Person.objects.bulk_create(persons, batch_size=500)
-    PersonTag.objects.bulk_create([PersonTag(person=p, tag=t) for p, ts in zip(persons, tags) for t in ts], batch_size=500)
+    PersonTag.objects.bulk_create([PersonTag(person=p, tag=t) for p, ts in zip(persons, tags, strict=True) for t in ts],
+                                  batch_size=500)
     audit.record(actor=admin, action=audit.Action.IMPORT, object_type="person", community_id=community.id,
-                 object_repr=_("演示数据:%(n)d 人") % {"n": len(persons)}, fields=["name", "id_number", "phone", "tags"])
+                 object_repr=_("演示数据:%(n)d 人") % {"n": len(persons)},
+                 fields=["name", "id_number", "phone", "tags"])
 
 
 def _create_accounts(admin, street, chunyu, chunyu_grids: dict, anguo) -> None:
-    """The staff of STAFF_ACCOUNTS bound to their scope, and the resident of the first 驰誉小区 household with a phone."""
+    """The staff of STAFF_ACCOUNTS bound to their scope, and the resident of the first 驰誉小区
+    household with a phone."""
     scopes = {"street": {"street": street}, "chunyu": {"communities": [chunyu]}, "anguo": {"communities": [anguo]},
               **{name: {"grids": [grid]} for name, grid in chunyu_grids.items()}}
     for account in STAFF_ACCOUNTS:

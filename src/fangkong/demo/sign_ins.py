@@ -46,6 +46,6 @@ def format_sign_ins(rows: list[SignIn]) -> str:
 
     def line(row: SignIn) -> str:
         cells = [row.role, row.username, row.password]
-        return "  ".join(c + " " * (w - _width(c)) for c, w in zip(cells, widths)) + "  " + row.scope
+        return "  ".join(c + " " * (w - _width(c)) for c, w in zip(cells, widths, strict=True)) + "  " + row.scope
 
     return "\n".join([line(header), *(line(r) for r in rows)])

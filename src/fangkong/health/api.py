@@ -12,8 +12,10 @@ from ninja import Router, Status
 
 from fangkong.accounts.auth import any_user_auth
 from fangkong.accounts.queries import get_staff_member_for
-from fangkong.core.api import NotInScope, lookup, paginated
+from fangkong.core.api import paginated
+from fangkong.core.choices import Choice
 from fangkong.core.converters import Id
+from fangkong.core.errors import NotInScope, lookup
 from fangkong.health import queries, services
 from fangkong.health.models import Case, CheckWindow, Destination, Observation, ObservationKind, Transfer
 from fangkong.health.schemas import (
@@ -73,7 +75,7 @@ def _detail(actor, pk) -> Observation:
 
 @router.get("/observations", response=list[ObservationOut], summary="隔离观察列表")
 @paginated
-def observation_list(request, status: Observation.Status | None = None, kind: ObservationKind | None = None,
+def observation_list(request, status: Choice[Observation.Status] | None = None, kind: ObservationKind | None = None,
                      grid: Id | None = None):
     grid_obj = lookup(get_grid_for, request.auth, grid, "grid")
     return queries.observations_for(request.auth, status=status or "", kind=kind or "", grid=grid_obj)
@@ -103,7 +105,8 @@ def observation_extend(request, observation_id: Id, payload: ExtendIn):
     return _detail(request.auth, observation_id)
 
 
-@router.post("/observations/{observation_id}/release", response=ObservationDetailOut, summary="解除(提前需 early 和原因)")
+@router.post("/observations/{observation_id}/release", response=ObservationDetailOut,
+             summary="解除(提前需 early 和原因)")
 def observation_release(request, observation_id: Id, payload: ReleaseIn):
     observation = queries.get_observation_for(request.auth, observation_id)
     services.observation_release(actor=request.auth, observation=observation, on=payload.on, early=payload.early,
@@ -170,7 +173,8 @@ def alert_handle(request, alert_id: Id, payload: AlertHandleIn):
 
 
 def _street_named(actor, street_id) -> Street:
-    """The street a street-wide setting is for: the one named (404 naming the field outside scope), else the actor's own."""
+    """The street a street-wide setting is for: the one named (404 naming the field outside scope),
+    else the actor's own."""
     if street_id is not None:
         return lookup(get_street_for, actor, street_id, "street_id")
     return street_for_writing(actor)
@@ -204,7 +208,7 @@ def _case_detail(actor, pk) -> Case:
 
 @router.get("/cases", response=list[CaseOut], summary="阳性病例列表(未结案在前)")
 @paginated
-def case_list(request, status: Case.Status | None = None, grid: Id | None = None):
+def case_list(request, status: Choice[Case.Status] | None = None, grid: Id | None = None):
     grid_obj = lookup(get_grid_for, request.auth, grid, "grid")
     return queries.cases_for(request.auth, status=status or "", grid=grid_obj)
 
@@ -287,7 +291,8 @@ def contact_policy_list(request, street: Id | None = None):
 def contact_policy_set(request, payload: ContactPolicyIn):
     actor = request.auth
     street = _street_named(actor, payload.street_id)
-    services.contact_policy_set(actor=actor, street=street, kind=payload.kind, observation_kind=payload.observation_kind)
+    services.contact_policy_set(actor=actor, street=street, kind=payload.kind,
+                                observation_kind=payload.observation_kind)
     return _policy_rows(street)
 
 
@@ -296,7 +301,7 @@ def contact_policy_set(request, payload: ContactPolicyIn):
 # ---------------------------------------------------------------------------
 
 @router.get("/destinations", response=list[DestinationOut], summary="转运目的地")
-def destination_list(request, kind: Destination.Kind | None = None):
+def destination_list(request, kind: Choice[Destination.Kind] | None = None):
     return queries.destinations_for(request.auth, kind=kind or "")
 
 
@@ -324,7 +329,7 @@ def transfer_counts(request, start: datetime.date | None = None, end: datetime.d
 
 @router.get("/transfers", response=list[TransferOut], summary="转运列表")
 @paginated
-def transfer_list(request, day: datetime.date | None = None, status: Transfer.Status | None = None,
+def transfer_list(request, day: datetime.date | None = None, status: Choice[Transfer.Status] | None = None,
                   destination: Id | None = None):
     destination_obj = lookup(queries.get_destination_for, request.auth, destination, "destination")
     return queries.transfers_for(request.auth, day=day, status=status or "", destination=destination_obj)
@@ -339,8 +344,8 @@ def transfer_create(request, payload: TransferScheduleIn):
         raise NotInScope("person_ids") from None
     transfer = services.transfer_schedule(
         actor=actor, destination_kind=payload.destination_kind, people=people, window_start=payload.window_start,
-        window_end=payload.window_end, destination=lookup(queries.get_destination_for, actor, payload.destination_id, "destination_id"),
-        vehicle=payload.vehicle, crew=payload.crew, note=payload.note)
+        window_end=payload.window_end, vehicle=payload.vehicle, crew=payload.crew, note=payload.note,
+        destination=lookup(queries.get_destination_for, actor, payload.destination_id, "destination_id"))
     return Status(201, queries.get_transfer_for(actor, transfer.pk))
 
 

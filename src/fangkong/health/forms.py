@@ -184,7 +184,8 @@ class ContactAddForm(forms.Form):
         data = self.cleaned_data
         if data.get("person"):
             return None
-        return {"name": data["name"], "id_type": data["id_type"], "id_number": data["id_number"], "phone": data["phone"]}
+        return {"name": data["name"], "id_type": data["id_type"], "id_number": data["id_number"],
+                "phone": data["phone"]}
 
 
 class ContactRemoveForm(forms.Form):

@@ -33,8 +33,10 @@ class ObservationPolicy(DatedStreetPolicy):
     class Meta:
         ordering = ["kind", "-effective_from"]
         verbose_name = _("隔离政策")
-        constraints = [models.UniqueConstraint(fields=["street", "kind", "effective_from"], name="observation_policy_once_a_day"),
-                       models.CheckConstraint(condition=models.Q(days__gte=1, days__lte=60), name="observation_policy_days_range")]
+        constraints = [models.UniqueConstraint(fields=["street", "kind", "effective_from"],
+                                               name="observation_policy_once_a_day"),
+                       models.CheckConstraint(condition=models.Q(days__gte=1, days__lte=60),
+                                              name="observation_policy_days_range")]
 
 
 class ObservationQuerySet(ScopedQuerySet):
@@ -55,8 +57,10 @@ class Observation(TimeStamped):
         ENDED_EARLY = "ended_early", _("提前结束")
         TRANSFERRED = "transferred", _("已转集中隔离")
 
-    community = models.ForeignKey("places.Community", on_delete=models.PROTECT, related_name="observations", verbose_name=_("社区"))
-    person = models.ForeignKey("people.Person", on_delete=models.CASCADE, related_name="observations", verbose_name=_("人员"))
+    community = models.ForeignKey("places.Community", on_delete=models.PROTECT, related_name="observations",
+                                  verbose_name=_("社区"))
+    person = models.ForeignKey("people.Person", on_delete=models.CASCADE, related_name="observations",
+                               verbose_name=_("人员"))
     household = models.ForeignKey("places.Household", null=True, blank=True, on_delete=models.SET_NULL,
                                   related_name="observations", verbose_name=_("隔离地点"))
     kind = models.CharField(_("类型"), max_length=20, choices=ObservationKind.choices)
@@ -92,8 +96,10 @@ class Observation(TimeStamped):
         ordering = ["planned_end_on", "id"]
         verbose_name = _("隔离观察")
         constraints = [
-            models.UniqueConstraint(fields=["person"], condition=models.Q(status="active"), name="observation_one_active_per_person"),
-            models.CheckConstraint(condition=models.Q(planned_end_on__gte=models.F("starts_on")), name="observation_end_after_start"),
+            models.UniqueConstraint(fields=["person"], condition=models.Q(status="active"),
+                                    name="observation_one_active_per_person"),
+            models.CheckConstraint(condition=models.Q(planned_end_on__gte=models.F("starts_on")),
+                                   name="observation_end_after_start"),
         ]
         indexes = [models.Index(fields=["community", "status"])]
 
@@ -168,7 +174,8 @@ class HealthCheck(models.Model):
     observation = models.ForeignKey(Observation, on_delete=models.CASCADE, related_name="checks")
     person = models.ForeignKey("people.Person", on_delete=models.CASCADE, related_name="health_checks")
     community = models.ForeignKey("places.Community", on_delete=models.CASCADE, related_name="+")
-    household = models.ForeignKey("places.Household", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    household = models.ForeignKey("places.Household", null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="+")
     taken_at = models.DateTimeField(_("测量时间"))
     day = models.DateField(_("日期"))
     window = models.CharField(_("时段"), max_length=10, choices=CheckWindow.choices)
@@ -187,7 +194,8 @@ class HealthCheck(models.Model):
     class Meta:
         ordering = ["-taken_at", "-id"]
         verbose_name = _("体温/症状记录")
-        indexes = [models.Index(fields=["observation", "day", "window"]), models.Index(fields=["community", "day", "window"])]
+        indexes = [models.Index(fields=["observation", "day", "window"]),
+                   models.Index(fields=["community", "day", "window"])]
 
     def symptom_labels(self) -> list[str]:
         return [str(Symptom(code).label) for code in self.symptoms if code in Symptom.values]
@@ -199,7 +207,8 @@ class HealthAlert(models.Model):
     check_record = models.OneToOneField(HealthCheck, on_delete=models.CASCADE, related_name="alert")
     observation = models.ForeignKey(Observation, on_delete=models.CASCADE, related_name="alerts")
     community = models.ForeignKey("places.Community", on_delete=models.CASCADE, related_name="+")
-    household = models.ForeignKey("places.Household", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    household = models.ForeignKey("places.Household", null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="+")
     reason = models.CharField(_("异常情况"), max_length=200)
     handled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+", verbose_name=_("处理人"))
@@ -240,7 +249,8 @@ class Case(TimeStamped):
 
     OPEN_STATUSES = (Status.FOUND, Status.TRANSFERRED, Status.IN_HOSPITAL, Status.IN_CENTRAL_QUARANTINE)
 
-    community = models.ForeignKey("places.Community", on_delete=models.PROTECT, related_name="cases", verbose_name=_("社区"))
+    community = models.ForeignKey("places.Community", on_delete=models.PROTECT, related_name="cases",
+                                  verbose_name=_("社区"))
     person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="cases", verbose_name=_("人员"))
     household = models.ForeignKey("places.Household", null=True, blank=True, on_delete=models.SET_NULL,
                                   related_name="cases", verbose_name=_("发现时住址"))
@@ -338,9 +348,11 @@ class Contact(TimeStamped):
         ACTIVE = "active", _("管控中")
         REMOVED = "removed", _("已排除")
 
-    community = models.ForeignKey("places.Community", on_delete=models.PROTECT, related_name="contacts", verbose_name=_("社区"))
+    community = models.ForeignKey("places.Community", on_delete=models.PROTECT, related_name="contacts",
+                                  verbose_name=_("社区"))
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="contacts", verbose_name=_("关联病例"))
-    person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="contacts", verbose_name=_("人员"))
+    person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="contacts",
+                               verbose_name=_("人员"))
     kind = models.CharField(_("接触类型"), max_length=10, choices=ContactKind.choices)
     source = models.CharField(_("来源"), max_length=12, choices=Source.choices)
     last_exposure_at = models.DateTimeField(_("末次接触时间"))
@@ -370,7 +382,8 @@ class Destination(TimeStamped):
         MAKESHIFT_HOSPITAL = "makeshift_hospital", _("方舱医院")
         CENTRAL_QUARANTINE = "central_quarantine", _("集中隔离点")
 
-    street = models.ForeignKey("places.Street", on_delete=models.CASCADE, related_name="destinations", verbose_name=_("街道"))
+    street = models.ForeignKey("places.Street", on_delete=models.CASCADE, related_name="destinations",
+                               verbose_name=_("街道"))
     name = models.CharField(_("名称"), max_length=100)
     kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
     address = models.CharField(_("地址"), max_length=200, blank=True)
@@ -379,7 +392,8 @@ class Destination(TimeStamped):
     active = models.BooleanField(_("启用"), default=True)
 
     objects = ScopedQuerySet.as_manager()
-    scope_fields = {"street": "street_id", "community_any": "street__communities", "grid_any": "street__communities__grids"}
+    scope_fields = {"street": "street_id", "community_any": "street__communities",
+                    "grid_any": "street__communities__grids"}
 
     class Meta:
         ordering = ["kind", "name"]
@@ -399,7 +413,8 @@ class Transfer(TimeStamped):
         ARRIVED = "arrived", _("已送达")
         CANCELLED = "cancelled", _("已取消")
 
-    community = models.ForeignKey("places.Community", on_delete=models.PROTECT, related_name="transfers", verbose_name=_("社区"))
+    community = models.ForeignKey("places.Community", on_delete=models.PROTECT, related_name="transfers",
+                                  verbose_name=_("社区"))
     destination_kind = models.CharField(_("去向类型"), max_length=20, choices=Destination.Kind.choices)
     destination = models.ForeignKey(Destination, null=True, blank=True, on_delete=models.PROTECT,
                                     related_name="transfers", verbose_name=_("目的地"))
@@ -423,7 +438,8 @@ class Transfer(TimeStamped):
         ordering = ["window_start", "id"]
         verbose_name = _("转运")
         constraints = [
-            models.CheckConstraint(condition=models.Q(window_end__gte=models.F("window_start")), name="transfer_window_order"),
+            models.CheckConstraint(condition=models.Q(window_end__gte=models.F("window_start")),
+                                   name="transfer_window_order"),
             models.CheckConstraint(condition=models.Q(arrived_at__isnull=True) | models.Q(picked_up_at__isnull=False),
                                    name="transfer_arrival_after_pickup_recorded"),
         ]
@@ -435,7 +451,8 @@ class TransferPassenger(models.Model):
 
     transfer = models.ForeignKey(Transfer, on_delete=models.CASCADE, related_name="passengers")
     community = models.ForeignKey("places.Community", on_delete=models.CASCADE, related_name="+")
-    person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="transfers", verbose_name=_("人员"))
+    person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="transfers",
+                               verbose_name=_("人员"))
     household = models.ForeignKey("places.Household", null=True, blank=True, on_delete=models.SET_NULL,
                                   related_name="+", verbose_name=_("接人地址"))
     case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")

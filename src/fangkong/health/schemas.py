@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from ninja import Field, Schema
 
+from fangkong.core.choices import Choice
 from fangkong.core.converters import Id
 from fangkong.core.masking import mask_phone
 from fangkong.health.models import (
@@ -167,9 +168,9 @@ class PolicyOut(Schema):
 
 class CaseIn(Schema):
     person_id: Id
-    source: Case.Source
+    source: Choice[Case.Source]
     confirmed_at: datetime.datetime = Field(description="不能晚于现在")
-    severity: Case.Severity = Case.Severity.ASYMPTOMATIC
+    severity: Choice[Case.Severity] = Case.Severity.ASYMPTOMATIC
     location: str = Field("", max_length=100)
     source_ref: str = Field("", max_length=100)
     note: str = Field("", max_length=300)
@@ -207,13 +208,13 @@ class CaseDetailOut(CaseOut):
 
 
 class CaseStatusIn(Schema):
-    status: Case.Status
+    status: Choice[Case.Status]
     location: str = Field("", max_length=100)
     note: str = Field("", max_length=200)
 
 
 class CaseSeverityIn(Schema):
-    severity: Case.Severity
+    severity: Choice[Case.Severity]
     note: str = Field("", max_length=200)
 
 
@@ -226,7 +227,7 @@ class ContactIn(Schema):
     id_number: str = Field("", max_length=30)
     phone: str = Field("", max_length=20)
     kind: ContactKind
-    source: Contact.Source = Contact.Source.MANUAL
+    source: Choice[Contact.Source] = Contact.Source.MANUAL
     last_exposure_at: datetime.datetime
     via_id: Id | None = Field(None, description="次密接必填:本病例的一名密接")
     note: str = Field("", max_length=200)
@@ -278,7 +279,7 @@ class ContactPolicyOut(Schema):
 class DestinationIn(Schema):
     street_id: Id | None = Field(None, description="默认为本人负责的街道")
     name: str = Field(max_length=100)
-    kind: Destination.Kind
+    kind: Choice[Destination.Kind]
     address: str = Field("", max_length=200)
     phone: str = Field("", max_length=20)
     capacity: int | None = Field(None, ge=0, le=100_000)
@@ -330,7 +331,7 @@ class TransferOut(Schema):
 
 
 class TransferScheduleIn(Schema):
-    destination_kind: Destination.Kind
+    destination_kind: Choice[Destination.Kind]
     person_ids: list[Id] = Field(min_length=1, max_length=200)
     window_start: datetime.datetime
     window_end: datetime.datetime

@@ -280,7 +280,8 @@ def case_list(request):
     page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
     counts = queries.case_counts(request.user)
     return TemplateResponse(request, "health/case_list.html",
-                            {"form": form, "page": page, "counts": [(Case.Status(s).label, n) for s, n in counts.items()],
+                            {"form": form, "page": page,
+                             "counts": [(Case.Status(s).label, n) for s, n in counts.items()],
                              "may_record": may_record_cases(request.user)})
 
 

@@ -9,9 +9,9 @@ from django.utils.translation import gettext as _
 from ninja import File, Form, Router, Status
 from ninja.files import UploadedFile
 
-from fangkong.core.api import error_body, lookup, paginated
+from fangkong.core.api import error_body, paginated
 from fangkong.core.converters import Id
-from fangkong.core.errors import DomainError
+from fangkong.core.errors import DomainError, lookup
 from fangkong.core.uploads import check_upload_size
 from fangkong.people import queries, services
 from fangkong.people.models import Residency, Tag

@@ -2,8 +2,10 @@
 
 from ninja import Router, Status
 
-from fangkong.core.api import lookup, paginated
+from fangkong.core.api import paginated
+from fangkong.core.choices import Choice
 from fangkong.core.converters import Id
+from fangkong.core.errors import lookup
 from fangkong.places import queries, services
 from fangkong.places.models import Venue
 from fangkong.places.schemas import (
@@ -160,8 +162,8 @@ def household_update(request, household_id: Id, payload: HouseholdPatch):
 
 @router.get("/venues", response=list[VenueOut], summary="场所列表(电话脱敏)")
 @paginated
-def venue_list(request, community: Id | None = None, kind: Venue.Kind | None = None,
-               status: Venue.Status | None = None):
+def venue_list(request, community: Id | None = None, kind: Choice[Venue.Kind] | None = None,
+               status: Choice[Venue.Status] | None = None):
     return queries.venues_for(request.auth, community=community, kind=kind, status=status)
 
 

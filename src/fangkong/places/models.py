@@ -150,8 +150,10 @@ class Venue(TimeStamped):
         CLOSED = "closed", _("关闭")
 
     community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="venues", verbose_name=_("社区"))
-    grid = models.ForeignKey(Grid, null=True, blank=True, on_delete=models.PROTECT, related_name="venues", verbose_name=_("网格"))
-    compound = models.ForeignKey(Compound, null=True, blank=True, on_delete=models.PROTECT, related_name="venues", verbose_name=_("小区"))
+    grid = models.ForeignKey(Grid, null=True, blank=True, on_delete=models.PROTECT, related_name="venues",
+                             verbose_name=_("网格"))
+    compound = models.ForeignKey(Compound, null=True, blank=True, on_delete=models.PROTECT, related_name="venues",
+                                 verbose_name=_("小区"))
     name = models.CharField(_("名称"), max_length=100)
     kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.OPEN)

@@ -2,6 +2,7 @@
 
 from ninja import Field, Schema
 
+from fangkong.core.choices import Choice
 from fangkong.core.converters import Id
 from fangkong.core.masking import mask_phone
 from fangkong.places.models import Venue
@@ -103,8 +104,8 @@ class HouseholdPatch(Schema):
 class VenueOut(Schema):
     id: int
     name: str
-    kind: Venue.Kind = Field(description="类型")
-    status: Venue.Status = Field(description="状态:open 开放 / limited 限流 / closed 关闭")
+    kind: Choice[Venue.Kind] = Field(description="类型")
+    status: Choice[Venue.Status] = Field(description="状态:open 开放 / limited 限流 / closed 关闭")
     community_id: int
     grid_id: int | None
     compound_id: int | None

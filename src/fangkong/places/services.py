@@ -188,9 +188,9 @@ def household_create(*, actor, building: Building, unit_number: str, room: str, 
     _require_place_editor(actor)
     ensure_in_scope(actor, building)
     unit, _created = _unit_for(building, normalize_unit_number(_require_name(unit_number, "unit", _("单元"))))
-    household = Household(community_id=building.community_id, grid_id=building.grid_id, compound_id=building.compound_id,
-                          building=building, unit=unit, room=normalize_room(_require_name(room, "room", _("房号"))),
-                          notes=normalize_text(notes))
+    household = Household(community_id=building.community_id, grid_id=building.grid_id,
+                          compound_id=building.compound_id, building=building, unit=unit,
+                          room=normalize_room(_require_name(room, "room", _("房号"))), notes=normalize_text(notes))
     _save_unique(household, "room", _("%(unit)s已有 %(room)s 室") % {"unit": unit, "room": household.room})
     audit.record(actor=actor, action=audit.Action.CREATE, obj=household, fields=["room"])
     return household
@@ -232,7 +232,8 @@ def building_generate_households(*, actor, building: Building, floors: int, unit
     units = _positive(units, "units", _("单元数"), 20)
     rooms_per_floor = _positive(rooms_per_floor, "rooms_per_floor", _("每层户数"), 20)
     if floors * units * rooms_per_floor > MAX_GENERATED_HOUSEHOLDS:
-        raise DomainError(_("一次最多生成 %(n)d 户") % {"n": MAX_GENERATED_HOUSEHOLDS}, fields={"floors": _("数量过多")})
+        raise DomainError(_("一次最多生成 %(n)d 户") % {"n": MAX_GENERATED_HOUSEHOLDS},
+                          fields={"floors": _("数量过多")})
     created = []
     for unit_index in range(1, units + 1):
         unit, _new = _unit_for(building, str(unit_index))

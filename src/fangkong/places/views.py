@@ -66,7 +66,8 @@ def tree(request):
 def building_detail(request, pk):
     building = queries.get_building_for(request.user, pk)
     return TemplateResponse(request, "places/building_detail.html", {
-        "building": building, "units": queries.building_rooms(request.user, building), "may_edit": may_edit_places(request.user),
+        "building": building, "units": queries.building_rooms(request.user, building),
+        "may_edit": may_edit_places(request.user),
         "generate_form": GenerateForm(), "household_form": HouseholdForm(),
     })
 

@@ -10,9 +10,9 @@ from django.utils.translation import gettext as _
 from ninja import File, Form, Router, Status
 from ninja.files import UploadedFile
 
-from fangkong.core.api import lookup, paginated
+from fangkong.core.api import paginated
 from fangkong.core.converters import Id
-from fangkong.core.errors import DomainError
+from fangkong.core.errors import DomainError, lookup
 from fangkong.core.uploads import check_upload_size
 from fangkong.people.queries import get_person_for
 from fangkong.places.queries import get_community_for, get_grid_for, get_household_for, street_for_writing
@@ -54,7 +54,8 @@ router = Router()
 def follow_up_list(request, color: Color | None = None, grid: Id | None = None, mine: bool = False):
     if mine:
         return queries.my_follow_ups(request.auth)
-    return queries.follow_ups_for(request.auth, color=color or "", grid=grid).order_by("risk_color", "next_visit_on", "id")
+    rows = queries.follow_ups_for(request.auth, color=color or "", grid=grid)
+    return rows.order_by("risk_color", "next_visit_on", "id")
 
 
 @router.get("/follow-ups/board", response=list[BoardRowOut], summary="四色看板:各网格各颜色人数")
@@ -77,7 +78,8 @@ def follow_up_detail(request, id: Id):
 
 @router.post("/follow-ups/{id}/contacts", response=FollowUpDetailOut, summary="记录一次电话或上门联系")
 def follow_up_contact(request, id: Id, body: FollowUpContactIn):
-    follow_up = services.follow_up_record_contact(actor=request.auth, follow_up=queries.get_follow_up_for(request.auth, id),
+    follow_up = services.follow_up_record_contact(actor=request.auth,
+                                                  follow_up=queries.get_follow_up_for(request.auth, id),
                                                   **body.dict())
     return _follow_up_detail(request.auth, follow_up)
 

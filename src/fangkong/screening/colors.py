@@ -55,5 +55,6 @@ REVISIT_DAYS = {Color.RED: 0, Color.YELLOW: 1, Color.BLUE: 1, Color.GREEN: 3}
 """Days until the next call or visit after a contact; red is followed up the same day."""
 
 
-def handled_by_role(color: str, role: str) -> bool:
-    return role in COLOR_ROLES[Color(color)]
+def colors_handled_by(user) -> list[str]:
+    """The colours whose unassigned follow-ups land in this user's queue (the administrator's: all of them)."""
+    return [color for color, roles in COLOR_ROLES.items() if user.is_superuser or user.role in roles]

@@ -101,7 +101,7 @@ class TripFields(forms.Form):
 def companions_from(post) -> list[dict]:
     """Companion rows of a form (companion_name / companion_id_number / companion_relationship); blank rows skipped."""
     rows = zip(post.getlist("companion_name"), post.getlist("companion_id_number"),
-               post.getlist("companion_relationship"))
+               post.getlist("companion_relationship"), strict=False)
     return [{"name": name, "id_number": number, "relationship": relationship}
             for name, number, relationship in rows if (name + number + relationship).strip()]
 
@@ -243,7 +243,8 @@ class ListImportForm(forms.Form):
     title = forms.CharField(label=_("名单名称"), max_length=200)
     issued_by = forms.CharField(label=_("下发单位"), max_length=100, required=False)
     hours = forms.IntegerField(label=_("反馈时限(小时)"), min_value=1, max_value=720, required=False, initial=4)
-    deadline = forms.DateTimeField(label=_("或截止时间"), required=False, input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+    deadline = forms.DateTimeField(label=_("或截止时间"), required=False,
+                                   input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
                                    widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     community = forms.ModelChoiceField(label=_("社区"), queryset=Community.objects.none(), required=False,
                                        empty_label=_("全街道"))

@@ -21,7 +21,8 @@ class RiskArea(TimeStamped):
     itself or any division under it) during the window counts as exposed.
     """
 
-    street = models.ForeignKey("places.Street", on_delete=models.CASCADE, related_name="risk_areas", verbose_name=_("街道"))
+    street = models.ForeignKey("places.Street", on_delete=models.CASCADE, related_name="risk_areas",
+                               verbose_name=_("街道"))
     division_code = models.CharField(_("行政区划代码"), max_length=6)
     division_name = models.CharField(_("地区"), max_length=100)
     level = models.CharField(_("风险等级"), max_length=10, choices=RiskLevel.choices, default=RiskLevel.HIGH)
@@ -32,7 +33,8 @@ class RiskArea(TimeStamped):
                                    related_name="+", verbose_name=_("登记人"))
 
     objects = ScopedQuerySet.as_manager()
-    scope_fields = {"street": "street_id", "community_any": "street__communities", "grid_any": "street__communities__grids"}
+    scope_fields = {"street": "street_id", "community_any": "street__communities",
+                    "grid_any": "street__communities__grids"}
 
     class Meta:
         ordering = ["-valid_from", "division_code"]
@@ -61,8 +63,10 @@ class ArrivalSource(models.TextChoices):
 class Arrival(TimeStamped):
     """Someone arriving in the community from elsewhere (返乡/来访登记)."""
 
-    community = models.ForeignKey("places.Community", on_delete=models.PROTECT, related_name="arrivals", verbose_name=_("社区"))
-    person = models.ForeignKey("people.Person", on_delete=models.CASCADE, related_name="arrivals", verbose_name=_("人员"))
+    community = models.ForeignKey("places.Community", on_delete=models.PROTECT, related_name="arrivals",
+                                  verbose_name=_("社区"))
+    person = models.ForeignKey("people.Person", on_delete=models.CASCADE, related_name="arrivals",
+                               verbose_name=_("人员"))
     household = models.ForeignKey("places.Household", null=True, blank=True, on_delete=models.SET_NULL,
                                   related_name="arrivals", verbose_name=_("居住地"))
     origin_code = models.CharField(_("来源地代码"), max_length=6)
@@ -112,8 +116,10 @@ class FollowUp(TimeStamped):
     one is set; services recompute it whenever a fact changes.
     """
 
-    community = models.ForeignKey("places.Community", on_delete=models.PROTECT, related_name="follow_ups", verbose_name=_("社区"))
-    person = models.OneToOneField("people.Person", on_delete=models.CASCADE, related_name="follow_up", verbose_name=_("人员"))
+    community = models.ForeignKey("places.Community", on_delete=models.PROTECT, related_name="follow_ups",
+                                  verbose_name=_("社区"))
+    person = models.OneToOneField("people.Person", on_delete=models.CASCADE, related_name="follow_up",
+                                  verbose_name=_("人员"))
     reached = models.BooleanField(_("已联系上"), default=False)
     cooperating = models.BooleanField(_("配合管控"), default=True)
     verified = models.BooleanField(_("已核实"), default=False)
@@ -134,12 +140,14 @@ class FollowUp(TimeStamped):
     closed_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
 
     objects = FollowUpQuerySet.as_manager()
-    scope_fields = {"community": "community_id", "grid": "person__household__grid_id", "household": "person__household_id"}
+    scope_fields = {"community": "community_id", "grid": "person__household__grid_id",
+                    "household": "person__household_id"}
 
     class Meta:
         ordering = ["next_visit_on", "id"]
         verbose_name = _("跟踪对象")
-        indexes = [models.Index(fields=["community", "risk_color"]), models.Index(fields=["responsible", "next_visit_on"])]
+        indexes = [models.Index(fields=["community", "risk_color"]),
+                   models.Index(fields=["responsible", "next_visit_on"])]
 
     def __str__(self):
         return f"{self.person} {self.get_risk_color_display()}"
@@ -155,11 +163,13 @@ class ObservedPerson(models.Model):
 
     person = models.OneToOneField("people.Person", on_delete=models.CASCADE, primary_key=True, related_name="+",
                                   verbose_name=_("人员"))
-    community = models.ForeignKey("places.Community", on_delete=models.CASCADE, related_name="+", verbose_name=_("社区"))
+    community = models.ForeignKey("places.Community", on_delete=models.CASCADE, related_name="+",
+                                  verbose_name=_("社区"))
     since = models.DateTimeField(_("报告时间"), auto_now_add=True)
 
     objects = ScopedQuerySet.as_manager()
-    scope_fields = {"community": "community_id", "grid": "person__household__grid_id", "household": "person__household_id"}
+    scope_fields = {"community": "community_id", "grid": "person__household__grid_id",
+                    "household": "person__household_id"}
 
     class Meta:
         verbose_name = _("正在隔离/监测的人员")
@@ -218,7 +228,8 @@ class VerificationBatch(TimeStamped):
     communities). `columns` keeps the received header order so the answer goes back in the same layout.
     """
 
-    street = models.ForeignKey("places.Street", on_delete=models.CASCADE, related_name="verification_batches", verbose_name=_("街道"))
+    street = models.ForeignKey("places.Street", on_delete=models.CASCADE, related_name="verification_batches",
+                               verbose_name=_("街道"))
     community = models.ForeignKey("places.Community", null=True, blank=True, on_delete=models.CASCADE,
                                   related_name="verification_batches", verbose_name=_("社区"))
     title = models.CharField(_("名单名称"), max_length=200)
@@ -297,7 +308,8 @@ class VerificationItem(models.Model):
 class ScreeningRound(TimeStamped):
     """One round of visiting every household of a community, or of some of its grids (排查轮次)."""
 
-    community = models.ForeignKey("places.Community", on_delete=models.PROTECT, related_name="screening_rounds", verbose_name=_("社区"))
+    community = models.ForeignKey("places.Community", on_delete=models.PROTECT, related_name="screening_rounds",
+                                  verbose_name=_("社区"))
     grids = models.ManyToManyField("places.Grid", blank=True, related_name="+", verbose_name=_("网格"),
                                    help_text=_("不选表示全社区"))
     name = models.CharField(_("名称"), max_length=100)

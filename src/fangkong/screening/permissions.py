@@ -22,7 +22,8 @@ def require_follow_up_staff(actor) -> None:
 
 
 def may_keep_risk_areas(user, street=None) -> bool:
-    """Risk areas are declared for the whole street: its street staff (of that street, when given) and the administrator."""
+    """Risk areas are declared for the whole street: its street staff (of that street, when given)
+    and the administrator."""
     if user.is_superuser:
         return True
     return user.role == Role.STREET_ADMIN and (street is None or user.scope_street_id == street.pk)

@@ -11,7 +11,7 @@ from django.utils import timezone
 from fangkong.accounts.models import Role, User
 from fangkong.core.scope import get_in_scope
 from fangkong.places.models import Community, Grid, Household
-from fangkong.screening.colors import COLOR_ROLES
+from fangkong.screening.colors import colors_handled_by
 from fangkong.screening.models import (
     Anomaly,
     Arrival,
@@ -49,9 +49,9 @@ def follow_up_of_person(actor, person) -> FollowUp | None:
 def my_follow_ups(actor):
     """Whom this staff member should call or visit: the ones named to them, and unassigned ones of
     the colours their role handles; overdue revisits first, then today's, red before yellow."""
-    handled = [color for color, roles in COLOR_ROLES.items() if actor.is_superuser or actor.role in roles]
     today = timezone.localdate()
-    rows = follow_ups_for(actor).filter(Q(responsible=actor) | Q(responsible=None, risk_color__in=handled))
+    unassigned = Q(responsible=None, risk_color__in=colors_handled_by(actor))
+    rows = follow_ups_for(actor).filter(Q(responsible=actor) | unassigned)
     color_rank = Case(*[When(risk_color=color, then=rank) for rank, color in enumerate(Color.values)],
                       output_field=IntegerField())
     due_rank = Case(When(next_visit_on__lt=today, then=0), When(next_visit_on=today, then=1), default=2,
@@ -67,7 +67,8 @@ def color_board(actor, *, community=None):
     grids = {g.pk: g for g in Grid.objects.in_scope(actor).narrowed(community=community).select_related("community")}
     tallies = {grid_id: dict.fromkeys(Color.values, 0) for grid_id in grids}
     for entry in counts:
-        tallies.setdefault(entry["person__household__grid"], dict.fromkeys(Color.values, 0))[entry["risk_color"]] += entry["n"]
+        tally = tallies.setdefault(entry["person__household__grid"], dict.fromkeys(Color.values, 0))
+        tally[entry["risk_color"]] += entry["n"]
 
     def row(grid_id, tally):
         return {"grid": grids.get(grid_id), "cells": [(Color(c), tally[c]) for c in Color.values],
@@ -196,7 +197,8 @@ def items_for(actor, batch: VerificationBatch, *, mine: bool = False, queue: boo
 
 
 def get_item_for(actor, pk) -> VerificationItem:
-    return get_in_scope(VerificationItem.objects.in_scope(actor).select_related("batch", "grid", "community", "answered_by"), pk)
+    items = VerificationItem.objects.in_scope(actor).select_related("batch", "grid", "community", "answered_by")
+    return get_in_scope(items, pk)
 
 
 

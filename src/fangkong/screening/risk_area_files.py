@@ -49,12 +49,14 @@ def _header(grid: list[list]) -> tuple[int, dict[str, int]]:
             if code and code not in columns:
                 columns[code] = position
         if "division_code" in columns:
-            missing = [label for code, label in (("level", "风险等级"), ("valid_from", "起始日期")) if code not in columns]
+            required = (("level", "风险等级"), ("valid_from", "起始日期"))
+            missing = [label for code, label in required if code not in columns]
             if missing:
                 raise DomainError(_("缺少必需的列“%(c)s”") % {"c": "、".join(missing)}, code="missing_column",
                                   fields={"file": "、".join(missing)})
             return index, columns
-    raise DomainError(_("找不到表头:须有“地区代码”或“行政区划代码”列"), code="no_header", fields={"file": _("找不到表头")})
+    raise DomainError(_("找不到表头:须有“地区代码”或“行政区划代码”列"), code="no_header",
+                      fields={"file": _("找不到表头")})
 
 
 def _row(cells: list, columns: dict[str, int]) -> tuple[dict, list[tuple[str, str]]]:

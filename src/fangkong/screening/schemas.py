@@ -238,7 +238,8 @@ class VerificationItemOut(Schema):
 
 
 class VerificationAnswerIn(Schema):
-    answer: str = Field(description="present_verified 在本辖区已核实 / left 已离开 / not_found 查无此人 / controlled 已落实管控")
+    answer: str = Field(description="present_verified 在本辖区已核实 / left 已离开 / not_found 查无此人"
+                                    " / controlled 已落实管控")
     note: str = Field("", max_length=300)
 
 

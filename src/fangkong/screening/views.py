@@ -19,7 +19,6 @@ from fangkong.core.access import allowed, staff_required
 from fangkong.core.errors import DomainError
 from fangkong.core.forms import add_domain_error
 from fangkong.core.masking import mask_id_number, mask_phone
-from fangkong.people.permissions import may_edit_registry
 from fangkong.places.queries import buildings_for, communities_for, get_community_for, grids_for, street_for_writing
 from fangkong.screening import lists as lists_format
 from fangkong.screening import queries, services
@@ -86,7 +85,8 @@ def color_board(request):
 def follow_up_list(request):
     form = ColorFilterForm(request.GET, grids=grids_for(request.user))
     data = form.cleaned_data if form.is_valid() else {"color": "", "grid": None}
-    rows = queries.follow_ups_for(request.user, color=data["color"], grid=data["grid"]).order_by("risk_color", "next_visit_on", "id")
+    rows = (queries.follow_ups_for(request.user, color=data["color"], grid=data["grid"])
+            .order_by("risk_color", "next_visit_on", "id"))
     page = Paginator(rows, FOLLOW_UP_PAGE_SIZE).get_page(request.GET.get("page"))
     return TemplateResponse(request, "screening/followups_list.html", {"form": form, "page": page,
                                                                        "today": timezone.localdate()})

@@ -8,9 +8,10 @@ from pydantic import TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 
 from fangkong.accounts.auth import any_user_auth
-from fangkong.core.api import NotInScope, lookup, paginated
+from fangkong.core.api import paginated
+from fangkong.core.choices import Choice
 from fangkong.core.converters import Id
-from fangkong.core.errors import DomainError, NotAllowed
+from fangkong.core.errors import DomainError, NotAllowed, NotInScope, lookup
 from fangkong.core.roles import is_staff_member
 from fangkong.people.codes import personal_code
 from fangkong.people.queries import get_person_for
@@ -254,7 +255,7 @@ def tube_results(request, barcode: str):
 @router.get("/resample-tasks", response=list[ResampleTaskOut],
             summary="单管复核任务(本人网格在前;电话已脱敏)")
 @paginated
-def resample_task_list(request, status: ResampleTask.Status | None = ResampleTask.Status.OPEN,
+def resample_task_list(request, status: Choice[ResampleTask.Status] | None = ResampleTask.Status.OPEN,
                        grid: Id | None = None, round: Id | None = None):
     return queries.resample_tasks_for(request.auth, status=status or "", grid=grid, round=round)
 
@@ -270,7 +271,8 @@ def _coverage_body(round, coverage: queries.Coverage) -> dict:
             "grids": coverage.grids}
 
 
-@router.get("/test-rounds/{round_id}/coverage", response=CoverageOut, summary="采样进度:应采、已采、未采(按网格、楼栋、单元)")
+@router.get("/test-rounds/{round_id}/coverage", response=CoverageOut,
+            summary="采样进度:应采、已采、未采(按网格、楼栋、单元)")
 def round_coverage(request, round_id: Id):
     round = queries.get_round_for(request.auth, round_id)
     return _coverage_body(round, queries.round_coverage(request.auth, round))
@@ -289,7 +291,8 @@ def round_untested(request, round_id: Id, building_id: Id | None = None):
     return queries.untested_people(request.auth, round, building=building)
 
 
-@router.get("/test-rounds/{round_id}/figures", response=FiguresOut, summary="采样数据:每小时采样、管数、出结果时长、阳性")
+@router.get("/test-rounds/{round_id}/figures", response=FiguresOut,
+            summary="采样数据:每小时采样、管数、出结果时长、阳性")
 def round_figures(request, round_id: Id):
     round = queries.get_round_for(request.auth, round_id)
     return queries.round_figures(round)

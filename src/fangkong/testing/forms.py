@@ -104,12 +104,14 @@ class ResultImportForm(forms.Form):
 # ---------------------------------------------------------------------------
 
 class AntigenForm(forms.Form):
-    """An antigen self-test of one household member, phone first; the server makes the client_id so a resent page lands once."""
+    """An antigen self-test of one household member, phone first; the server makes the client_id so
+    a resent page lands once."""
 
     person = forms.TypedChoiceField(label=_("检测人"), coerce=int)
     result = forms.ChoiceField(label=_("检测结果"), choices=Result.choices, widget=forms.RadioSelect)
     taken_at = forms.DateTimeField(label=_("检测时间"),
-                                   widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"))
+                                   widget=forms.DateTimeInput(attrs={"type": "datetime-local"},
+                                                              format="%Y-%m-%dT%H:%M"))
     photo = forms.FileField(label=_("检测卡照片(可不传)"), required=False,
                             widget=forms.ClearableFileInput(attrs={"accept": "image/*", "capture": "environment"}))
     client_id = forms.UUIDField(widget=forms.HiddenInput, required=False)

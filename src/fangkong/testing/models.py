@@ -54,7 +54,8 @@ class TestRound(TimeStamped):
     class Meta:
         ordering = ["-on", "-id"]
         verbose_name = _("核酸筛查轮次")
-        constraints = [models.CheckConstraint(condition=models.Q(pool_size__in=POOL_SIZES), name="test_round_pool_size")]
+        constraints = [models.CheckConstraint(condition=models.Q(pool_size__in=POOL_SIZES),
+                                              name="test_round_pool_size")]
 
     def __str__(self):
         return self.name
@@ -171,7 +172,8 @@ class Sample(models.Model):
     tube = models.ForeignKey(Tube, on_delete=models.PROTECT, related_name="samples")
     community = models.ForeignKey("places.Community", on_delete=models.PROTECT, related_name="+")
     person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="samples")
-    household = models.ForeignKey("places.Household", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    household = models.ForeignKey("places.Household", null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="+")
     site = models.ForeignKey(SamplingSite, on_delete=models.PROTECT, related_name="samples")
     sampler = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     taken_at = models.DateTimeField(_("采样时间"))
@@ -187,7 +189,8 @@ class Sample(models.Model):
     class Meta:
         ordering = ["-taken_at", "-id"]
         verbose_name = _("采样记录")
-        constraints = [models.UniqueConstraint(fields=["round", "person"], condition=models.Q(void=False, resample=False),
+        constraints = [models.UniqueConstraint(fields=["round", "person"],
+                                               condition=models.Q(void=False, resample=False),
                                                name="sample_once_per_round")]
         indexes = [models.Index(fields=["tube"]), models.Index(fields=["round", "household"])]
 
@@ -242,7 +245,8 @@ class ResampleTask(TimeStamped):
     community = models.ForeignKey("places.Community", on_delete=models.PROTECT, related_name="+")
     tube = models.ForeignKey(Tube, on_delete=models.PROTECT, related_name="resample_tasks")
     person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="resample_tasks")
-    household = models.ForeignKey("places.Household", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    household = models.ForeignKey("places.Household", null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="+")
     grid = models.ForeignKey("places.Grid", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     status = models.CharField(_("状态"), max_length=6, choices=Status.choices, default=Status.OPEN)
     sample = models.ForeignKey(Sample, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -261,8 +265,10 @@ class AntigenReport(models.Model):
 
     community = models.ForeignKey("places.Community", on_delete=models.PROTECT, related_name="+")
     person = models.ForeignKey("people.Person", on_delete=models.CASCADE, related_name="antigen_reports")
-    household = models.ForeignKey("places.Household", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    round = models.ForeignKey(TestRound, null=True, blank=True, on_delete=models.SET_NULL, related_name="antigen_reports")
+    household = models.ForeignKey("places.Household", null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="+")
+    round = models.ForeignKey(TestRound, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="antigen_reports")
     result = models.CharField(_("结果"), max_length=10, choices=Result.choices)
     photo = models.FileField(_("照片"), upload_to="antigen/%Y/%m/%d/", blank=True)
     taken_at = models.DateTimeField(_("检测时间"))

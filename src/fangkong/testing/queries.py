@@ -17,7 +17,6 @@ from django.utils.translation import gettext as _
 from fangkong.accounts.models import Role, User
 from fangkong.accounts.scope import community_in_scope_sql
 from fangkong.core import rawsql
-from fangkong.core.converters import is_id
 from fangkong.core.errors import DomainError
 from fangkong.core.scope import get_in_scope, scope_of
 from fangkong.health.models import Case
@@ -121,15 +120,10 @@ def exemption_reasons(round: TestRound, people=None) -> dict[int, str]:
     if cutoff is not None:
         for person_id in rows.filter(birth_date__gt=cutoff).values_list("id", flat=True):
             reasons[person_id] = RoundExemption.Reason.INFANT
-    for person_id, reason in RoundExemption.objects.filter(round=round, person__in=rows).values_list("person_id", "reason"):
+    exemptions = RoundExemption.objects.filter(round=round, person__in=rows).values_list("person_id", "reason")
+    for person_id, reason in exemptions:
         reasons[person_id] = reason
     return reasons
-
-
-def _get(rows, pk):
-    if not is_id(pk):
-        raise Http404
-    return get_object_or_404(rows, pk=pk)
 
 
 _ZONE_PLACES = ("zone__compound", "zone__building", "zone__unit__building", "zone__household__unit__building")
@@ -247,7 +241,7 @@ def get_round_site_for(round: TestRound, pk) -> SamplingSite:
 
 def get_round_person(round: TestRound, pk) -> Person:
     """Someone of the round's community, picked from a household roster or named by id."""
-    return _get(Person.objects.filter(community_id=round.community_id), pk)
+    return get_in_scope(Person.objects.filter(community_id=round.community_id), pk)
 
 
 def person_for_scan(actor, round: TestRound, text: str) -> Person:
@@ -446,7 +440,8 @@ def _place_names(counts: list[dict]) -> tuple[dict, dict, dict]:
     building_ids = {row["household__building_id"] for row in counts}
     unit_ids = {row["household__unit_id"] for row in counts}
     grids = {grid.pk: (grid.name, (grid.name,)) for grid in Grid.objects.filter(pk__in=grid_ids)}
-    buildings = {building.pk: (f"{building.compound.name} {building}", (building.compound.name, _natural(building.number)))
+    buildings = {building.pk: (f"{building.compound.name} {building}",
+                               (building.compound.name, _natural(building.number)))
                  for building in Building.objects.filter(pk__in=building_ids).select_related("compound")}
     units = {unit.pk: (unit.number, _natural(unit.number)) for unit in Unit.objects.filter(pk__in=unit_ids)}
     return grids, buildings, units
@@ -618,7 +613,8 @@ def round_figures(round: TestRound) -> Figures:
     people = (Sample.objects.filter(tube__in=positive, void=False).order_by()
               .aggregate(n=Count("person_id", distinct=True))["n"])
     return Figures(hours=hours, sites=sites, samples=sum(site.total for site in sites), tubes=tubes,
-                   turnaround_median=median, turnaround_p90=p90, positive_tubes=positive.count(), positive_people=people)
+                   turnaround_median=median, turnaround_p90=p90, positive_tubes=positive.count(),
+                   positive_people=people)
 
 
 def household_antigen_reports(actor, *, limit: int = 20):
@@ -638,4 +634,4 @@ def get_person_round(person: Person, pk) -> TestRound:
     """A round of the person's own community (a resident names it when reporting a self-test); 404 otherwise."""
     if person.household_id is None:
         raise Http404
-    return get_object_or_404(TestRound.objects.filter(community_id=person.household.community_id), pk=pk)
+    return get_in_scope(TestRound.objects.filter(community_id=person.household.community_id), pk)

@@ -120,7 +120,8 @@ def _result_row(line: int, texts: dict, now: datetime.datetime) -> tuple[ResultR
     time_text = texts.get("time", "")
     reported_at = parse_result_time(time_text) if time_text else now
     if reported_at is None:
-        return None, _("第 %(line)d 行:时间“%(text)s”无法识别,应如 2022-04-04 06:30") % {"line": line, "text": time_text}
+        return None, _("第 %(line)d 行:时间“%(text)s”无法识别,应如 2022-04-04 06:30") % {
+            "line": line, "text": time_text}
     try:
         not_later_than_now(reported_at, field="file", label=_("第 %(line)d 行:时间 %(text)s") % {
             "line": line, "text": time_text}, now=now)

@@ -16,11 +16,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from fangkong.accounts.models import Role
 from fangkong.core.access import allowed, staff_required
 from fangkong.core.errors import DomainError
 from fangkong.core.forms import add_domain_error, id_param
-from fangkong.core.roles import is_staff_member
+from fangkong.core.roles import is_resident, is_staff_member
 from fangkong.people.codes import personal_code_svg
 from fangkong.people.models import Tag
 from fangkong.people.queries import get_person_for, own_household_members, persons_for
@@ -230,7 +229,7 @@ def _with_codes(people, scale: int) -> list[tuple]:
 @login_required
 def my_code(request):
     """A resident's personal codes: one for each member of their household, big enough to scan off a phone."""
-    if request.user.role != Role.RESIDENT:
+    if not is_resident(request.user):
         return redirect("testing:rounds")
     return TemplateResponse(request, "testing/code_mine.html",
                             {"codes": _with_codes(own_household_members(request.user), scale=8)})

@@ -2,8 +2,10 @@
 
 from ninja import Router, Status
 
-from fangkong.core.api import lookup, paginated
+from fangkong.core.api import paginated
+from fangkong.core.choices import Choice
 from fangkong.core.converters import Id
+from fangkong.core.errors import lookup
 from fangkong.places.queries import get_building_for, get_community_for, get_compound_for
 from fangkong.volunteers import queries, services
 from fangkong.volunteers.models import Post
@@ -14,7 +16,7 @@ router = Router()
 
 @router.get("/posts", response=list[PostOut], summary="岗位列表(在岗在前)")
 @paginated
-def post_list(request, status: Post.Status | None = None, zone: Id | None = None):
+def post_list(request, status: Choice[Post.Status] | None = None, zone: Id | None = None):
     return queries.posts_for(request.auth, status=status or "", zone=zone)
 
 

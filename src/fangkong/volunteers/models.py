@@ -26,7 +26,8 @@ class Post(TimeStamped):
         OPEN = "open", _("在岗")
         CLOSED = "closed", _("已撤岗")
 
-    community = models.ForeignKey("places.Community", on_delete=models.PROTECT, related_name="posts", verbose_name=_("社区"))
+    community = models.ForeignKey("places.Community", on_delete=models.PROTECT, related_name="posts",
+                                  verbose_name=_("社区"))
     name = models.CharField(_("岗位名称"), max_length=100)
     kind = models.CharField(_("类型"), max_length=12, choices=Kind.choices)
     compound = models.ForeignKey("places.Compound", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
@@ -51,8 +52,10 @@ class Post(TimeStamped):
         ordering = ["status", "name", "id"]
         verbose_name = _("岗位")
         constraints = [
-            models.CheckConstraint(condition=models.Q(hours_per_day__gte=1, hours_per_day__lte=24), name="post_hours_range"),
-            models.CheckConstraint(condition=models.Q(headcount__gte=1, headcount__lte=50), name="post_headcount_range"),
+            models.CheckConstraint(condition=models.Q(hours_per_day__gte=1, hours_per_day__lte=24),
+                                   name="post_hours_range"),
+            models.CheckConstraint(condition=models.Q(headcount__gte=1, headcount__lte=50),
+                                   name="post_headcount_range"),
         ]
 
     def __str__(self):

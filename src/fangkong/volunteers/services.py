@@ -63,7 +63,8 @@ def _insert(*, actor, community, name: str, kind: str, place: dict, hours_per_da
     post = Post.objects.create(community=community, name=name, kind=kind, hours_per_day=hours_per_day,
                                headcount=headcount, created_by=actor if actor is not None and actor.pk else None,
                                **place)
-    audit.record(actor=actor, action=audit.Action.CREATE, obj=post, fields=["name", "kind", "hours_per_day", "headcount"])
+    audit.record(actor=actor, action=audit.Action.CREATE, obj=post,
+                 fields=["name", "kind", "hours_per_day", "headcount"])
     return post
 
 

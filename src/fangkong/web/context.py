@@ -32,7 +32,8 @@ def navigation(request):
         if not allowed(user):
             continue
         try:
-            items.append({"url": reverse(name), "label": label, "active": request.path.startswith(reverse(name)) and reverse(name) != "/"})
+            items.append({"url": reverse(name), "label": label,
+                          "active": request.path.startswith(reverse(name)) and reverse(name) != "/"})
         except NoReverseMatch:
             continue
     return {"nav_items": items}

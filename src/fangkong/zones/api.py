@@ -6,9 +6,9 @@ from django.utils.translation import gettext as _
 from ninja import Router, Status
 
 from fangkong.accounts.queries import get_staff_member_for
-from fangkong.core.api import lookup, paginated
+from fangkong.core.api import paginated
 from fangkong.core.converters import Id
-from fangkong.core.errors import NotAllowed
+from fangkong.core.errors import NotAllowed, lookup
 from fangkong.people.queries import get_person_for
 from fangkong.zones import queries, services
 from fangkong.zones.models import Level
@@ -44,8 +44,9 @@ def _zone_detail(actor, pk) -> dict:
     zone = queries.get_zone_for(actor, pk)
     counts = queries.zone_counts(zone)
     return {**ZoneOut.from_orm(zone).dict(), "case_ids": [case.pk for case in queries.zone_cases(actor, zone)],
-            "superseded_by_id": queries.successor_id(actor, zone), "households": counts["households"], "people": counts["people"],
-            "rounds": list(queries.zone_rounds(zone)), "history": list(queries.zone_history(zone))}
+            "superseded_by_id": queries.successor_id(actor, zone), "households": counts["households"],
+            "people": counts["people"], "rounds": list(queries.zone_rounds(zone)),
+            "history": list(queries.zone_history(zone))}
 
 
 def _place(actor, kind, pk, field: str = "place_id"):
@@ -54,7 +55,8 @@ def _place(actor, kind, pk, field: str = "place_id"):
 
 @router.get("/zones", response=list[ZoneOut], summary="区域列表(待确认在前,其次按可解封日期)")
 @paginated
-def zone_list(request, status: Literal["proposed", "active", "lifted", "dismissed", "superseded", "ended"] | None = None,
+def zone_list(request,
+              status: Literal["proposed", "active", "lifted", "dismissed", "superseded", "ended"] | None = None,
               level: Level | None = None):
     return queries.zones_for(request.auth, status=status or "", level=level or "")
 

@@ -80,7 +80,8 @@ class DrawForm(forms.Form):
     unit = forms.CharField(label=_("单元"), required=False, max_length=20)
     room = forms.CharField(label=_("房号"), required=False, max_length=20)
     reason = forms.CharField(label=_("划定原因"), max_length=300, widget=REASON)
-    rules = forms.CharField(label=_("管控要求"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    rules = forms.CharField(label=_("管控要求"), required=False, max_length=2000,
+                            widget=forms.Textarea(attrs={"rows": 2}))
     guarded = forms.BooleanField(label=_("设24小时值守岗"), required=False)
     override_reason = forms.CharField(label=_("强制操作原因"), required=False, max_length=300, help_text=OVERRIDE_HELP)
 

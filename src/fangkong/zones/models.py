@@ -89,7 +89,8 @@ class Zone(TimeStamped):
         DISMISSED = "dismissed", _("未采纳")
         SUPERSEDED = "superseded", _("已调整")
 
-    community = models.ForeignKey("places.Community", on_delete=models.PROTECT, related_name="zones", verbose_name=_("社区"))
+    community = models.ForeignKey("places.Community", on_delete=models.PROTECT, related_name="zones",
+                                  verbose_name=_("社区"))
     level = models.CharField(_("区域类型"), max_length=12, choices=Level.choices)
     place_kind = models.CharField(_("范围"), max_length=10, choices=PlaceKind.choices)
     compound = models.ForeignKey("places.Compound", on_delete=models.PROTECT, related_name="+", verbose_name=_("小区"))
@@ -127,7 +128,8 @@ class Zone(TimeStamped):
     class Meta:
         ordering = ["-started_at", "-id"]
         verbose_name = _("封控管控区域")
-        constraints = [models.UniqueConstraint(fields=["place_key"], condition=models.Q(status__in=["proposed", "active"]),
+        constraints = [models.UniqueConstraint(fields=["place_key"],
+                                               condition=models.Q(status__in=["proposed", "active"]),
                                                name="zone_one_live_per_place")]
         indexes = [models.Index(fields=["community", "status"]), models.Index(fields=["compound", "status"])]
 
@@ -203,8 +205,10 @@ class CareTask(TimeStamped):
 
     zone = models.ForeignKey(Zone, on_delete=models.CASCADE, related_name="care_tasks")
     community = models.ForeignKey("places.Community", on_delete=models.CASCADE, related_name="+")
-    person = models.ForeignKey("people.Person", on_delete=models.CASCADE, related_name="care_tasks", verbose_name=_("人员"))
-    household = models.ForeignKey("places.Household", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    person = models.ForeignKey("people.Person", on_delete=models.CASCADE, related_name="care_tasks",
+                               verbose_name=_("人员"))
+    household = models.ForeignKey("places.Household", null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="+")
     needs = models.JSONField(_("重点情况"), default=list)
     assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                  related_name="+", verbose_name=_("责任人"))

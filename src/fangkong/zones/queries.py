@@ -153,7 +153,8 @@ def policy_street_for(actor):
 
 
 def policies_for(actor):
-    return ZonePolicy.objects.in_scope(actor).select_related("street", "created_by").order_by("level", "-effective_from")
+    return (ZonePolicy.objects.in_scope(actor).select_related("street", "created_by")
+            .order_by("level", "-effective_from"))
 
 
 @dataclass(frozen=True)
@@ -179,8 +180,8 @@ def movement_of_person(person: Person) -> MovementStatus:
                      .order_by("status", "id"))
     active = [zone for zone in zones if zone.status == Zone.Status.ACTIVE]
     strictest = max(active, key=lambda zone: zone.rank, default=None)
-    exception = (MedicalException.objects.filter(person=person, valid_on=timezone.localdate()).select_related("allowed_by").first()
-                 if strictest is not None else None)
+    exception = (MedicalException.objects.filter(person=person, valid_on=timezone.localdate())
+                 .select_related("allowed_by").first() if strictest is not None else None)
     movement = Movement(strictest.level) if strictest is not None else Movement.FREE
     return MovementStatus(movement=movement, zone=strictest, zones=zones, exception=exception)
 
@@ -324,7 +325,8 @@ def care_row_of_task(actor, task: CareTask) -> PersonRow:
     tasks = CareTask.objects.in_scope(actor).filter(pk=task.pk)
     task = (_with_day_check(tasks).select_related("person__household__building", "person__household__unit")
             .prefetch_related("person__tags").get())
-    return PersonRow(person=task.person, needs=task.needs, task=task, check=task.day_checks[0] if task.day_checks else None)
+    return PersonRow(person=task.person, needs=task.needs, task=task,
+                     check=task.day_checks[0] if task.day_checks else None)
 
 
 def care_tasks_due(actor, day: datetime.date):

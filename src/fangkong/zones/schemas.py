@@ -18,7 +18,8 @@ class ZoneOut(Schema):
     id: int
     community_id: int
     level: str = Field(description="sealed 封控区 / controlled 管控区 / precaution 防范区")
-    status: str = Field(description="proposed 待确认 / active 生效中 / lifted 已解封 / dismissed 未采纳 / superseded 已调整")
+    status: str = Field(description="proposed 待确认 / active 生效中 / lifted 已解封 / dismissed 未采纳"
+                                    " / superseded 已调整")
     place_kind: str
     place_label: str
     compound_id: int
@@ -259,7 +260,8 @@ class ZoneHouseholdOut(Schema):
 
 
 class CareCheckIn(Schema):
-    outcome: str = Field(max_length=20, description="well 情况正常 / needs_help 需要帮助(须填 note)/ not_reached 未联系上")
+    outcome: str = Field(max_length=20,
+                         description="well 情况正常 / needs_help 需要帮助(须填 note)/ not_reached 未联系上")
     note: str = Field("", max_length=300)
     day: datetime.date | None = Field(None, description="默认今天;同一天再次提交会覆盖当天记录")
 

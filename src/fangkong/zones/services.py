@@ -11,9 +11,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.models import Role
 from fangkong.core import audit
-from fangkong.core.errors import Conflict, DomainError, NotAllowed, require_choice
+from fangkong.core.errors import Conflict, DomainError, require_choice
 from fangkong.core.followers import follow
 from fangkong.core.idnumbers import normalize_text
 from fangkong.core.roles import is_staff_member
@@ -32,6 +31,7 @@ from fangkong.zones.models import (
     ZonePolicy,
     ZoneRound,
 )
+from fangkong.zones.permissions import require_care_staff, require_zone_manager, require_zone_staff
 from fangkong.zones.places import covering_place, covers, households_in, place_fields, place_of
 from fangkong.zones.unlock import (
     DEFAULT_DAYS_WITHOUT_POSITIVE,
@@ -45,23 +45,7 @@ from fangkong.zones.unlock import (
 # Zones and their unlock dates
 # ---------------------------------------------------------------------------
 
-MANAGER_ROLES = (Role.STREET_ADMIN, Role.COMMUNITY_STAFF)
 ZONE_PLACES = (Household, Unit, Building, Compound)
-
-
-def may_manage_zones(actor) -> bool:
-    """Accepting, drawing, changing and lifting zones, and their policies: community staff and street admins."""
-    return actor.is_superuser or actor.role in MANAGER_ROLES
-
-
-def _require_manager(actor) -> None:
-    if not may_manage_zones(actor):
-        raise NotAllowed(_("只有社区工作人员或街道管理员可以确认、划定、调整、解封区域或设置解封政策"))
-
-
-def _require_staff(actor) -> None:
-    if not is_staff_member(actor):
-        raise NotAllowed(_("只有工作人员可以登记区域信息"))
 
 
 def _clean_level(level) -> str:
@@ -174,7 +158,7 @@ def zone_propose(*, actor, level: str, place, case=None, reason: str = "") -> Zo
     a less strict proposal on the place is raised; a less strict active zone gets a proposal
     to raise it (its level changes only when staff change it).
     """
-    _require_staff(actor)
+    require_zone_staff(actor)
     level = _clean_level(level)
     _clean_place(actor, place)
     strictest = _strictest_live(place)
@@ -238,7 +222,7 @@ def zones_propose_for_households(*, actor, level: str, households: list, reason:
     there means. A place outside the actor's scope is a note, like any refusal. Pass households
     with their unit, building and compound loaded: the audit trail names each place.
     """
-    _require_staff(actor)
+    require_zone_staff(actor)
     level = _clean_level(level)
     seen = set(Household.objects.in_scope(actor).filter(pk__in=[h.pk for h in households]).values_list("pk", flat=True))
     notes = [(household, _("不在您的管辖范围内")) for household in households if household.pk not in seen]
@@ -290,7 +274,7 @@ def _raise_existing(*, actor, zone: Zone, level: str, case) -> Zone:
 @transaction.atomic
 def zone_note_positive(*, actor, case) -> list[Zone]:
     """A new positive inside: every live zone covering the case's household takes it and restarts its countdown."""
-    _require_staff(actor)
+    require_zone_staff(actor)
     if case.household_id is None:
         return []
     zones = list(Zone.objects.live().filter(covering_place(case.household)).select_for_update().order_by("id"))
@@ -320,7 +304,7 @@ def _activate(*, actor, zone: Zone, note: str) -> None:
 @transaction.atomic
 def zone_accept(*, actor, zone: Zone, guarded: bool = False, rules: str = "") -> Zone:
     """Proposed → active. Of two staff accepting at once, the second is told who accepted and when."""
-    _require_manager(actor)
+    require_zone_manager(actor)
     ensure_in_scope(actor, zone)
     zone = _locked(zone)
     if zone.status == Zone.Status.ACTIVE:
@@ -351,7 +335,7 @@ def _end(*, actor, zone: Zone, status: str, note: str) -> None:
 
 @transaction.atomic
 def zone_dismiss(*, actor, zone: Zone, reason: str) -> Zone:
-    _require_manager(actor)
+    require_zone_manager(actor)
     ensure_in_scope(actor, zone)
     reason = _required(reason, "reason", _("请填写不采纳的原因"))
     zone = _locked(zone)
@@ -371,7 +355,8 @@ def _refuse_or_override(*, actor, zone: Zone | None, level: str, override_reason
         return ""
     override_reason = normalize_text(override_reason or "")
     if not override_reason:
-        message = _("%(zone)s 已是%(status)s的%(level)s,范围内不能再划定同级或更宽松的区域;如确需划定,请填写强制操作原因") % {
+        message = _("%(zone)s 已是%(status)s的%(level)s,范围内不能再划定同级或更宽松的区域;"
+                    "如确需划定,请填写强制操作原因") % {
             "zone": zone.place_label, "status": zone.get_status_display(), "level": zone.get_level_display()}
         raise DomainError(message, code="covered", fields={"place": message})
     return override_reason
@@ -398,7 +383,7 @@ def _override_event(*, actor, zone: Zone, override_reason: str) -> None:
 def zone_draw(*, actor, level: str, place, reason: str, rules: str = "", guarded: bool = False,
               override_reason: str = "") -> Zone:
     """Draw an active zone by hand."""
-    _require_manager(actor)
+    require_zone_manager(actor)
     level = _clean_level(level)
     _clean_place(actor, place)
     reason = _required(reason, "reason", _("请填写划定原因"))
@@ -424,7 +409,7 @@ def _ids(place) -> tuple:
 
 def _contains(outer, inner) -> bool:
     """Whether place `outer` is `inner` or around it (the building around a unit, ...)."""
-    return all(o is None or o == i for o, i in zip(_ids(outer), _ids(inner)))
+    return all(o is None or o == i for o, i in zip(_ids(outer), _ids(inner), strict=True))
 
 
 def _direction(zone: Zone, level: str, place) -> str:
@@ -451,7 +436,7 @@ def zone_change(*, actor, zone: Zone, reason: str, level: str | None = None, pla
 
     Rounds carry over only when the place stays the same (they tested that place).
     """
-    _require_manager(actor)
+    require_zone_manager(actor)
     ensure_in_scope(actor, zone)
     reason = _required(reason, "reason", _("请填写调整原因"))
     zone = _locked(zone)
@@ -496,7 +481,7 @@ def _successor(*, actor, zone: Zone, level: str, place, reason: str) -> Zone:
 @transaction.atomic
 def zone_round_record(*, actor, zone: Zone, on: datetime.date, negative: bool, note: str = "") -> ZoneRound:
     """Record a testing round inside an active zone; a round that was not all negative restarts the countdown."""
-    _require_staff(actor)
+    require_zone_staff(actor)
     ensure_in_scope(actor, zone)
     zone = _locked(zone)
     if zone.status != Zone.Status.ACTIVE:
@@ -546,7 +531,7 @@ def _not_met_message(status: UnlockStatus, today: datetime.date) -> str:
 @transaction.atomic
 def zone_lift(*, actor, zone: Zone, note: str = "", override_reason: str = "") -> Zone:
     """Lift an active zone that meets its criteria; before that only with an override reason (logged)."""
-    _require_manager(actor)
+    require_zone_manager(actor)
     ensure_in_scope(actor, zone)
     zone = _locked(zone)
     if zone.status != Zone.Status.ACTIVE:
@@ -578,7 +563,7 @@ def _check_policy_numbers(days: int, rounds: int) -> None:
 def zone_policy_set(*, actor, street, level: str, days_without_positive: int, negative_rounds: int,
                     effective_from: datetime.date) -> ZonePolicy:
     """Set a level's unlock rule from a date on and recompute the street's live zones of that level."""
-    _require_manager(actor)
+    require_zone_manager(actor)
     ensure_in_scope(actor, street)
     level = _clean_level(level)
     _check_policy_numbers(days_without_positive, negative_rounds)
@@ -619,7 +604,8 @@ def _care_precedence(zone: Zone) -> tuple:
 
 
 def _people_cared_for_here(zone: Zone) -> dict:
-    """Vulnerable people inside whose strictest active zone is this one: one daily check per person, not one per zone."""
+    """Vulnerable people inside whose strictest active zone is this one: one daily check per person,
+    not one per zone."""
     if zone.status != Zone.Status.ACTIVE:
         return {}
     ahead = [other for other in Zone.objects.active().filter(compound_id=zone.compound_id).exclude(pk=zone.pk)
@@ -679,11 +665,6 @@ def care_tasks_sync_around(*, actor, zone: Zone) -> None:
         care_tasks_sync(actor=actor, zone=other)
 
 
-def _require_care_staff(actor) -> None:
-    if not is_staff_member(actor):
-        raise NotAllowed(_("只有工作人员可以登记关照和就医例外"))
-
-
 def _task_label(task: CareTask) -> str:
     return f"{task.person.name} · {task.zone}"
 
@@ -704,7 +685,7 @@ def _locked_active(task: CareTask) -> CareTask:
 @transaction.atomic
 def care_task_assign(*, actor, task: CareTask, assignee) -> CareTask:
     """Name who looks in on the person each day: a staff member whose scope covers the household (None clears it)."""
-    _require_care_staff(actor)
+    require_care_staff(actor)
     ensure_in_scope(actor, task)
     _locked_active(task)
     if assignee is not None and not _covers_person(assignee, task.person_id):
@@ -736,7 +717,7 @@ def care_check_record(*, actor, task: CareTask, outcome: str, note: str = "", da
 
     A phone on a weak network sends the same check twice: that must neither fail nor count twice.
     """
-    _require_care_staff(actor)
+    require_care_staff(actor)
     ensure_in_scope(actor, task)
     outcome, note, day = _clean_check(outcome, note, day)
     locked = _locked_active(task)
@@ -767,7 +748,7 @@ def medical_exception_allow(*, actor, zone: Zone, person: Person, need: str, not
     Never refused because of the zone (its level or status): dialysis, chemotherapy, a birth or an
     emergency outrank every zone rule. Any staff member in scope may record it.
     """
-    _require_care_staff(actor)
+    require_care_staff(actor)
     ensure_in_scope(actor, zone)
     ensure_in_scope(actor, person)
     need = _clean_need(need)

@@ -29,6 +29,7 @@ from fangkong.zones.forms import (
     ZonePolicyForm,
 )
 from fangkong.zones.models import CareCheck, Level, Zone
+from fangkong.zones.permissions import may_manage_zones
 from fangkong.zones.unlock import DEFAULT_DAYS_WITHOUT_POSITIVE, DEFAULT_NEGATIVE_ROUNDS
 
 PAGE_SIZE = 50
@@ -43,7 +44,8 @@ LIST_LIMIT = 500
 
 @staff_required
 def zone_list(request):
-    """Proposals waiting first (accept or dismiss inline), then active zones with their countdown; ended ones by filter."""
+    """Proposals waiting first (accept or dismiss inline), then active zones with their countdown;
+    ended ones by filter."""
     form = ZoneFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     status, level = filters.get("status", ""), filters.get("level", "")
@@ -57,12 +59,12 @@ def zone_list(request):
         zones = queries.with_unlock(queries.zones_for(request.user, level=level).live()[:LIST_LIMIT])
         context["proposals"] = [zone for zone in zones if zone.status == Zone.Status.PROPOSED]
         context["active"] = [zone for zone in zones if zone.status == Zone.Status.ACTIVE]
-    context["may_manage"] = services.may_manage_zones(request.user)
+    context["may_manage"] = may_manage_zones(request.user)
     return TemplateResponse(request, "zones/zone_list.html", context)
 
 
 def _detail(request, zone, *, forms=None, status=200):
-    may_manage = services.may_manage_zones(request.user)
+    may_manage = may_manage_zones(request.user)
     may_change = may_manage and zone.status == Zone.Status.ACTIVE
     forms = {"accept_form": AcceptForm(), "dismiss_form": DismissForm(),
              "change_form": ChangeForm(zone=zone) if may_change else None,
@@ -133,7 +135,7 @@ def zone_draw(request):
             return redirect("zones:detail", pk=zone.pk)
     status = 400 if request.method == "POST" else 200
     return TemplateResponse(request, "zones/zone_draw.html",
-                            {"form": form, "may_manage": services.may_manage_zones(request.user)}, status=status)
+                            {"form": form, "may_manage": may_manage_zones(request.user)}, status=status)
 
 
 @never_cache
@@ -152,7 +154,7 @@ def zone_policies(request):
     return TemplateResponse(request, "zones/zone_policies.html",
                             {"form": form, "policies": queries.policies_for(request.user), "street": street,
                              "defaults": _defaults(),
-                             "may_set": street is not None and services.may_manage_zones(request.user)},
+                             "may_set": street is not None and may_manage_zones(request.user)},
                             status=400 if request.method == "POST" else 200)
 
 

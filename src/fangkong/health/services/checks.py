@@ -9,12 +9,12 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.models import Role
 from fangkong.core import audit
 from fangkong.core.client_ids import clean_client_id
 from fangkong.core.clock import not_later_than_now
 from fangkong.core.errors import Conflict, DomainError, NotAllowed
 from fangkong.core.idnumbers import normalize_text
+from fangkong.core.roles import is_resident
 from fangkong.core.scope import ensure_in_scope
 from fangkong.health.models import HealthAlert, HealthCheck, Observation, Reporter, Symptom, check_window
 from fangkong.health.permissions import require_observation_staff
@@ -50,7 +50,7 @@ def _clean_symptoms(symptoms) -> list[str]:
 
 def _clean_reporter(actor, reporter: str) -> str:
     """Residents report for themselves and their household; staff record a door visit or a phone call."""
-    if actor.role == Role.RESIDENT and not actor.is_superuser:
+    if is_resident(actor):
         return Reporter.SELF
     if reporter not in STAFF_REPORTERS:
         message = _("工作人员登记时请选择上门或电话")

@@ -39,7 +39,8 @@ def _check_exposure(case: Case, last_exposure_at) -> datetime.datetime:
         raise DomainError(message, fields={"last_exposure_at": message})
     last_exposure_at = not_later_than_now(last_exposure_at, field="last_exposure_at", label=_("末次接触时间"))
     if case.closed_at is not None and last_exposure_at > case.closed_at:
-        message = _("末次接触时间不能晚于病例结案时间 %(t)s") % {"t": f"{timezone.localtime(case.closed_at):%Y-%m-%d %H:%M}"}
+        closed = f"{timezone.localtime(case.closed_at):%Y-%m-%d %H:%M}"
+        message = _("末次接触时间不能晚于病例结案时间 %(t)s") % {"t": closed}
         raise DomainError(message, fields={"last_exposure_at": message})
     return last_exposure_at
 
@@ -135,7 +136,8 @@ def contact_add(*, actor, case: Case, kind: str, source: str, last_exposure_at: 
 
 
 def _contact_again(*, actor, case: Case, contact: Contact, kind: str, via, last_exposure_at) -> Contact:
-    """A person added again: upgrade a secondary contact to close, bring back a removed one, keep the latest exposure."""
+    """A person added again: upgrade a secondary contact to close, bring back a removed one, keep the
+    latest exposure."""
     fields = []
     if contact.status == Contact.Status.REMOVED:
         contact.status = Contact.Status.ACTIVE
@@ -170,7 +172,8 @@ def contact_remove(*, actor, contact: Contact, reason: str) -> Contact:
     require_case_editor(actor)
     ensure_in_scope(actor, contact)
     reason = required_reason(reason)
-    contact = Contact.objects.select_for_update(of=("self",)).select_related("person", "case", "observation").get(pk=contact.pk)
+    contact = (Contact.objects.select_for_update(of=("self",)).select_related("person", "case", "observation")
+               .get(pk=contact.pk))
     if contact.status == Contact.Status.REMOVED:
         raise Conflict(_("该密接已排除"), code="already_removed")
     contact.status = Contact.Status.REMOVED

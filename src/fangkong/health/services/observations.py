@@ -155,7 +155,8 @@ def _create_observation(*, actor, person: Person, kind: str, reason: str, starts
     _log_change(actor=actor, observation=observation, kind=ObservationChange.Kind.START, note=reason_note)
     audit.record(actor=actor, action=audit.Action.CREATE, obj=observation,
                  fields=["kind", "reason", "starts_on", "planned_end_on"])
-    _refresh_color(actor=actor, observation=observation, reason=_("开始%(kind)s") % {"kind": observation.get_kind_display()})
+    _refresh_color(actor=actor, observation=observation,
+                   reason=_("开始%(kind)s") % {"kind": observation.get_kind_display()})
     return observation
 
 

@@ -18,7 +18,8 @@ from fangkong.places.models import Street
 
 
 @transaction.atomic
-def observation_policy_set(*, actor, street: Street, kind: str, days: int, effective_from: datetime.date) -> ObservationPolicy:
+def observation_policy_set(*, actor, street: Street, kind: str, days: int,
+                           effective_from: datetime.date) -> ObservationPolicy:
     """Set the days of a kind from a date on, and move the planned end of active observations that started since.
 
     Each affected observation moves by the difference between the new and the old policy days, so a

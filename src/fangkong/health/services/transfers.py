@@ -158,12 +158,14 @@ def _refuse_busy(people: list[Person]) -> None:
     busy = (TransferPassenger.objects.filter(person_id__in=ids, transfer__status__in=OPEN_TRANSFER_STATUSES)
             .select_related("person", "transfer").order_by("transfer_id").first())
     if busy is not None:
-        message = _("%(name)s 已在%(transfer)s中") % {"name": busy.person.name, "transfer": transfer_label(busy.transfer)}
+        message = _("%(name)s 已在%(transfer)s中") % {
+            "name": busy.person.name, "transfer": transfer_label(busy.transfer)}
         raise Conflict(message, code="already_on_transfer", fields={"people": message})
 
 
 def _open_cases(person_ids) -> dict:
-    return {case.person_id: case for case in Case.objects.filter(person_id__in=person_ids, status__in=Case.OPEN_STATUSES)}
+    cases = Case.objects.filter(person_id__in=person_ids, status__in=Case.OPEN_STATUSES)
+    return {case.person_id: case for case in cases}
 
 
 def _destination_text(transfer: Transfer) -> str:
@@ -207,7 +209,8 @@ def transfer_schedule(*, actor, destination_kind, people, window_start, window_e
         cases[case.person_id] = case
     TransferPassenger.objects.bulk_create([
         TransferPassenger(transfer=transfer, community_id=person.community_id, person=person,
-                          household_id=person.household_id, case=cases.get(person.pk), contact=contact_of.get(person.pk))
+                          household_id=person.household_id, case=cases.get(person.pk),
+                          contact=contact_of.get(person.pk))
         for person in people])
     audit.record(actor=actor, action=audit.Action.CREATE, obj=transfer, object_repr=transfer_label(transfer),
                  fields=["destination_kind", "destination", "window_start", "window_end", "passengers"])

@@ -188,7 +188,8 @@ def follow_up_assign(*, actor, follow_up: FollowUp, responsible) -> FollowUp:
     require_follow_up_staff(actor)
     ensure_in_scope(actor, follow_up)
     if responsible is not None:
-        if not is_staff_member(responsible) or not Person.objects.in_scope(responsible).filter(pk=follow_up.person_id).exists():
+        if not (is_staff_member(responsible)
+                and Person.objects.in_scope(responsible).filter(pk=follow_up.person_id).exists()):
             raise DomainError(_("责任人必须是负责该人员所在地的工作人员"), code="bad_responsible",
                               fields={"responsible": _("责任人必须是负责该人员所在地的工作人员")})
     follow_up.responsible = responsible

@@ -115,7 +115,8 @@ def _name_birth_candidates(persons, wanted: set) -> dict:
     found: dict = defaultdict(list)
     names = {name for name, _birth in wanted}
     for chunk in _chunks(sorted(names)):
-        rows = persons.filter(name__in=chunk).values_list("pk", "name", "birth_date", "community_id", "household__grid_id")
+        rows = (persons.filter(name__in=chunk)
+                .values_list("pk", "name", "birth_date", "community_id", "household__grid_id"))
         for pk, name, birth_date, community_id, grid_id in rows:
             if (name, birth_date) in wanted:
                 found[(name, birth_date)].append((pk, community_id, grid_id))
@@ -131,8 +132,9 @@ def match_list_rows(community_ids: list[int], rows) -> list[ListMatch]:
     communities are never candidates, so a list does not reveal who lives elsewhere.
     """
     persons = Person.objects.filter(community_id__in=community_ids)
-    by_id = {number: found[0] for number, found in _candidates_by(
-        persons.filter(id_type=IdType.RESIDENT_ID), "id_number", {row.id_number for row in rows if row.id_number}).items()}
+    with_id = persons.filter(id_type=IdType.RESIDENT_ID)
+    by_id = {number: found[0] for number, found in
+             _candidates_by(with_id, "id_number", {row.id_number for row in rows if row.id_number}).items()}
     rest = [row for row in rows if row.id_number not in by_id]
     by_phone = _candidates_by(persons, "phone", {row.phone for row in rest if row.phone})
     rest = [row for row in rest if len(by_phone.get(row.phone, ())) != 1]
@@ -160,14 +162,15 @@ _ITEM_COLUMNS = ("batch_id", "line", "cells", "name", "id_number", "phone", "ori
 def _insert_items(batch: VerificationBatch, rows: list[lists.ListRow], matches: list[ListMatch]) -> None:
     """Matched rows go to their person's community and grid; the others to the batch's queue."""
     insert_rows(VerificationItem, _ITEM_COLUMNS, [
-        (batch.pk, row.line, row.cells, row.name, row.id_number, row.phone_text, row.origin, row.reason, match.person_id,
-         match.kind, match.community_id if match.person_id else batch.community_id, match.grid_id, "", "", None, None)
-        for row, match in zip(rows, matches)])
+        (batch.pk, row.line, row.cells, row.name, row.id_number, row.phone_text, row.origin, row.reason,
+         match.person_id, match.kind, match.community_id if match.person_id else batch.community_id, match.grid_id,
+         "", "", None, None)
+        for row, match in zip(rows, matches, strict=True)])
 
 
-def verification_batch_import(*, actor, file_name: str, data: bytes, title: str, deadline: datetime.datetime | None = None,
-                              hours: int | None = None, issued_by: str = "", community: Community | None = None
-                              ) -> VerificationBatch:
+def verification_batch_import(*, actor, file_name: str, data: bytes, title: str,
+                              deadline: datetime.datetime | None = None, hours: int | None = None,
+                              issued_by: str = "", community: Community | None = None) -> VerificationBatch:
     """Import a list sent down from above and match it against the registry: all rows or none.
 
     A community worker's list is matched within their community and its unmatched rows wait in
@@ -194,7 +197,8 @@ def verification_batch_import(*, actor, file_name: str, data: bytes, title: str,
             _insert_items(batch, rows, matches)
             matched = sum(1 for match in matches if match.person_id)
             audit.record(actor=actor, action=audit.Action.IMPORT, obj=batch, fields=sorted(sheet.positions),
-                         object_repr=_("核查名单“%(t)s”:%(n)d 行,匹配 %(m)d 行") % {"t": title, "n": len(rows), "m": matched})
+                         object_repr=_("核查名单“%(t)s”:%(n)d 行,匹配 %(m)d 行") % {
+                             "t": title, "n": len(rows), "m": matched})
     except IntegrityError:
         _refuse_duplicate_list(street, digest)
         raise
@@ -257,7 +261,8 @@ def verification_item_match(*, actor, item: VerificationItem, person: Person) ->
     ensure_in_scope(actor, item)
     ensure_in_scope(actor, person)
     if person.community_id not in _batch_community_ids(item.batch):
-        raise DomainError(_("该人员不在这份名单的核查范围内"), code="bad_person", fields={"person": _("不在名单范围内")})
+        raise DomainError(_("该人员不在这份名单的核查范围内"), code="bad_person",
+                          fields={"person": _("不在名单范围内")})
     item.person, item.community_id, item.match_kind = person, person.community_id, MatchKind.MANUAL
     item.grid_id = person.household.grid_id if person.household_id else None
     item.save(update_fields=["person", "community", "grid", "match_kind"])

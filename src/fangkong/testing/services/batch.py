@@ -139,8 +139,8 @@ def _attach_persons(rows: list[_Row]) -> None:
             row.refuse(err.message)
     pks = [value for kind, value in keys.values() if kind == "pk"]
     numbers = [value for kind, value in keys.values() if kind == "id"]
-    found = Person.objects.filter(Q(pk__one_of=pks) | Q(id_type=IdType.RESIDENT_ID, id_number__one_of=numbers)).values_list(
-        "pk", "id_number", "community_id", "household_id")
+    wanted = Q(pk__one_of=pks) | Q(id_type=IdType.RESIDENT_ID, id_number__one_of=numbers)
+    found = Person.objects.filter(wanted).values_list("pk", "id_number", "community_id", "household_id")
     by_key = {}
     for pk, number, community_id, household_id in found:
         by_key[("pk", pk)] = by_key[("id", number)] = (pk, community_id, household_id)

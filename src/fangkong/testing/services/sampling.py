@@ -11,10 +11,9 @@ from django.utils.translation import gettext as _
 
 from fangkong.accounts.scope import staff_scope_params
 from fangkong.core import audit, rawsql
-from fangkong.core.api import NotInScope, lookup
 from fangkong.core.client_ids import clean_client_id
 from fangkong.core.clock import not_later_than_now, parse_moment
-from fangkong.core.errors import Conflict, DomainError
+from fangkong.core.errors import Conflict, DomainError, NotInScope, lookup
 from fangkong.core.roles import is_staff_member
 from fangkong.core.scope import ensure_in_scope
 from fangkong.people.models import IdType, Person
