@@ -124,15 +124,14 @@ class Progress:
         self._written = dict(self.rows)
 
     def _write_aside(self, counts: dict) -> None:
-        """Through a connection of its own; a row the work's own transaction has written is skipped
-        (waiting for it would wait for ourselves). A row it only refers to, from rows it inserts
-        (their foreign key holds a KEY SHARE lock on the job), is still written."""
+        """Through a connection of its own; a row the work's own transaction has locked is skipped
+        (waiting for it would wait for ourselves)."""
         if self._side is None:
             self._side = connections.create_connection(DEFAULT_DB_ALIAS)
         quote = self._side.ops.quote_name
         table, pk = quote(self.model._meta.db_table), quote(self.model._meta.pk.column)
         assignments = ", ".join(f"{quote(name)} = %s" for name in counts)
-        sql = f"UPDATE {table} SET {assignments} WHERE {pk} IN (SELECT {pk} FROM {table} WHERE {pk} = %s FOR NO KEY UPDATE SKIP LOCKED)"
+        sql = f"UPDATE {table} SET {assignments} WHERE {pk} IN (SELECT {pk} FROM {table} WHERE {pk} = %s FOR UPDATE SKIP LOCKED)"
         with self._side.cursor() as cursor:
             cursor.execute(sql, [*counts.values(), self.pk])
 

@@ -236,7 +236,8 @@ def lab_results_import(request, file: File[UploadedFile], community_id: Form[Id 
 @router.post("/lab-results/import-jobs", response={202: ResultImportJobOut},
              summary="排队导入检测结果文件(后台处理,适合大文件;轮询任务查看进度和结果)")
 def lab_results_import_job_start(request, file: File[UploadedFile], community_id: Form[Id | None] = None):
-    """The worker imports the file; GET the job until its status is done (with the counts) or failed (with the reason)."""
+    """The worker imports the file; GET the job until its status is done (with the counts) or failed
+    (with the reason)."""
     actor = _result_importer(request)
     community = _import_community(actor, community_id)
     result_import = services.lab_results_import_start(actor=actor, community=community, uploaded_file=file)

@@ -230,7 +230,8 @@ class ResultImportOut(Schema):
 
 
 class ResultImportJobOut(ResultImportOut):
-    """A result file queued for the worker: poll it until `status` is done (with the counts) or failed (with the reason)."""
+    """A result file queued for the worker: poll it until `status` is done (with the counts) or failed
+    (with the reason)."""
 
     status: Literal["queued", "running", "done", "failed"] = Field(description="排队中 / 进行中 / 已完成 / 失败")
     total: int = Field(description="表头下的行数(读取后才知道)")

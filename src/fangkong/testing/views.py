@@ -27,7 +27,6 @@ from fangkong.people.queries import get_person_for, own_household_members, perso
 from fangkong.people.services import person_search
 from fangkong.places.queries import communities_for, grids_for, households_for
 from fangkong.testing import permissions, queries, services
-from fangkong.testing.models import ResultImport
 from fangkong.testing.forms import (
     AntigenForm,
     ExemptionForm,
@@ -36,6 +35,7 @@ from fangkong.testing.forms import (
     RoundCreateForm,
     SiteForm,
 )
+from fangkong.testing.models import ResultImport
 
 # ---------------------------------------------------------------------------
 # Rounds, sites and exemptions
@@ -388,8 +388,9 @@ def result_import(request, pk):
     """An import: its progress while the worker runs it (HTMX asks again every few seconds), the reason it
     failed, or its unknown barcodes and positive tubes with what they set off."""
     result_import = queries.get_result_import_for(request.user, pk)
+    done = result_import.status == ResultImport.Status.DONE
     context = {"result_import": result_import, "poll_seconds": POLL_SECONDS,
-               "tubes": queries.positive_tubes_of_import(result_import) if result_import.status == ResultImport.Status.DONE else []}
+               "tubes": queries.positive_tubes_of_import(result_import) if done else []}
     template = "testing/result_import.html#progress" if request.htmx else "testing/result_import.html"
     return TemplateResponse(request, template, context)
 

@@ -111,7 +111,7 @@ _LAB_RESULT_COLUMNS = ("tube_id", "community_id", "result", "reported_at", "lab"
 
 def _store_results(*, actor, result_import: ResultImport, rows: list[ResultRow], lines: int,
                    progress: Callable[..., None]) -> tuple[list[int], list[str]]:
-    """The new results of the rows (inserted), their tubes resulted; the positive tubes' ids and the unknown barcodes."""
+    """Insert the rows' new results and result their tubes; the positive tubes' ids and the unknown barcodes."""
     community = result_import.community
     tubes = _tube_ids_by_barcode(community, [row.barcode for row in rows])
     current = _current_results(list(tubes.values()))
