@@ -643,7 +643,8 @@ def measure_import(community, staff: User, data: bytes, positive_ids: set[int]) 
     finally:
         services.positive_tube_chain = chain
     job.refresh_from_db()
-    check(job.status == job.Status.DONE, f"results: the import job ended {job.status}: {job.error}")
+    check(job.status == job.Status.DONE,
+          f"results: the import job ended {job.status}" + (f": {job.error}" if job.error else ""))
     tasks = ResampleTask.objects.filter(tube_id__in=positive_ids).count()
     return {"seconds": seconds, "tasks": tasks, "expected": expected, "tubes": len(positive_ids),
             "chains": len(chain_seconds), "chain_mean": statistics.fmean(chain_seconds) if chain_seconds else 0.0,
