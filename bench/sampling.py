@@ -20,10 +20,11 @@ ten-person tubes with sixteen sites, starts `fangkong serve` on a free loopback 
   (2) batch      1,000 samples in one POST /api/v1/samples/batch against psycopg executemany of the
                  same 1,000 rows (and the tube counts) in one transaction; best of --batch-runs
   (3) replay     the same batch again must store nothing
-  (4) results    a --result-tubes CSV result file (0.1 % positive tubes of ten people) through
-                 lab_results_import, which returns once every positive tube's chain has run: seconds
-                 until every re-sampling task exists, and each chain (people, tasks, zone proposals)
-                 timed on its own: ms per positive tube
+  (4) results    a --result-tubes CSV result file (0.1 % positive tubes of ten people) queued as a
+                 ResultImport job and run as `fangkong worker` runs it (core.jobs.run_job calling
+                 result_import_work, with its progress written every thousand lines), here at once in
+                 this process: seconds from the upload until every re-sampling task exists and the job
+                 is done, and each chain (people, tasks, zone proposals) timed on its own: ms per positive tube
 Goals (issue 5): (1) ≥ 15 % of raw, p99 < 50 ms, no errors; (2) ≥ 0.5 of raw; (3) nothing twice;
 (4) < 50 ms per positive tube. Exits non-zero when a correctness check fails (errors, duplicates,
 counts). The client threads share the machine with the server and the database, as on a site
@@ -114,6 +115,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.db.models import Count, Sum  # noqa: E402
+from django.test.utils import override_settings  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from fangkong.accounts.models import Role, User  # noqa: E402
@@ -613,7 +615,9 @@ def result_file(barcodes: list[str], positive_barcodes: set[str]) -> bytes:
 
 
 def measure_import(community, staff: User, data: bytes, positive_ids: set[int]) -> dict:
-    """The whole import, and each positive tube's chain timed on its own (the service calls one per tube)."""
+    """The whole import job, from the upload to its end, run by the function the worker runs
+    (FANGKONG_TASKS_EAGER runs it at once, without the queue's wait); each positive tube's chain
+    timed on its own (the import calls one per tube)."""
     from fangkong.testing.services import results as services
 
     chain_seconds = []
@@ -631,11 +635,16 @@ def measure_import(community, staff: User, data: bytes, positive_ids: set[int]) 
     services.positive_tube_chain = timed_chain
     try:
         started = time.perf_counter()
-        services.lab_results_import(actor=staff, community=community,
-                                    uploaded_file=SimpleUploadedFile("检测结果.csv", data, content_type="text/csv"))
+        with override_settings(FANGKONG_TASKS_EAGER=True):
+            job = services.lab_results_import_start(
+                actor=staff, community=community,
+                uploaded_file=SimpleUploadedFile("检测结果.csv", data, content_type="text/csv"))
         seconds = time.perf_counter() - started
     finally:
         services.positive_tube_chain = chain
+    job.refresh_from_db()
+    check(job.status == job.Status.DONE,
+          f"results: the import job ended {job.status}" + (f": {job.error}" if job.error else ""))
     tasks = ResampleTask.objects.filter(tube_id__in=positive_ids).count()
     return {"seconds": seconds, "tasks": tasks, "expected": expected, "tubes": len(positive_ids),
             "chains": len(chain_seconds), "chain_mean": statistics.fmean(chain_seconds) if chain_seconds else 0.0,

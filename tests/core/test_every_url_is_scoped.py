@@ -126,6 +126,8 @@ ROWS = {
     "/api/v1/test-rounds/{round_id}": lambda r: r.test_round.pk,
     "/api/v1/tubes/{tube_id}": lambda r: r.tube.pk,
     "/api/v1/tubes/{barcode}": lambda r: r.tube.barcode,
+    "/api/v1/ledger/import-jobs/{job_id}": lambda r: r.import_job.pk,
+    "/api/v1/lab-results/import-jobs/{job_id}": lambda r: r.result_import.pk,
 }
 
 # URLs open to anyone by design, with why; they are not asked.

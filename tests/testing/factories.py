@@ -102,6 +102,8 @@ class ResultImportFactory(factory.django.DjangoModelFactory):
     community = factory.SubFactory(CommunityFactory)
     file_name = "检测结果.xlsx"
     rows = 1
+    total = 1
+    status = ResultImport.Status.DONE
 
 
 class LabResultFactory(factory.django.DjangoModelFactory):

@@ -33,10 +33,16 @@ def test_upload_then_the_import_shows_positive_tubes_and_unknown_barcodes(staff_
 
 
 def test_a_bad_file_shows_the_line_and_lands_nothing(staff_a, community_a, pooled):
+    # when a file with a bad line is uploaded
     upload = SimpleUploadedFile("r.csv", "条码,结果\nP0001,阳\n".encode())
-    response = signed_in(staff_a).post(reverse("testing:results"), {"file": upload, "community": community_a.pk})
-    assert response.status_code == 400 and "第 2 行" in response.content.decode()
+    response = signed_in(staff_a).post(reverse("testing:results"), {"file": upload, "community": community_a.pk},
+                                       follow=True)
+    # then its page says the import failed, naming the line, and nothing landed
+    page = response.content.decode()
+    assert response.status_code == 200 and "导入失败" in page and "第 2 行" in page
     assert Tube.objects.get(pk=pooled.pk).result == ""
+    # and the list shows the import failed
+    assert "失败" in signed_in(staff_a).get(reverse("testing:results")).content.decode()
 
 
 def test_a_grid_member_sees_the_tasks_and_the_alert_but_not_the_upload(staff_a, grid_member_a, community_a, pooled):

@@ -33,6 +33,8 @@ from fangkong.core.tasks import background_task, enqueue, interrupted_reason
 
 logger = logging.getLogger("fangkong.tasks")
 
+POLL_SECONDS = 2  # how often a running job's page asks for its progress
+
 
 def job_origin(actor) -> dict:
     """Where the actor acts from, kept on the job so the worker's audit events say the same."""

@@ -29,6 +29,7 @@ from fangkong.testing.schemas import (
     LabResultOut,
     PersonalCodeOut,
     ResampleTaskOut,
+    ResultImportJobOut,
     ResultImportOut,
     SampleIn,
     SampleOut,
@@ -224,11 +225,28 @@ def _import_community(actor, community_id):
 @router.post("/lab-results/import", response={201: ResultImportOut},
              summary="导入检测结果文件(.xlsx/.csv:条码、结果、时间、检测机构;列顺序不限;未知条码只报告)")
 def lab_results_import(request, file: File[UploadedFile], community_id: Form[Id | None] = None):
-    """A malformed row rejects the whole file; each positive tube then sets off its chain."""
+    """Within the request: a malformed row rejects the whole file; the results and each positive tube's
+    chain land together. A large file is better queued (POST /lab-results/import-jobs)."""
     actor = _result_importer(request)
     community = _import_community(actor, community_id)
     result_import = services.lab_results_import(actor=actor, community=community, uploaded_file=file)
     return Status(201, queries.get_result_import_for(actor, result_import.pk))
+
+
+@router.post("/lab-results/import-jobs", response={202: ResultImportJobOut},
+             summary="排队导入检测结果文件(后台处理,适合大文件;轮询任务查看进度和结果)")
+def lab_results_import_job_start(request, file: File[UploadedFile], community_id: Form[Id | None] = None):
+    """The worker imports the file; GET the job until its status is done (with the counts) or failed
+    (with the reason)."""
+    actor = _result_importer(request)
+    community = _import_community(actor, community_id)
+    result_import = services.lab_results_import_start(actor=actor, community=community, uploaded_file=file)
+    return Status(202, queries.get_result_import_for(actor, result_import.pk))
+
+
+@router.get("/lab-results/import-jobs/{job_id}", response=ResultImportJobOut, summary="检测结果导入任务的进度与结果")
+def lab_results_import_job(request, job_id: Id):
+    return queries.get_result_import_for(_result_importer(request), job_id)
 
 
 @router.post("/lab-results", response={201: LabResultOut},

@@ -5,7 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from fangkong.core.idnumbers import normalize_text
-from fangkong.core.models import TimeStamped
+from fangkong.core.models import Job, TimeStamped
 from fangkong.core.scope import ScopedQuerySet
 
 POOL_SIZES = (1, 5, 10, 20)
@@ -195,22 +195,37 @@ class Sample(models.Model):
         indexes = [models.Index(fields=["tube"]), models.Index(fields=["round", "household"])]
 
 
-class ResultImport(models.Model):
-    """One lab result file (or API batch) as it came in, with what it did."""
+class ResultImport(Job):
+    """One lab result file as it came in, imported by the worker while the console shows its progress, and what it did.
 
-    community = models.ForeignKey("places.Community", on_delete=models.PROTECT, related_name="+")
+    The results, and the chain of every positive tube, land in one transaction at the end of the
+    run (its last write fills rows, positives and unknown_tubes and gives the file up), so a run cut
+    off by a restart has stored nothing and simply starts again; a rerun that finds the file given
+    up knows the results landed and only reports them.
+    """
+
+    work = "fangkong.testing.services.results.result_import_work"
+    rerun_if_interrupted = True
+    cleared_on_failure = ("upload",)
+
+    community = models.ForeignKey("places.Community", on_delete=models.PROTECT, related_name="+",
+                                  verbose_name=_("社区"))
     file_name = models.CharField(_("文件名"), max_length=200, blank=True)
     rows = models.PositiveIntegerField(_("行数"), default=0)
     positives = models.PositiveIntegerField(_("阳性管数"), default=0)
     unknown_tubes = models.JSONField(_("未知条码"), default=list)
-    imported_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    created_at = models.DateTimeField(_("导入时间"), auto_now_add=True)
+    upload = models.BinaryField(null=True, editable=False,
+                                help_text="The uploaded file, until its results have landed or the job failed.")
 
     objects = ScopedQuerySet.as_manager()
     scope_fields = {"community": "community_id"}
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        verbose_name = _("检测结果导入")
+
+    def __str__(self):
+        return self.file_name
 
 
 class LabResult(models.Model):

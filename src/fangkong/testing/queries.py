@@ -313,7 +313,8 @@ def roster_households(round: TestRound, site: SamplingSite | None, room: str, *,
 
 
 def result_imports_for(actor):
-    return ResultImport.objects.in_scope(actor).select_related("community", "imported_by")
+    """The imports without their kept files (a running one's page polls every two seconds)."""
+    return ResultImport.objects.in_scope(actor).select_related("community", "actor").defer("upload")
 
 
 def get_result_import_for(actor, pk) -> ResultImport:

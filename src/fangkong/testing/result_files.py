@@ -2,6 +2,7 @@
 
 import datetime
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.utils import timezone
@@ -27,6 +28,7 @@ RESULT_HEADERS: dict[str, tuple[str, ...]] = {
     "lab": ("检测机构", "检测单位", "实验室", "lab", "laboratory"),
 }
 RESULT_ERRORS_SHOWN = 20
+RESULT_PROGRESS_EVERY = 1000  # lines read between two calls of progress
 _RESULT_ALIASES = {alias: code for code, aliases in RESULT_HEADERS.items() for alias in aliases}
 _RESULT_HEADER_NOISE = re.compile(r"[\s*※:_\-]|\(.*?\)|\[.*?\]")
 _RESULT_TIME = re.compile(r"^(\d{4})\D(\d{1,2})\D(\d{1,2})\D?(?:[ T]*(\d{1,2})[:时](\d{1,2})(?:[:分](\d{1,2}))?)?")
@@ -65,13 +67,21 @@ def parse_result_time(text: str) -> datetime.datetime | None:
     return timezone.make_aware(moment)
 
 
-def read_result_file(file_name: str, data: bytes) -> list[ResultRow]:
-    """Every row of a result file, or a DomainError naming each bad line ("第 N 行") and nothing read."""
+def read_result_file(file_name: str, data: bytes, *,
+                     progress: Callable[..., None] | None = None) -> tuple[list[ResultRow], int]:
+    """Every row of a result file and how many lines lie under its header (blank ones too), or a
+    DomainError naming each bad line ("第 N 行") and nothing read.
+
+    `progress("read", lines, total)` hears of the lines read as they go.
+    """
     grid, _merged, _formulas = ledger.read_grid(file_name, data)
     header_index, columns = _result_header(grid)
+    lines = len(grid) - header_index - 1
     now = timezone.now()
     rows, errors, first_line = [], [], {}
     for index in range(header_index + 1, len(grid)):
+        if progress and (index - header_index) % RESULT_PROGRESS_EVERY == 0:
+            progress("read", index - header_index, lines)
         cells = grid[index]
         texts = {code: ledger.cell_text(cells[position]) if position < len(cells) else ""
                  for code, position in columns.items()}
@@ -93,7 +103,9 @@ def read_result_file(file_name: str, data: bytes) -> list[ResultRow]:
         raise DomainError(message, code="bad_rows", fields={"file": message})
     if not rows:
         raise DomainError(_("结果文件中没有数据行"), code="empty", fields={"file": _("没有数据行")})
-    return rows
+    if progress:
+        progress("read", lines, lines)
+    return rows, lines
 
 
 def _result_header(grid: list[list]) -> tuple[int, dict[str, int]]:

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from fangkong.core.access import allowed, staff_required
 from fangkong.core.errors import DomainError
 from fangkong.core.forms import add_domain_error, id_param
+from fangkong.core.jobs import POLL_SECONDS
 from fangkong.core.roles import is_resident, is_staff_member
 from fangkong.people.codes import personal_code_svg
 from fangkong.people.models import Tag
@@ -34,6 +35,7 @@ from fangkong.testing.forms import (
     RoundCreateForm,
     SiteForm,
 )
+from fangkong.testing.models import ResultImport
 
 # ---------------------------------------------------------------------------
 # Rounds, sites and exemptions
@@ -365,28 +367,32 @@ def scanner_roster(request, pk):
 @never_cache
 @allowed(permissions.may_import_results)
 def results(request):
-    """Upload a lab's result file; the recent imports with their counts and unknown tubes."""
+    """Upload a lab's result file, imported by the worker while its page shows the progress; the recent imports."""
     form = ResultImportForm(request.POST or None, request.FILES or None, communities=communities_for(request.user))
     if request.method == "POST" and form.is_valid():
         try:
-            result_import = services.lab_results_import(actor=request.user, community=form.cleaned_data["community"],
-                                                        uploaded_file=form.cleaned_data["file"])
+            result_import = services.lab_results_import_start(
+                actor=request.user, community=form.cleaned_data["community"], uploaded_file=form.cleaned_data["file"])
         except DomainError as err:
             add_domain_error(form, err)
         else:
-            messages.success(request, _("已导入 %(n)d 行,阳性 %(p)d 管,未知条码 %(u)d 个") % {
-                "n": result_import.rows, "p": result_import.positives, "u": len(result_import.unknown_tubes)})
             return redirect("testing:result_import", pk=result_import.pk)
     imports = queries.result_imports_for(request.user)[:50]
     return TemplateResponse(request, "testing/result_list.html", {"form": form, "imports": imports},
                             status=400 if form.errors else 200)
 
 
+@never_cache
 @allowed(permissions.may_import_results)
 def result_import(request, pk):
+    """An import: its progress while the worker runs it (HTMX asks again every few seconds), the reason it
+    failed, or its unknown barcodes and positive tubes with what they set off."""
     result_import = queries.get_result_import_for(request.user, pk)
-    return TemplateResponse(request, "testing/result_import.html", {
-        "result_import": result_import, "tubes": queries.positive_tubes_of_import(result_import)})
+    done = result_import.status == ResultImport.Status.DONE
+    context = {"result_import": result_import, "poll_seconds": POLL_SECONDS,
+               "tubes": queries.positive_tubes_of_import(result_import) if done else []}
+    template = "testing/result_import.html#progress" if request.htmx else "testing/result_import.html"
+    return TemplateResponse(request, template, context)
 
 
 @staff_required

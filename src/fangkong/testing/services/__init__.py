@@ -8,7 +8,13 @@ from fangkong.testing.services.antigen import MAX_PHOTO_BYTES, antigen_report
 from fangkong.testing.services.batch import BATCH_LIMIT, samples_register
 from fangkong.testing.services.positives import PositiveChain, positive_tube_chain
 from fangkong.testing.services.printouts import household_card_print, untested_list_print
-from fangkong.testing.services.results import RESULT_CHUNK, lab_result_record, lab_results_import
+from fangkong.testing.services.results import (
+    RESULT_CHUNK,
+    lab_result_record,
+    lab_results_import,
+    lab_results_import_start,
+    result_import_work,
+)
 from fangkong.testing.services.rounds import (
     round_exemption_add,
     round_exemption_remove,
@@ -26,9 +32,10 @@ from fangkong.testing.services.sites import sampling_site_create, sampling_site_
 from fangkong.testing.services.tubes import tube_close, tube_open
 
 __all__ = [
-    "BATCH_LIMIT", "MAX_PHOTO_BYTES", "RESULT_CHUNK", "PositiveChain", "antigen_report", "household_card_print",
-    "lab_result_record", "lab_results_import", "positive_tube_chain", "round_exemption_add", "round_exemption_remove",
-    "sample_add", "sample_register", "sample_register_at_once", "sample_register_from_device", "sample_undo_last",
-    "samples_register", "sampling_site_create", "sampling_site_update", "site_roster_from_zone", "test_round_close",
-    "test_round_create", "tube_close", "tube_open", "untested_list_print",
+    "BATCH_LIMIT", "MAX_PHOTO_BYTES", "PositiveChain", "RESULT_CHUNK", "antigen_report", "household_card_print",
+    "lab_result_record", "lab_results_import", "lab_results_import_start", "positive_tube_chain",
+    "result_import_work", "round_exemption_add", "round_exemption_remove", "sample_add", "sample_register",
+    "sample_register_at_once", "sample_register_from_device", "sample_undo_last", "samples_register",
+    "sampling_site_create", "sampling_site_update", "site_roster_from_zone", "test_round_close", "test_round_create",
+    "tube_close", "tube_open", "untested_list_print",
 ]

@@ -1,6 +1,7 @@
 """Lab results: a lab's result file brought in for a community, or one tube's result recorded."""
 
 import datetime
+from collections.abc import Callable
 
 from django.db import transaction
 from django.utils import timezone
@@ -11,6 +12,7 @@ from fangkong.core.bulk import insert_rows, update_rows
 from fangkong.core.clock import not_later_than_now
 from fangkong.core.errors import Conflict, DomainError, require_choice
 from fangkong.core.idnumbers import normalize_text
+from fangkong.core.jobs import Progress, job_enqueue, job_origin
 from fangkong.core.scope import ensure_in_scope
 from fangkong.core.uploads import check_upload_size
 from fangkong.testing.models import LabResult, Result, ResultImport, Sample, Tube
@@ -21,51 +23,117 @@ from fangkong.testing.services.positives import positive_tube_chain
 RESULT_CHUNK = 5000
 
 
+def lab_results_import_start(*, actor, community, uploaded_file) -> ResultImport:
+    """Queue a lab's result file for the worker; the ResultImport shows its progress, then what it did.
+
+    The file is kept with the job until its results have landed (or the job failed).
+    """
+    _check_import(actor=actor, community=community, uploaded_file=uploaded_file)
+    result_import = ResultImport.objects.create(community=community, actor=actor, origin=job_origin(actor),
+                                                file_name=(uploaded_file.name or "")[:200],
+                                                upload=uploaded_file.read())
+    job_enqueue(result_import)
+    return result_import
+
+
+def result_import_work(job: ResultImport, progress: Progress) -> dict:
+    """The worker's side of a ResultImport (see fangkong.core.jobs), and what bench/sampling.py measures.
+
+    A run cut off before its transaction committed stored nothing and starts again; a rerun of a
+    job whose results already landed (the file given up) stores nothing and reports what they were.
+    """
+    if job.upload is None:
+        for step in ResultImport.STEPS:
+            progress(step, job.total, job.total)
+        return {}
+    _import_results(job, bytes(job.upload), progress=progress)
+    return {}
+
+
 def lab_results_import(*, actor, community, uploaded_file) -> ResultImport:
-    """Bring in a lab's result file for one community, then set off the chain of every positive tube.
+    """The same import run at once, in the caller's transaction (the synchronous API, scripts).
+
+    A bad file raises its DomainError and leaves nothing behind, not even a failed job.
+    """
+    _check_import(actor=actor, community=community, uploaded_file=uploaded_file)
+    with transaction.atomic():
+        result_import = ResultImport.objects.create(community=community, actor=actor, origin=job_origin(actor),
+                                                    file_name=(uploaded_file.name or "")[:200],
+                                                    status=ResultImport.Status.RUNNING, started_at=timezone.now())
+        lines = _import_results(result_import, uploaded_file.read())
+        ResultImport.objects.filter(pk=result_import.pk).update(
+            status=ResultImport.Status.DONE, finished_at=timezone.now(),
+            **{f"rows_{step}": lines for step in ResultImport.STEPS})
+    result_import.refresh_from_db()
+    return result_import
+
+
+def _check_import(*, actor, community, uploaded_file) -> None:
+    require_result_importer(actor)
+    ensure_in_scope(actor, community)
+    check_upload_size(uploaded_file, field="file")
+
+
+def _import_results(result_import: ResultImport, data: bytes, *, progress: Callable[..., None] | None = None) -> int:
+    """Read the file, then store its results and run the chain of every positive tube, all in one transaction.
 
     A malformed row stops the whole file; a barcode that is no tube of the community is only
     reported. A tube whose current result the file repeats is left alone (the same file twice
     stores nothing twice); a different word is a correction that replaces the current result.
-    The results land in one transaction; each positive tube's chain then runs in its own.
+    The import's own row is written last (its counts, the file given up): that write is what says
+    the results have landed. `progress(step, lines, total)` hears of the lines read, checked, written
+    (a positive tube's line is written once its chain has run). Returns the file's lines under its header.
     """
-    require_result_importer(actor)
-    ensure_in_scope(actor, community)
-    check_upload_size(uploaded_file, field="file")
-    rows = read_result_file(uploaded_file.name or "", uploaded_file.read())
+    progress = progress or _no_progress
+    rows, lines = read_result_file(result_import.file_name, data, progress=progress)
+    actor = result_import.actor
     with transaction.atomic():
-        result_import, positive_ids = _store_results(actor=actor, community=community,
-                                                     file_name=uploaded_file.name or "", rows=rows)
-    for tube in Tube.objects.filter(pk__in=positive_ids).order_by("id"):
-        positive_tube_chain(actor=actor, tube=tube)
-    return result_import
+        positive_ids, unknown = _store_results(actor=actor, result_import=result_import, rows=rows, lines=lines,
+                                               progress=progress)
+        chained = lines - len(positive_ids)
+        progress("written", chained)
+        for tube in Tube.objects.filter(pk__in=positive_ids).order_by("id"):
+            positive_tube_chain(actor=actor, tube=tube)
+            chained += 1
+            progress("written", chained)
+        ResultImport.objects.filter(pk=result_import.pk).update(
+            total=lines, rows=len(rows), positives=len(positive_ids), unknown_tubes=unknown, upload=None)
+    return lines
+
+
+def _no_progress(step: str, rows: int, total: int | None = None) -> None:
+    """Progress nobody follows (an import run at once)."""
 
 
 _LAB_RESULT_COLUMNS = ("tube_id", "community_id", "result", "reported_at", "lab", "replaces_id", "source_id",
                        "recorded_by_id", "created_at")
 
 
-def _store_results(*, actor, community, file_name: str, rows: list[ResultRow]) -> tuple[ResultImport, list[int]]:
+def _store_results(*, actor, result_import: ResultImport, rows: list[ResultRow], lines: int,
+                   progress: Callable[..., None]) -> tuple[list[int], list[str]]:
+    """Insert the rows' new results and result their tubes; the positive tubes' ids and the unknown barcodes."""
+    community = result_import.community
     tubes = _tube_ids_by_barcode(community, [row.barcode for row in rows])
     current = _current_results(list(tubes.values()))
+    progress("checked", lines)
     unknown = [row.barcode for row in rows if row.barcode not in tubes]
     fresh = [(row, tubes[row.barcode]) for row in rows if row.barcode in tubes
              and current.get(tubes[row.barcode], (None, None))[1] != row.result]
     positive_ids = [tube_id for row, tube_id in fresh if row.result == Result.POSITIVE]
-    result_import = ResultImport.objects.create(community=community, file_name=file_name[:200], rows=len(rows),
-                                                positives=len(positive_ids), unknown_tubes=unknown, imported_by=actor)
     now = timezone.now()
     insert_rows(LabResult, _LAB_RESULT_COLUMNS, [
         (tube_id, community.pk, row.result, row.reported_at, row.lab, current.get(tube_id, (None, None))[0],
-         result_import.pk, actor.pk, now) for row, tube_id in fresh])
+         result_import.pk, actor.pk if actor else None, now) for row, tube_id in fresh])
     update_rows(Tube, "id", ("result", "resulted_at", "status"),
                 [(tube_id, row.result, row.reported_at, Tube.Status.RESULTED) for row, tube_id in fresh])
     invalid_ids = [tube_id for row, tube_id in fresh if row.result == Result.INVALID]
     for start in range(0, len(invalid_ids), RESULT_CHUNK):
         Sample.objects.filter(tube_id__in=invalid_ids[start:start + RESULT_CHUNK], void=False).update(void=True)
+    result_import.rows, result_import.positives, result_import.unknown_tubes = len(rows), len(positive_ids), unknown
     audit.record(actor=actor, action=audit.Action.IMPORT, obj=result_import,
-                 object_repr=f"{file_name} ({len(fresh)}/{len(rows)})", fields=["rows", "positives", "unknown_tubes"])
-    return result_import, positive_ids
+                 object_repr=f"{result_import.file_name} ({len(fresh)}/{len(rows)})",
+                 fields=["rows", "positives", "unknown_tubes"])
+    return positive_ids, unknown
 
 
 def _tube_ids_by_barcode(community, barcodes: list[str]) -> dict[str, int]:
