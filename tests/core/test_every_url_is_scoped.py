@@ -107,6 +107,7 @@ ROWS = {
     "/api/v1/households/{household_id}": lambda r: r.household.pk,
     "/api/v1/venues/{venue_id}": lambda r: r.venue.pk,
     "/api/v1/persons/{person_id}": lambda r: r.person.pk,
+    "/api/v1/ledger/import-jobs/{job_id}": lambda r: r.import_job.pk,
     "/api/v1/follow-ups/{id}": lambda r: r.follow_up.pk,
     "/api/v1/risk-areas/{risk_area_id}": lambda r: r.risk_area.pk,
     "/api/v1/arrivals/{arrival_id}": lambda r: r.arrival.pk,
