@@ -98,3 +98,25 @@ def test_no_app_reaches_back_to_itself_through_others():
     cycle = _cycle(edges)
     assert cycle is None, "these apps import each other in a circle:\n" + "\n".join(
         f"{a} → {b}: {edges[(a, b)][0]}" for a, b in itertools.pairwise(cycle))
+
+
+def _documented_imports() -> dict[str, set[str] | None]:
+    """The layers table of docs/architecture.md: app → the apps it may import (None for "any app")."""
+    text = (PACKAGE.parents[1] / "docs" / "architecture.md").read_text(encoding="utf-8")
+    table = text.split("| app | holds | may import |", 1)[1].split("\n\n", 1)[0]
+    allowed = {}
+    for line in table.splitlines()[2:]:
+        app, _holds, may_import = (cell.strip() for cell in line.strip().strip("|").rsplit("|", 2))
+        allowed[app.strip("`")] = None if may_import == "any app" else {
+            name.strip() for name in may_import.replace("nothing of fangkong but core", "").split(",") if name.strip()}
+    return allowed
+
+
+def test_every_app_imports_only_what_the_architecture_document_allows():
+    # Given the layers table of docs/architecture.md, which names every app
+    allowed = _documented_imports()
+    assert set(allowed) == set(_apps())
+    # When the imports between apps are read, then each is one the table allows
+    beyond = [line for (importer, imported), lines in sorted(_app_edges().items())
+              if allowed[importer] is not None and imported not in allowed[importer] for line in lines[:1]]
+    assert not beyond, "docs/architecture.md does not allow:\n" + "\n".join(beyond)

@@ -44,8 +44,8 @@ def fangkong(var_dir: Path, *args, timeout: float = 60) -> str:
 
 def start_worker(var_dir: Path, log: Path) -> subprocess.Popen:
     with log.open("a") as out:
-        return subprocess.Popen([sys.executable, "-m", "fangkong.cli", "worker", "--no-startup-delay", "--interval", "0.2"],
-                                env=env_for(var_dir), cwd=var_dir, stdout=out, stderr=subprocess.STDOUT)
+        command = [sys.executable, "-m", "fangkong.cli", "worker", "--no-startup-delay", "--interval", "0.2"]
+        return subprocess.Popen(command, env=env_for(var_dir), cwd=var_dir, stdout=out, stderr=subprocess.STDOUT)
 
 
 def stop(process: subprocess.Popen, signum=signal.SIGTERM) -> int:
@@ -64,7 +64,8 @@ def enqueue(var_dir: Path, task: str, **kwargs) -> str:
 
 def result_of(var_dir: Path, result_id: str) -> tuple[str, list]:
     with sqlite3.connect(var_dir / "fangkong.sqlite3") as db:
-        status, worker_ids = db.execute(f"SELECT status, worker_ids FROM {RESULTS} WHERE id = ?", [result_id]).fetchone()
+        query = f"SELECT status, worker_ids FROM {RESULTS} WHERE id = ?"
+        status, worker_ids = db.execute(query, [result_id]).fetchone()
     return status, json.loads(worker_ids)
 
 

@@ -53,7 +53,8 @@ def run_job(model: str, job_id: int) -> None:
     jobs = job_model.objects.filter(pk=job_id)
     now = timezone.now()
     started = jobs.filter(status=Job.Status.QUEUED).update(
-        status=Job.Status.RUNNING, started_at=now, updated_at=now, error="", rows_read=0, rows_checked=0, rows_written=0)
+        status=Job.Status.RUNNING, started_at=now, updated_at=now, error="",
+        rows_read=0, rows_checked=0, rows_written=0)
     if not started:
         return  # gone, or already finished
     job = jobs.get()
@@ -131,7 +132,8 @@ class Progress:
         quote = self._side.ops.quote_name
         table, pk = quote(self.model._meta.db_table), quote(self.model._meta.pk.column)
         assignments = ", ".join(f"{quote(name)} = %s" for name in counts)
-        sql = f"UPDATE {table} SET {assignments} WHERE {pk} IN (SELECT {pk} FROM {table} WHERE {pk} = %s FOR UPDATE SKIP LOCKED)"
+        sql = (f"UPDATE {table} SET {assignments}"
+               f" WHERE {pk} IN (SELECT {pk} FROM {table} WHERE {pk} = %s FOR UPDATE SKIP LOCKED)")
         with self._side.cursor() as cursor:
             cursor.execute(sql, [*counts.values(), self.pk])
 

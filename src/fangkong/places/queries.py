@@ -114,7 +114,7 @@ def find_household_for(actor, community: Community, compound: Compound | None, b
                        unit_number: str, room: str) -> Household | None:
     """The household at 楼号-单元-房号 in a community (and compound, when given), within the actor's scope.
 
-    The numbers are compared as stored, so callers normalise them first (places.services.normalize_*).
+    The numbers are compared as stored, so callers normalise them first (places.numbers).
     None when there is no such household in scope; Household.MultipleObjectsReturned when several
     compounds of the community have that address and no compound was given.
     """

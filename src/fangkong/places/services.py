@@ -1,8 +1,6 @@
 """Every write to the place tree. Street and community setup is the administrator's and
 street staff's; compounds, buildings, units and households are community staff's."""
 
-import re
-
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
@@ -11,6 +9,7 @@ from fangkong.core.errors import DomainError, NotAllowed
 from fangkong.core.idnumbers import normalize_text
 from fangkong.core.scope import ensure_in_scope, forget_scope, scope_of
 from fangkong.places.models import Building, Community, Compound, Grid, Household, Street, Unit, Venue
+from fangkong.places.numbers import normalize_building_number, normalize_room, normalize_unit_number
 from fangkong.places.permissions import may_edit_places
 
 MAX_GENERATED_HOUSEHOLDS = 2000
@@ -56,22 +55,6 @@ def _apply_changes(obj, values: dict, field: str, message: str) -> list[str]:
             setattr(obj, name, value)
         raise
     return changed
-
-
-def normalize_building_number(raw) -> str:
-    """'3号楼', '3栋', '３幢', '3' → '3'."""
-    text = normalize_text(raw).replace(" ", "")
-    return re.sub(r"(号楼|号|栋|幢|楼)$", "", text)
-
-
-def normalize_unit_number(raw) -> str:
-    """'2单元', '2' → '2'."""
-    return re.sub(r"单元$", "", normalize_text(raw).replace(" ", ""))
-
-
-def normalize_room(raw) -> str:
-    """'301室', '301' → '301'."""
-    return re.sub(r"(室|号)$", "", normalize_text(raw).replace(" ", ""))
 
 
 @transaction.atomic

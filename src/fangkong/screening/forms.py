@@ -10,8 +10,8 @@ from fangkong.core.idnumbers import compact
 from fangkong.core.uploads import check_upload_size
 from fangkong.people.models import IdType
 from fangkong.places.models import Community, Household
+from fangkong.places.numbers import normalize_building_number, normalize_room, normalize_unit_number
 from fangkong.places.queries import communities_for, find_household_for
-from fangkong.places.services import normalize_building_number, normalize_room, normalize_unit_number
 from fangkong.screening.divisions import search_divisions
 from fangkong.screening.models import Anomaly, Answer, Color, ContactOutcome, RiskLevel, TravelMode, VisitMethod
 from fangkong.screening.queries import household_at

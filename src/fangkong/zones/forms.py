@@ -4,8 +4,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from fangkong.places.numbers import normalize_building_number, normalize_room, normalize_unit_number
 from fangkong.places.queries import buildings_for, compounds_for, households_for
-from fangkong.places.services import normalize_building_number, normalize_room, normalize_unit_number
 from fangkong.zones.models import CareCheck, Level, MedicalException, Zone
 from fangkong.zones.places import place_fields
 from fangkong.zones.queries import change_places

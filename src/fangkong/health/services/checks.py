@@ -5,7 +5,6 @@ import uuid
 from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -15,7 +14,7 @@ from fangkong.core.clock import not_later_than_now
 from fangkong.core.errors import Conflict, DomainError, NotAllowed
 from fangkong.core.idnumbers import normalize_text
 from fangkong.core.roles import is_resident
-from fangkong.core.scope import ensure_in_scope
+from fangkong.core.scope import ensure_in_scope, get_in_scope
 from fangkong.health.models import HealthAlert, HealthCheck, Observation, Reporter, Symptom, check_window
 from fangkong.health.permissions import require_observation_staff
 from fangkong.people.models import Person
@@ -67,7 +66,7 @@ def _observation_to_check(actor, observation: Observation | None, person: Person
         if observation is None:
             message = _("该人员当前没有进行中的隔离观察")
             raise DomainError(message, code="not_active", fields={"person": message})
-    observation = get_object_or_404(Observation.objects.in_scope(actor), pk=observation.pk)
+    observation = get_in_scope(Observation.objects.in_scope(actor), observation.pk)
     if observation.status != Observation.Status.ACTIVE:
         message = _("该隔离观察已结束,不再接收体温记录")
         raise DomainError(message, code="not_active", fields={"observation": message})
