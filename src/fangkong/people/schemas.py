@@ -7,11 +7,12 @@ of the explicit (and audited) reveal action, carries the full values. A row abou
 """
 
 import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from ninja import Field, Schema
 
 from fangkong.core.converters import Id
+from fangkong.core.schemas import JobProgressOut
 from fangkong.people.models import IdType, Residency
 
 MaskedIdNumber = Annotated[str, Field(alias="person.masked_id_number", description="证件号码(脱敏)")]
@@ -131,23 +132,15 @@ class LedgerReportOut(Schema):
     unknown_columns: list[str] = Field(description="未识别的列(不影响导入)")
 
 
-class ImportJobOut(Schema):
+class ImportJobOut(JobProgressOut):
     """A ledger import queued for the worker: poll it until `status` is done or failed."""
 
     id: int
     file_name: str
     dry_run: bool = Field(description="仅预览,不写入")
-    status: Literal["queued", "running", "done", "failed"] = Field(description="排队中 / 进行中 / 已完成 / 失败")
-    total: int = Field(description="数据行数(读取后才知道)")
-    rows_read: int = Field(description="已读取行数")
-    rows_checked: int = Field(description="已校验行数")
     rows_written: int = Field(description="已写入行数(预览不写入)")
-    percent: int
-    error: str = Field(description="失败原因")
     report: LedgerReportOut | None = Field(description="完成后的导入结果")
     created_at: datetime.datetime
-    started_at: datetime.datetime | None
-    finished_at: datetime.datetime | None
 
     @staticmethod
     def resolve_report(job):

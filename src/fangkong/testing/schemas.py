@@ -2,12 +2,12 @@
 
 import datetime
 import uuid
-from typing import Literal
 
 from ninja import Field, Schema
 from pydantic import BaseModel
 
 from fangkong.core.converters import Id
+from fangkong.core.schemas import JobProgressOut
 from fangkong.people.schemas import MaskedIdNumber, MaskedPhone
 
 # ---------------------------------------------------------------------------
@@ -229,19 +229,14 @@ class ResultImportOut(Schema):
     created_at: datetime.datetime
 
 
-class ResultImportJobOut(ResultImportOut):
+class ResultImportJobOut(ResultImportOut, JobProgressOut):
     """A result file queued for the worker: poll it until `status` is done (with the counts) or failed
     (with the reason)."""
 
-    status: Literal["queued", "running", "done", "failed"] = Field(description="排队中 / 进行中 / 已完成 / 失败")
     total: int = Field(description="表头下的行数(读取后才知道)")
-    rows_read: int = Field(description="已读取行数")
     rows_checked: int = Field(description="已校验行数(条码与已有结果比对)")
     rows_written: int = Field(description="已写入行数(阳性管在其单管复核、区域、病例处理完后计入)")
-    percent: int
     error: str = Field(description="失败原因(文件有误时列出出错的行)")
-    started_at: datetime.datetime | None
-    finished_at: datetime.datetime | None
 
 
 class LabResultIn(Schema):
