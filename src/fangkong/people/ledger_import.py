@@ -406,15 +406,16 @@ class _QuickReader:
             phone = clean_phone(phone)
         except DomainError:
             return False
+        texts = {"relationship": "", "notes": ""}
         for code, clean, seen in self.cleaned:
             text = values[code]
             cleaned = seen.get(text)
             if cleaned is None:
                 cleaned = seen[text] = clean(text)
-            values[code] = cleaned
+            texts[code] = cleaned
         data = PersonData(name=name, id_type=values["id_type"], id_number=id_number, sex=sex, birth_date=birth_date,
-                          phone=phone, relationship=values["relationship"], residency=values["residency"],
-                          notes=values["notes"], tags=values["tags"])
+                          phone=phone, relationship=texts["relationship"], residency=values["residency"],
+                          notes=texts["notes"], tags=values["tags"])
         changed, tags_changed = self.comparison.changes(data, stored, household,
                                                         self.registry.tags.get(stored[_ID], ()))
         return not changed and not tags_changed
@@ -491,18 +492,15 @@ class _Registry:
         self.places = _PlaceIndex(community) if sheet.has("building") else None
 
 
-def _registered_under(id_type: str, numbers: list[str]):
+def _registered_under(id_type: str, numbers: list[str]) -> list[tuple]:
     """The persons, in any community, registered under these numbers, through the document index.
 
-    On PostgreSQL one query takes the numbers as one array (a first import asks for all of them:
-    100,000 placeholders cost more to bind than the database spends answering); elsewhere in chunks.
+    A first import asks for every number of the file: on PostgreSQL they go as few arrays
+    (core.lookups' one_of), elsewhere in chunks the database takes as parameters.
     """
-    if connection.vendor == "postgresql":
-        columns = ", ".join(rawsql.column(Person, name) for name in _COMPARED_FIELDS)
-        return rawsql.fetch_all(f"SELECT {columns} FROM {rawsql.table(Person)} WHERE {rawsql.column(Person, 'id_type')}"
-                                f" = %s AND {rawsql.column(Person, 'id_number')} = ANY(%s)", [id_type, numbers])
-    return [row for start in range(0, len(numbers), LEDGER_CHUNK)
-            for row in Person.objects.filter(id_type=id_type, id_number__in=numbers[start:start + LEDGER_CHUNK])
+    size = 50_000 if connection.vendor == "postgresql" else LEDGER_CHUNK
+    return [row for start in range(0, len(numbers), size)
+            for row in Person.objects.filter(id_type=id_type, id_number__one_of=numbers[start:start + size])
             .values_list(*_COMPARED_FIELDS)]
 
 
