@@ -45,6 +45,15 @@ def test_many_rows_are_updated_each_with_its_own_values_across_chunks(household_
     assert stored[people[4].pk] == ("", people[4].birth_date)
 
 
+def test_a_chunk_clearing_a_column_on_every_row_stores_nulls(household_a):
+    people = PersonFactory.create_batch(3, household=household_a)
+
+    update_rows(Person, "id", ("household_id", "birth_date", "notes"), [(p.pk, None, None, "搬离") for p in people])
+
+    assert set(Person.objects.filter(pk__in=[p.pk for p in people]).values_list("household_id", "birth_date",
+                                                                                "notes")) == {(None, None, "搬离")}
+
+
 def test_a_broken_constraint_is_djangos_integrity_error_and_undoes_the_whole_insert(person_a):
     with pytest.raises(IntegrityError), transaction.atomic():
         insert_rows(PersonTag, ("person_id", "tag"), [(person_a.pk, "pregnant"), (person_a.pk, "pregnant")])

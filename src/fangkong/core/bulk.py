@@ -6,6 +6,7 @@ them costs seconds), in the order of the attribute names given, stored exactly a
 (bulk_create would stamp its own time on auto_now fields). The ids come from the database.
 """
 
+import re
 from collections.abc import Iterable, Sequence
 
 from django.db import connection, models
@@ -49,6 +50,15 @@ def insert_rows(model: type[models.Model], attnames: Sequence[str], rows: Iterab
         _insert_many(model, attnames, rows)
 
 
+def _cast(field) -> str:
+    """On PostgreSQL, a VALUES column takes its type from its values, so one holding only NULLs is text:
+    cast it to the field's type, without length or precision (a cast to varchar(20) would cut a longer
+    text where the column refuses it)."""
+    if connection.vendor != "postgresql":
+        return ""
+    return "::" + re.sub(r"\(.*\)", "", field.db_type(connection))
+
+
 def update_rows(model: type[models.Model], key: str, attnames: Sequence[str], rows: Sequence[tuple],
                 *, chunk: int = 1000) -> None:
     """Set attnames on many rows in a few statements; each row is (key value, *values).
@@ -60,7 +70,7 @@ def update_rows(model: type[models.Model], key: str, attnames: Sequence[str], ro
     fields = [model._meta.get_field(name) for name in (key, *attnames)]
     quote = connection.ops.quote_name
     table, columns = quote(model._meta.db_table), [quote(field.column) for field in fields]
-    assignments = ", ".join(f"{column} = v.{column}" for column in columns[1:])
+    assignments = ", ".join(f"{column} = v.{column}{_cast(field)}" for column, field in zip(columns[1:], fields[1:]))
     row_placeholder = "(" + ", ".join(["%s"] * len(fields)) + ")"
     with connection.cursor() as cursor:
         for start in range(0, len(rows), chunk):

@@ -65,6 +65,10 @@ class ResidentId(NamedTuple):
     sex: str  # "M" or "F"
 
 
+# A day before any "today" this process will see: most birth dates are older, and need not ask the clock.
+_SURELY_PAST = datetime.date.today() - datetime.timedelta(days=2)
+
+
 @lru_cache(maxsize=65536)
 def _id_birth_date(digits: str) -> datetime.date | None:
     """The date an ID's eight birth digits name, or None; a ledger's IDs share a few thousand dates."""
@@ -72,6 +76,17 @@ def _id_birth_date(digits: str) -> datetime.date | None:
         return datetime.date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
     except ValueError:
         return None
+
+
+def resident_id_facts(number: str) -> ResidentId | None:
+    """What a canonical 18-digit number states (birth date, sex), unchecked; None when its digits name no date.
+
+    For a number known to be valid (the registry holds only numbers parse_resident_id accepted).
+    """
+    birth = _id_birth_date(number[6:14])
+    if birth is None:
+        return None
+    return ResidentId(number=number, birth_date=birth, sex="M" if int(number[16]) % 2 else "F")
 
 
 def parse_resident_id(raw) -> ResidentId:
@@ -86,13 +101,13 @@ def parse_resident_id(raw) -> ResidentId:
         number = compact(raw).upper()
         if not _RESIDENT_ID.fullmatch(number):
             raise ValidationError(_("身份证号应为18位,前17位为数字,最后一位为数字或X"), code="id_format")
-    birth = _id_birth_date(number[6:14])
-    if birth is None or birth.year < 1900 or birth > datetime.date.today():
+    facts = resident_id_facts(number)
+    if facts is None or facts.birth_date.year < 1900 or (
+            facts.birth_date > _SURELY_PAST and facts.birth_date > datetime.date.today()):
         raise ValidationError(_("身份证号中的出生日期不存在"), code="id_birth_date")
     if id_check_char(number[:17]) != number[17]:
         raise ValidationError(_("身份证号校验位错误"), code="id_checksum")
-    sex = "M" if int(number[16]) % 2 else "F"
-    return ResidentId(number=number, birth_date=birth, sex=sex)
+    return facts
 
 
 def normalize_document_number(id_type: str, raw) -> str:

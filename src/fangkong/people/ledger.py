@@ -277,9 +277,11 @@ def _sheet_from_grid(grid: list[list], merged, formulas: set[tuple[int, int]]) -
     width = max(columns.values()) + 1
     rows = []
     for index in range(header_index + 1, len(grid)):
-        cells = filled.get(index) or grid[index]
-        if index not in filled and not _has_text(cells):
-            continue
+        cells = filled.get(index) if filled else None
+        if cells is None:
+            cells = grid[index]
+            if not _has_text(cells):
+                continue
         rows.append((index + 1, cells if len(cells) >= width else [*cells, *[""] * (width - len(cells))]))
     if not rows:
         raise DomainError(_("表中没有数据行"), code="empty", fields={"file": _("没有数据行")})
@@ -290,7 +292,13 @@ def _sheet_from_grid(grid: list[list], merged, formulas: set[tuple[int, int]]) -
 
 
 def _has_text(cells) -> bool:
-    return any(value not in ("", None) and (not isinstance(value, str) or value.strip()) for value in cells)
+    for value in cells:
+        if isinstance(value, str):
+            if value and not value.isspace():
+                return True
+        elif value is not None:
+            return True
+    return False
 
 
 def fill_merged(grid: list[list], first_row: int, merged) -> dict[int, list]:

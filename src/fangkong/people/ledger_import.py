@@ -15,13 +15,17 @@ door-to-door checks, so the work per row is kept small:
 """
 
 import datetime
+import gc
+import logging
 import operator
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -29,7 +33,7 @@ from django.utils.translation import gettext_lazy
 from fangkong.core import audit, rawsql, throttle
 from fangkong.core.bulk import insert_rows, update_rows
 from fangkong.core.errors import DomainError, NotAllowed, RateLimited
-from fangkong.core.idnumbers import normalize_text
+from fangkong.core.idnumbers import normalize_text, resident_id_facts
 from fangkong.core.jobs import Progress, job_enqueue, job_origin
 from fangkong.core.scope import community_ids_in_scope, ensure_in_scope
 from fangkong.people import ledger
@@ -41,12 +45,19 @@ from fangkong.people.person_data import (
     SEARCH_KEY_FIELDS,
     STORED_FIELDS,
     PersonData,
+    clean_notes,
     clean_person_data,
+    clean_phone,
+    clean_relationship,
+    distinct_tags,
     search_keys,
+    sex_and_birth_date_of,
     stored_fields_of,
 )
 from fangkong.places.models import Building, Community, Compound, Household, Unit
 from fangkong.places.services import normalize_building_number, normalize_room, normalize_unit_number
+
+logger = logging.getLogger("fangkong.people")
 
 LEDGER_CHUNK = 2000
 LEDGER_PROGRESS_EVERY = 1000
@@ -105,11 +116,13 @@ class _LedgerEntry:
 
 @dataclass(slots=True)
 class _LedgerUpdate:
+    line: int
     person_id: int
     stored: tuple  # the person's _COMPARED_FIELDS as registered
     data: PersonData
     changed: list[str]
     household: object  # an id, a key of a household to create, or None
+    building: dict | None  # the building of a household to create
     tags_changed: bool
 
 
@@ -144,6 +157,12 @@ def _require_ledger_importer(actor, community: Community) -> None:
 # Reading one cell: its value, and what is wrong with it (None when nothing) -------------------
 
 _FORMULA_STARTS = frozenset(ledger.FORMULA_PREFIXES)
+
+
+def _plain_text(raw) -> str:
+    """The text of a cell `_cell` finds nothing wrong with whatever it holds (neither free text nor an ID)."""
+    text = ledger.cell_text(raw)
+    return ledger.unneutralise(text) if text[:1] == "'" else text
 
 
 def _cell(code: str, raw) -> tuple[str, str | None]:
@@ -284,8 +303,11 @@ def _text_reader(code: str, then=None):
     return read
 
 
-def _normalised(normalize):
-    return lambda _raw, text: (normalize(text), None)
+class _Unchanged(NamedTuple):
+    """A row giving just what the registry holds for its document."""
+
+    line: int
+    key: tuple
 
 
 class _QuickReader:
@@ -294,25 +316,34 @@ class _QuickReader:
     Values are memoised per column and cell value: they depend on nothing else (a formula cell,
     which depends on where it is, sends its row to the full check). Name, ID and phone differ on
     every row and are read each time.
+
+    A row naming a document the community's registry holds is first compared with it as read:
+    when it gives just what is registered, it changes nothing and is passed by without checking
+    again what the registered values passed when they were written (the document number is one
+    the registry accepted; sex, birth date, phone and the rest are still read as the check reads
+    them). Any other row is checked by clean_person_data.
     """
 
-    def __init__(self, sheet: ledger.LedgerSheet, words: dict):
+    def __init__(self, sheet: ledger.LedgerSheet, words: dict, registry: "_Registry", comparison: "_Comparison"):
         parsers = {
-            "compound": None, "relationship": None, "notes": None,
-            "building": _normalised(normalize_building_number), "unit": _normalised(normalize_unit_number),
-            "room": _normalised(normalize_room), "birth_date": _birth_date,
-            "tags": lambda _raw, text: _tag_codes(text, words["tags"]),
+            "relationship": None, "notes": None, "birth_date": _birth_date,
+            "tags": lambda _raw, text: _distinct(_tag_codes(text, words["tags"])),
             **{code: (lambda _raw, text, code=code: _word_value(code, text, words[code])) for code in _WORD_DEFAULTS},
         }
         self.readers = [(code, sheet.columns[code], _text_reader(code, parse), {})
                         for code, parse in parsers.items() if sheet.has(code)]
-        self.defaults = {"compound": "", "relationship": "", "notes": "", "birth_date": None, "tags": (),
-                         **_WORD_DEFAULTS}
-        self.has_address = sheet.has("building")
+        self.defaults = {"relationship": "", "notes": "", "birth_date": None, "tags": (), **_WORD_DEFAULTS}
+        self.address_codes = (("compound",) if sheet.has("compound") else ()) + ledger.ADDRESS_FIELDS
+        self.address_cells = (operator.itemgetter(*(sheet.columns[code] for code in self.address_codes))
+                              if sheet.has("building") else None)
+        self.addresses: dict[tuple, tuple] = {}
         self.name, self.id_number = sheet.columns["name"], sheet.columns["id_number"]
         self.phone = sheet.columns.get("phone")
+        self.registry, self.comparison = registry, comparison
+        self.cleaned = [(code, clean, {}) for code, clean in (("relationship", clean_relationship), ("notes", clean_notes))
+                        if sheet.has(code)]
 
-    def entry(self, line: int, cells: list) -> _LedgerEntry | None:
+    def entry(self, line: int, cells: list) -> "_LedgerEntry | _Unchanged | None":
         values = dict(self.defaults)
         for code, position, read, seen in self.readers:
             raw = cells[position]
@@ -322,59 +353,84 @@ class _QuickReader:
                 if value is _UNREADABLE:
                     return None
             values[code] = value
-        name, name_problem = _cell("name", cells[self.name])
-        id_number, id_problem = _cell("id_number", cells[self.id_number])
-        phone, phone_problem = ("", None) if self.phone is None else _cell("phone", cells[self.phone])
-        if name_problem or id_problem or phone_problem:
-            return None
-        address = None
-        if self.has_address:
-            address, missing = _address(values.pop("compound"), values.pop("building"), values.pop("unit"),
-                                        values.pop("room"))
-            if missing:
+        address = household = problem = None
+        if self.address_cells is not None:
+            raws = self.address_cells(cells)
+            found = self.addresses.get(raws)
+            if found is None:
+                found = self.addresses[raws] = self._read_address(raws)
+            address, household, problem = found
+            if address is _UNREADABLE:
                 return None
-        else:
-            del values["compound"]
+        name, name_problem = _cell("name", cells[self.name])
+        raw_id = cells[self.id_number]
+        if name_problem or (type(raw_id) is float and abs(raw_id) >= 1e15):
+            return None
+        id_number = _plain_text(raw_id)
+        phone = "" if self.phone is None else _plain_text(cells[self.phone])
+        key = (values["id_type"], id_number)
+        stored = self.registry.persons.get(key)
+        if stored is not None and not problem and self._unchanged(stored, name, id_number, phone, values, household):
+            return _Unchanged(line, key)
         try:
             data = clean_person_data(name=name, id_number=id_number, phone=phone, **values)
         except DomainError:
             return None
         return _LedgerEntry(line=line, data=data, address=address)
 
+    def _read_address(self, raws: tuple) -> tuple:
+        """(address, household, problem column) of these address cells; the address is None when
+        they give none, _UNREADABLE when the full check must explain them."""
+        texts = {}
+        for code, raw in zip(self.address_codes, raws):
+            texts[code], cell_problem = _cell(code, raw)
+            if cell_problem:
+                return _UNREADABLE, None, None
+        address, missing = _address(texts.get("compound", ""), normalize_building_number(texts["building"]),
+                                    normalize_unit_number(texts["unit"]), normalize_room(texts["room"]))
+        if missing:
+            return _UNREADABLE, None, None
+        if address is None:
+            return None, None, None
+        household, _building, problem, _message = self.registry.places.find(address)
+        return address, household, problem
 
-def _ledger_entries(sheet, report: LedgerReport, progress) -> list[_LedgerEntry]:
-    """Validate every row in Python (no queries); duplicates inside the file name both lines."""
-    words = _ledger_words()
-    quick = _QuickReader(sheet, words)
-    formula_lines = {line for line, _code in sheet.formula_cells}
-    entries, first_line = [], {}
-    total = len(sheet.rows)
-    for count, (line, cells) in enumerate(sheet.rows, 1):
-        entry = None if line in formula_lines else quick.entry(line, cells)
-        if entry is None:
-            entry, problems = _ledger_entry(sheet, line, sheet.values(cells), words)
-            report.problems.extend(problems)
-        if entry is not None:
-            key = (entry.data.id_type, entry.data.id_number)
-            if key in first_line:
-                header = sheet.header("id_number")
-                report.problems.append(LedgerProblem(line, header, _("与第 %(n)d 行证件号码重复") % {"n": first_line[key]}))
-                report.problems.append(LedgerProblem(first_line[key], header, _("与第 %(n)d 行证件号码重复") % {"n": line}))
-            else:
-                first_line[key] = line
-                entries.append(entry)
-        if progress and (count % LEDGER_PROGRESS_EVERY == 0 or count == total):
-            progress("checked", count, total)
-    if not report.problems:
-        return entries
-    bad_lines = {problem.line for problem in report.problems}
-    return [entry for entry in entries if entry.line not in bad_lines]
+    def _unchanged(self, stored: tuple, name: str, id_number: str, phone: str, values: dict, household) -> bool:
+        sex, birth_date = values["sex"], values["birth_date"]
+        try:
+            if values["id_type"] == _RESIDENT_ID:
+                facts = resident_id_facts(id_number)
+                if facts is None:
+                    return False
+                sex, birth_date = sex_and_birth_date_of(facts, sex, birth_date)
+            phone = clean_phone(phone)
+        except DomainError:
+            return False
+        texts = {"relationship": "", "notes": ""}
+        for code, clean, seen in self.cleaned:
+            text = values[code]
+            cleaned = seen.get(text)
+            if cleaned is None:
+                cleaned = seen[text] = clean(text)
+            texts[code] = cleaned
+        data = PersonData(name=name, id_type=values["id_type"], id_number=id_number, sex=sex, birth_date=birth_date,
+                          phone=phone, relationship=texts["relationship"], residency=values["residency"],
+                          notes=texts["notes"], tags=values["tags"])
+        changed, tags_changed = self.comparison.changes(data, stored, household,
+                                                        self.registry.tags.get(stored[_ID], ()))
+        return not changed and not tags_changed
 
 
-# Comparing the file with the registry -------------------------------------------------------
+def _distinct(outcome: tuple) -> tuple:
+    codes, problem = outcome
+    return distinct_tags(codes), problem
+
+
+# The registry the file is compared with -----------------------------------------------------
 
 class _PlaceIndex:
-    """The community's compounds, buildings, units and households, loaded in four queries."""
+    """The community's compounds, buildings, units and households, loaded in four queries; each
+    address the file names is looked up once."""
 
     def __init__(self, community: Community):
         self.compounds = dict(Compound.objects.filter(community=community).values_list("name", "id"))
@@ -384,39 +440,33 @@ class _PlaceIndex:
         self.units = {(b, n): pk for pk, b, n in Unit.objects.filter(community=community).values_list("id", "building_id", "number")}
         self.households = {(u, r): pk for pk, u, r in
                            Household.objects.filter(community=community).values_list("id", "unit_id", "room")}
-        self.found: dict[tuple, tuple] = {}  # address → (household, column of a problem, message)
+        self.found: dict[tuple, tuple] = {}
 
-    def household(self, sheet, entry: _LedgerEntry, plan: _LedgerPlan, problems: list):
-        """The household id of the entry's address, or a key of a household to create; False on a problem."""
-        found = self.found.get(entry.address)
+    def find(self, address: tuple) -> tuple:
+        """(household, building, problem column, message): the household is an id, or the key of a
+        household to create under that building; the column and message say what is wrong instead."""
+        found = self.found.get(address)
         if found is None:
-            found = self.found[entry.address] = self._find(entry.address, plan)
-        household, code, message = found
-        if code:
-            problems.append(LedgerProblem(entry.line, sheet.header(code), message))
-            return False
-        return household
+            found = self.found[address] = self._find(*address)
+        return found
 
-    def _find(self, address: tuple, plan: _LedgerPlan) -> tuple:
-        compound_name, number, unit, room = address
+    def _find(self, compound_name: str, number: str, unit: str, room: str) -> tuple:
         candidates = self.buildings.get(number, [])
         if compound_name:
             compound_id = self.compounds.get(normalize_text(compound_name))
             if compound_id is None:
-                return None, "compound", _("本社区没有名为“%(c)s”的小区") % {"c": compound_name}
+                return None, None, "compound", _("本社区没有名为“%(c)s”的小区") % {"c": compound_name}
             candidates = [b for b in candidates if b["compound_id"] == compound_id]
         if len(candidates) != 1:
             message = (_("本社区没有 %(b)s 号楼,请先在系统中建好楼栋") if not candidates else
                        _("本社区有多个小区都有 %(b)s 号楼,请增加“小区”列注明"))
-            return None, "building", message % {"b": number}
+            return None, None, "building", message % {"b": number}
         building = candidates[0]
         unit_id = self.units.get((building["id"], unit))
         existing = self.households.get((unit_id, room)) if unit_id else None
         if existing:
-            return existing, None, None
-        key = (building["id"], unit, room)
-        plan.new_households.setdefault(key, building)
-        return key, None, None
+            return existing, None, None, None
+        return (building["id"], unit, room), building, None, None
 
 
 _COMPARED_FIELDS = ("id", "community_id", "household_id", "name", "id_type", "id_number", "sex", "birth_date", "phone",
@@ -425,45 +475,42 @@ _ID, _COMMUNITY, _HOUSEHOLD, _ID_TYPE, _ID_NUMBER = map(_COMPARED_FIELDS.index, 
     "id", "community_id", "household_id", "id_type", "id_number"))
 
 
-def _existing_persons(community: Community, entries: list[_LedgerEntry]) -> tuple[dict, dict]:
-    """The registered persons (as _COMPARED_FIELDS tuples) under the file's document numbers, and
-    the community's tags (person id → sorted tuple).
+class _Registry:
+    """The community's persons (as _COMPARED_FIELDS tuples, by document), their tags (sorted
+    tuples, by person id) and, when the file has addresses, its places: a few queries.
 
-    The community's own persons come in one query (a re-import finds nearly all rows there);
-    numbers not found are looked up across communities in chunks, through the document index.
     Plain tuples, since most rows of a re-import compare equal and need no model instance.
     """
-    wanted = {(entry.data.id_type, entry.data.id_number) for entry in entries}
-    persons = {}
-    for row in Person.objects.filter(community=community).values_list(*_COMPARED_FIELDS).iterator(chunk_size=5000):
-        key = (row[_ID_TYPE], row[_ID_NUMBER])
-        if key in wanted:
-            persons[key] = row
-    missing: dict[str, list[str]] = {}
-    for id_type, number in wanted - persons.keys():
-        missing.setdefault(id_type, []).append(number)
-    for id_type, numbers in missing.items():
-        for row in _registered_under(id_type, numbers):
-            persons[(row[_ID_TYPE], row[_ID_NUMBER])] = row
-    tags: dict[int, list] = {}
-    for person_id, tag in PersonTag.objects.filter(person__community=community).values_list("person_id", "tag"):
-        tags.setdefault(person_id, []).append(tag)
-    return persons, {person_id: tuple(sorted(codes)) for person_id, codes in tags.items()}
+
+    def __init__(self, community: Community, sheet: ledger.LedgerSheet):
+        rows = Person.objects.filter(community=community).values_list(*_COMPARED_FIELDS).iterator(chunk_size=5000)
+        self.persons = {(row[_ID_TYPE], row[_ID_NUMBER]): row for row in rows}
+        tags: dict[int, list] = {}
+        for person_id, tag in PersonTag.objects.filter(person__community=community).values_list("person_id", "tag"):
+            tags.setdefault(person_id, []).append(tag)
+        self.tags = {person_id: tuple(sorted(codes)) for person_id, codes in tags.items()}
+        self.places = _PlaceIndex(community) if sheet.has("building") else None
 
 
-def _registered_under(id_type: str, numbers: list[str]):
+def _registered_under(id_type: str, numbers: list[str]) -> list[tuple]:
     """The persons, in any community, registered under these numbers, through the document index.
 
-    On PostgreSQL one query takes the numbers as one array (a first import asks for all of them:
-    100,000 placeholders cost more to bind than the database spends answering); elsewhere in chunks.
+    A first import asks for every number of the file: on PostgreSQL they go as few arrays
+    (core.lookups' one_of), elsewhere in chunks the database takes as parameters.
     """
-    if connection.vendor == "postgresql":
-        columns = ", ".join(rawsql.column(Person, name) for name in _COMPARED_FIELDS)
-        return rawsql.fetch_all(f"SELECT {columns} FROM {rawsql.table(Person)} WHERE {rawsql.column(Person, 'id_type')}"
-                                f" = %s AND {rawsql.column(Person, 'id_number')} = ANY(%s)", [id_type, numbers])
-    return [row for start in range(0, len(numbers), LEDGER_CHUNK)
-            for row in Person.objects.filter(id_type=id_type, id_number__in=numbers[start:start + LEDGER_CHUNK])
+    size = 50_000 if connection.vendor == "postgresql" else LEDGER_CHUNK
+    return [row for start in range(0, len(numbers), size)
+            for row in Person.objects.filter(id_type=id_type, id_number__one_of=numbers[start:start + size])
             .values_list(*_COMPARED_FIELDS)]
+
+
+def _registered_elsewhere(entries: list[_LedgerEntry]) -> dict[tuple, tuple]:
+    """The persons registered (outside the community) under the documents of these entries."""
+    numbers: dict[str, list[str]] = {}
+    for entry in entries:
+        numbers.setdefault(entry.data.id_type, []).append(entry.data.id_number)
+    return {(row[_ID_TYPE], row[_ID_NUMBER]): row
+            for id_type, chunk in numbers.items() for row in _registered_under(id_type, chunk)}
 
 
 def _given_fields(sheet, derived: bool) -> list[str]:
@@ -486,13 +533,84 @@ class _Comparison:
 
     def changes(self, data: PersonData, stored: tuple, household, tags: tuple) -> tuple[list[str], bool]:
         """The fields the row changes, and whether it changes the tags."""
-        derived = data.id_type == IdType.RESIDENT_ID
+        derived = data.id_type == _RESIDENT_ID
         changed = []
         if self.given[derived](data) != self.stored[derived](stored):
             changed = [name for name in self.fields[derived] if stored[_COMPARED_FIELDS.index(name)] != getattr(data, name)]
         if self.has_address and household != stored[_HOUSEHOLD]:
             changed.append("household")
         return changed, self.has_tags and data.tags != tags
+
+
+_RESIDENT_ID = str(IdType.RESIDENT_ID)
+
+
+# One pass over the rows: each is checked and compared with the registry ---------------------
+
+@dataclass
+class _Reading:
+    """The file's valid rows by what they do (lines found bad later are dropped by the plan)."""
+
+    unchanged: list[int] = field(default_factory=list)  # lines
+    updates: list[_LedgerUpdate] = field(default_factory=list)
+    others: list[tuple[_LedgerEntry, object, dict | None]] = field(default_factory=list)  # not in the community:
+    # the entry, its household (id, key of one to create, or None) and the building of one to create
+
+
+def _first_of_its_document(sheet, line: int, key: tuple, first_line: dict, report: LedgerReport) -> bool:
+    """Whether no earlier row names the same document; if one does, both lines are reported."""
+    first = first_line.setdefault(key, line)
+    if first == line:
+        return True
+    header = sheet.header("id_number")
+    report.problems.append(LedgerProblem(line, header, _("与第 %(n)d 行证件号码重复") % {"n": first}))
+    report.problems.append(LedgerProblem(first, header, _("与第 %(n)d 行证件号码重复") % {"n": line}))
+    return False
+
+
+def _sort_entry(sheet, registry: _Registry, comparison: _Comparison, entry: _LedgerEntry, reading: _Reading,
+                report: LedgerReport) -> None:
+    household = building = None
+    if entry.address and registry.places:
+        household, building, code, message = registry.places.find(entry.address)
+        if code:
+            report.problems.append(LedgerProblem(entry.line, sheet.header(code), message))
+            return
+    data = entry.data
+    stored = registry.persons.get((data.id_type, data.id_number))
+    if stored is None:
+        reading.others.append((entry, household, building))
+        return
+    changed, tags_changed = comparison.changes(data, stored, household, registry.tags.get(stored[_ID], ()))
+    if changed or tags_changed:
+        reading.updates.append(_LedgerUpdate(entry.line, stored[_ID], stored, data, changed, household, building,
+                                             tags_changed))
+    else:
+        reading.unchanged.append(entry.line)
+
+
+def _read_rows(sheet, registry: _Registry, report: LedgerReport, progress) -> _Reading:
+    """Check every row (the full check only for a row the quick reading finds anything wrong with)
+    and compare it with the registry; duplicates inside the file name both lines."""
+    words, comparison = _ledger_words(), _Comparison(sheet)
+    quick = _QuickReader(sheet, words, registry, comparison)
+    formula_lines = {line for line, _code in sheet.formula_cells}
+    reading, first_line = _Reading(), {}
+    total = len(sheet.rows)
+    for count, (line, cells) in enumerate(sheet.rows, 1):
+        entry = None if line in formula_lines else quick.entry(line, cells)
+        if entry is None:
+            entry, problems = _ledger_entry(sheet, line, sheet.values(cells), words)
+            report.problems.extend(problems)
+        if type(entry) is _Unchanged:
+            if _first_of_its_document(sheet, line, entry.key, first_line, report):
+                reading.unchanged.append(line)
+        elif entry is not None and _first_of_its_document(sheet, line, (entry.data.id_type, entry.data.id_number),
+                                                          first_line, report):
+            _sort_entry(sheet, registry, comparison, entry, reading, report)
+        if progress and (count % LEDGER_PROGRESS_EVERY == 0 or count == total):
+            progress("checked", count, total)
+    return reading
 
 
 def _charge_outsider_lookups(actor, community: Community, count: int) -> None:
@@ -524,34 +642,49 @@ def _report_outsiders(actor, community: Community, sheet, outsiders: list, repor
         _charge_outsider_lookups(actor, community, hidden)
 
 
-def _ledger_plan(actor, community: Community, sheet, entries: list[_LedgerEntry], report: LedgerReport) -> _LedgerPlan:
-    """Compare the file with the registry: what to create, what to update, what is unchanged."""
-    plan = _LedgerPlan()
-    places = _PlaceIndex(community) if sheet.has("building") else None
-    persons, tags = _existing_persons(community, entries)
-    comparison = _Comparison(sheet)
+def _ledger_plan(actor, community: Community, sheet, report: LedgerReport, progress, *,
+                 look_elsewhere: bool) -> _LedgerPlan:
+    """Compare the file with the registry: what to create, what to update, what is unchanged.
+
+    With look_elsewhere, the documents not in the community are looked up in the others, and
+    those found there reported; without, they are planned as new persons, for the database's
+    document index to refuse (see `_outsiders_refused`).
+    """
+    reading = _read_rows(sheet, _Registry(community, sheet), report, progress)
+    bad_lines = {problem.line for problem in report.problems}
+    plan = _LedgerPlan(updates=[update for update in reading.updates if update.line not in bad_lines])
+    others = [other for other in reading.others if other[0].line not in bad_lines]
+    registered = _registered_elsewhere([entry for entry, _household, _building in others]) if look_elsewhere else {}
     outsiders = []
-    for entry in entries:
-        data = entry.data
-        household = places.household(sheet, entry, plan, report.problems) if places and entry.address else None
-        if household is False:
-            continue
-        stored = persons.get((data.id_type, data.id_number))
-        if stored is None:
-            plan.creates.append((entry, household))
-        elif stored[_COMMUNITY] != community.id:
+    for entry, household, building in others:
+        stored = registered.get((entry.data.id_type, entry.data.id_number))
+        if stored is not None and stored[_COMMUNITY] != community.id:
             outsiders.append((entry, stored))
         else:
-            changed, tags_changed = comparison.changes(data, stored, household, tags.get(stored[_ID], ()))
-            if changed or tags_changed:
-                plan.updates.append(_LedgerUpdate(stored[_ID], stored, data, changed, household, tags_changed))
-            else:
-                report.unchanged += 1
+            plan.creates.append((entry, household))
+            if building is not None:
+                plan.new_households.setdefault(household, building)
+    for update in plan.updates:
+        if update.building is not None:
+            plan.new_households.setdefault(update.household, update.building)
     if outsiders:
         _report_outsiders(actor, community, sheet, outsiders, report)
+    report.unchanged = sum(1 for line in reading.unchanged if line not in bad_lines)
     report.created, report.updated = len(plan.creates), len(plan.updates)
     report.households_created = len(plan.new_households)
     return plan
+
+
+def _outsiders_refused(actor, community: Community, sheet, plan: _LedgerPlan, report: LedgerReport) -> bool:
+    """After the document index refused the new persons: report those registered in another
+    community, as a preview would have; whether there were any."""
+    registered = _registered_elsewhere([entry for entry, _household in plan.creates])
+    outsiders = [(entry, registered[key]) for entry, _household in plan.creates
+                 if (key := (entry.data.id_type, entry.data.id_number)) in registered
+                 and registered[key][_COMMUNITY] != community.id]
+    if outsiders:
+        _report_outsiders(actor, community, sheet, outsiders, report)
+    return bool(outsiders)
 
 
 # Writing the plan ---------------------------------------------------------------------------
@@ -621,11 +754,8 @@ def _create_ledger_persons(actor, community: Community, plan: _LedgerPlan, house
     _audit_created(actor, community, now)
 
 
-def _ledger_write(actor, community: Community, plan: _LedgerPlan, progress: Callable[..., None] | None) -> None:
-    """Write the plan in batches: households, new persons, changed persons, tags.
-
-    `progress` hears of the rows written after each batch (the rows left unchanged count as written).
-    """
+def _ledger_write(actor, community: Community, plan: _LedgerPlan) -> None:
+    """Write the plan in batches: households, new persons, changed persons, tags."""
     new_households = _create_households(plan) if plan.new_households else {}
 
     def household_id(ref):
@@ -633,8 +763,6 @@ def _ledger_write(actor, community: Community, plan: _LedgerPlan, progress: Call
 
     if plan.creates:
         _create_ledger_persons(actor, community, plan, household_id)
-        if progress:
-            progress("written", len(plan.creates))
     if not plan.updates:
         return
     _update_ledger_persons(plan.updates, household_id)
@@ -667,35 +795,73 @@ def ledger_import(*, actor, community: Community, file_name: str, data: bytes, d
                   progress: Callable[..., None] | None = None) -> LedgerReport:
     """Import a ledger file: all rows or none.
 
-    Every row is validated first, in Python; a preview (dry_run) stops there and reports. A commit
-    locks the community row, so two imports of one file run one after the other and the second
-    finds nothing to change, then compares the file with the registry and writes in batches.
+    Every row is validated and compared with the registry (loaded first, in a few queries); a
+    preview (dry_run) stops there and reports. A commit does this under a lock of the community
+    row, so two imports of one file run one after the other and the second finds nothing to
+    change, and writes the differences in batches only when no row has a problem.
     `progress(step, rows, total)` hears of the rows read, checked and written as they go.
     """
     _require_ledger_importer(actor, community)
+    with _collector_paused():
+        return _ledger_import(actor, community, file_name, data, dry_run, progress)
+
+
+@contextmanager
+def _collector_paused():
+    """Pause Python's cycle collector for the import, when it runs.
+
+    An import keeps hundreds of thousands of small objects alive (cells, rows, the registry's
+    tuples), and each collection their allocation triggers walks all of them again: that doubles
+    the time of the pass over the rows. Rows make no reference cycles, so little garbage waits for
+    the collector meanwhile. An import running beside this one may resume it early, which only
+    costs this one its speed.
+    """
+    paused = gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _ledger_import(actor, community: Community, file_name: str, data: bytes, dry_run: bool, progress) -> LedgerReport:
     sheet = ledger.read_ledger(file_name, data)
+    report = LedgerReport(rows=len(sheet.rows), unknown_columns=sheet.unknown_columns, dry_run=dry_run)
     if progress:
         progress("read", len(sheet.rows), len(sheet.rows))
-    report = LedgerReport(rows=len(sheet.rows), unknown_columns=sheet.unknown_columns, dry_run=dry_run)
-    entries = _ledger_entries(sheet, report, progress)
     if dry_run:
-        _ledger_plan(actor, community, sheet, entries, report)
+        _ledger_plan(actor, community, sheet, report, progress, look_elsewhere=True)
     else:
         with transaction.atomic():
             Community.objects.select_for_update().get(pk=community.pk)
-            plan = _ledger_plan(actor, community, sheet, entries, report)
+            plan = _ledger_plan(actor, community, sheet, report, progress, look_elsewhere=False)
             if report.ok:
-                _ledger_write(actor, community, plan, progress)
-                if report.created or report.updated:
-                    care_tasks_follow_community(actor=actor, community=community)
-                audit.record(actor=actor, action=audit.Action.IMPORT, obj=community, object_repr=_ledger_summary(file_name, report),
-                             fields=list(sheet.headers), community_id=community.id)
-            else:
+                _commit(actor, community, sheet, plan, report, file_name)
+            if not report.ok:
                 report.created = report.updated = report.unchanged = report.households_created = 0
     report.problems.sort(key=lambda problem: problem.line)
     if progress and report.ok and not dry_run:
         progress("written", report.rows)
     return report
+
+
+def _commit(actor, community: Community, sheet, plan: _LedgerPlan, report: LedgerReport, file_name: str) -> None:
+    """Write the plan. A file naming people registered in other communities is refused by the
+    document index (which a preview had looked them up in, so a commit rarely meets one) and
+    then reported, having written nothing."""
+    try:
+        with transaction.atomic():
+            _ledger_write(actor, community, plan)
+    except IntegrityError:
+        if _outsiders_refused(actor, community, sheet, plan, report):
+            return
+        raise
+    if report.created or report.updated:
+        care_tasks_follow_community(actor=actor, community=community)
+    audit.record(actor=actor, action=audit.Action.IMPORT, obj=community, object_repr=_ledger_summary(file_name, report),
+                 fields=list(sheet.headers), community_id=community.id)
 
 
 def _ledger_summary(file_name: str, report: LedgerReport) -> str:

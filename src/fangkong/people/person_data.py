@@ -11,7 +11,13 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from fangkong.core.errors import DomainError, from_validation_error
-from fangkong.core.idnumbers import normalize_document_number, normalize_phone, normalize_text, parse_resident_id
+from fangkong.core.idnumbers import (
+    ResidentId,
+    normalize_document_number,
+    normalize_phone,
+    normalize_text,
+    parse_resident_id,
+)
 from fangkong.people.models import IdType, Person, Residency, Sex, Tag
 from fangkong.people.names import pinyin_keys
 
@@ -68,28 +74,49 @@ def clean_person_data(*, name, id_number, id_type=IdType.RESIDENT_ID, sex="", bi
         raise DomainError(_("证件类型不正确"), fields={"id_type": _("证件类型不正确")})
     number, derived = _document_number(id_type, id_number)
     if derived is not None:
-        if sex and sex != derived.sex:
-            raise DomainError(_("性别与身份证号不符"), fields={"sex": _("性别与身份证号不符")})
-        if birth_date and birth_date != derived.birth_date:
-            raise DomainError(_("出生日期与身份证号不符"), fields={"birth_date": _("出生日期与身份证号不符")})
-        sex, birth_date = derived.sex, derived.birth_date
+        sex, birth_date = sex_and_birth_date_of(derived, sex, birth_date)
     if sex and sex not in _SEXES:
         raise DomainError(_("性别不正确"), fields={"sex": _("性别不正确")})
-    if phone:
-        try:
-            phone = normalize_phone(phone)
-        except ValidationError as err:
-            raise from_validation_error(err, "phone") from None
+    phone = clean_phone(phone)
     if residency not in _RESIDENCIES:
         raise DomainError(_("人员类型不正确"), fields={"residency": _("人员类型不正确")})
     if tags:
         unknown = [t for t in tags if t not in _TAGS]
         if unknown:
             raise DomainError(_("未知的重点人群标签:%(t)s") % {"t": "、".join(unknown)}, fields={"tags": _("未知标签")})
-        tags = tuple(sorted(set(tags)))
     return PersonData(name=name, id_type=id_type, id_number=number, sex=sex or "", birth_date=birth_date,
-                      phone=phone or "", relationship=normalize_text(relationship)[:20], residency=residency,
-                      notes=normalize_text(notes)[:500] if notes else "", tags=tuple(tags))
+                      phone=phone, relationship=clean_relationship(relationship), residency=residency,
+                      notes=clean_notes(notes), tags=distinct_tags(tags))
+
+
+def sex_and_birth_date_of(derived: ResidentId, sex: str, birth_date) -> tuple[str, object]:
+    """A resident ID's sex and birth date; any given must agree with them."""
+    if sex and sex != derived.sex:
+        raise DomainError(_("性别与身份证号不符"), fields={"sex": _("性别与身份证号不符")})
+    if birth_date and birth_date != derived.birth_date:
+        raise DomainError(_("出生日期与身份证号不符"), fields={"birth_date": _("出生日期与身份证号不符")})
+    return derived.sex, derived.birth_date
+
+
+def clean_phone(phone) -> str:
+    if not phone:
+        return ""
+    try:
+        return normalize_phone(phone)
+    except ValidationError as err:
+        raise from_validation_error(err, "phone") from None
+
+
+def clean_relationship(text) -> str:
+    return normalize_text(text)[:20]
+
+
+def clean_notes(text) -> str:
+    return normalize_text(text)[:500] if text else ""
+
+
+def distinct_tags(tags) -> tuple:
+    return tuple(sorted(set(tags))) if tags else ()
 
 
 STORED_FIELDS = ("name", "id_type", "id_number", "sex", "birth_date", "phone", "relationship", "residency", "notes")

@@ -83,6 +83,12 @@ def search_persons(actor, text: str = "", *, tag: str = "", residency: str = "",
                                                        "household__room", "id")
 
 
+def ledger_persons(actor, community):
+    """The community's persons as its ledger lists them: address and tags at hand."""
+    return (persons_for(actor).filter(community=community)
+            .select_related("household__compound", "household__building", "household__unit").prefetch_related("tags"))
+
+
 def duplicate_suspects(actor) -> list[dict]:
     """Groups of records that may be one person: same name and phone, or same name and birth date.
 

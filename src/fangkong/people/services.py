@@ -285,10 +285,9 @@ def ledger_export(*, actor, community: Community, file_format: str = "xlsx") -> 
     if file_format not in {"xlsx", "csv"}:
         raise DomainError(_("导出格式只能是 xlsx 或 csv"), fields={"file_format": _("格式不支持")})
     full = may_export_full_values(actor)
-    persons = (Person.objects.in_scope(actor).filter(community=community)
-               .select_related("household__compound", "household__building", "household__unit").prefetch_related("tags"))
     with translation.override(None):
-        rows = [_ledger_row(person, full) for person in persons.iterator(chunk_size=LEDGER_CHUNK)]
+        rows = [_ledger_row(person, full)
+                for person in queries.ledger_persons(actor, community).iterator(chunk_size=LEDGER_CHUNK)]
     rows.sort(key=lambda row: (row[0] == "", *(_natural_key(value) for value in row[:4]), row[6]))
     content = ledger.write_ledger(rows, file_format=file_format, title=_("%(c)s人口台账") % {"c": community.name})
     audit.record(actor=actor, action=audit.Action.EXPORT, obj=community,
