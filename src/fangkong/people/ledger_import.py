@@ -303,6 +303,11 @@ def _text_reader(code: str, then=None):
     return read
 
 
+# How each address cell is read (none of them can hold what `_cell` refuses).
+_ADDRESS_PARTS = {"compound": str, "building": normalize_building_number, "unit": normalize_unit_number,
+                  "room": normalize_room}
+
+
 class _Unchanged(NamedTuple):
     """A row giving just what the registry holds for its document."""
 
@@ -337,6 +342,7 @@ class _QuickReader:
         self.address_cells = (operator.itemgetter(*(sheet.columns[code] for code in self.address_codes))
                               if sheet.has("building") else None)
         self.addresses: dict[tuple, tuple] = {}
+        self.address_parts: dict[str, dict] = {code: {} for code in self.address_codes}
         self.name, self.id_number = sheet.columns["name"], sheet.columns["id_number"]
         self.phone = sheet.columns.get("phone")
         self.registry, self.comparison = registry, comparison
@@ -380,14 +386,16 @@ class _QuickReader:
 
     def _read_address(self, raws: tuple) -> tuple:
         """(address, household, problem column) of these address cells; the address is None when
-        they give none, _UNREADABLE when the full check must explain them."""
-        texts = {}
+        they give none, _UNREADABLE when the full check must explain them. Each part's cell value is
+        normalised once (a file has a few dozen room numbers, repeated under every unit)."""
+        parts = {}
         for code, raw in zip(self.address_codes, raws):
-            texts[code], cell_problem = _cell(code, raw)
-            if cell_problem:
-                return _UNREADABLE, None, None
-        address, missing = _address(texts.get("compound", ""), normalize_building_number(texts["building"]),
-                                    normalize_unit_number(texts["unit"]), normalize_room(texts["room"]))
+            seen = self.address_parts[code]
+            part = seen.get(raw)
+            if part is None:
+                part = seen[raw] = _ADDRESS_PARTS[code](_plain_text(raw))
+            parts[code] = part
+        address, missing = _address(parts.get("compound", ""), parts["building"], parts["unit"], parts["room"])
         if missing:
             return _UNREADABLE, None, None
         if address is None:
