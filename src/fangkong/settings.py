@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "fangkong.zones",
     "fangkong.volunteers",
     "fangkong.testing",
+    "fangkong.access",
 ]
 
 MIDDLEWARE = [
