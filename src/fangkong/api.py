@@ -8,6 +8,7 @@ from django.http import Http404
 from django.urls import include, path
 from ninja import NinjaAPI, Router, Swagger
 
+from fangkong.access.api import router as access_router
 from fangkong.accounts.api import router as accounts_router
 from fangkong.core.api import install_error_handlers, staff_auth
 from fangkong.health.api import router as health_router
@@ -35,6 +36,7 @@ api.add_router("", health_router, tags=["健康监测"])
 api.add_router("", zones_router, tags=["封控管控"])
 api.add_router("", volunteers_router, tags=["岗位"])
 api.add_router("", testing_router, tags=["核酸筛查"])
+api.add_router("", access_router, tags=["卡口与出入证"])
 
 unknown_paths = Router()
 

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from fangkong.core.masking import mask_id_number, mask_phone
 from fangkong.core.models import TimeStamped
-from fangkong.core.scope import ScopedQuerySet
+from fangkong.core.scope import ScopedQuerySet, scope_of
 
 
 class Direction(models.TextChoices):
@@ -165,6 +165,16 @@ class Reason(models.TextChoices):
 
 
 class PassageQuerySet(ScopedQuerySet):
+    def in_scope(self, actor):
+        """As `scope_fields` say, and for a grid account also the passages at the gates of its compounds:
+        a visitor's passage has no household, yet the grid's guards and staff follow their gate."""
+        scoped = super().in_scope(actor)
+        grid_ids = scope_of(actor).grid_ids
+        if not grid_ids:
+            return scoped
+        gates = Checkpoint.objects.filter(compound__buildings__grid__in=grid_ids).values("pk")
+        return scoped | self.filter(checkpoint_id__in=gates)
+
     def between(self, start, end):
         return self.filter(occurred_at__gte=start, occurred_at__lt=end)
 
