@@ -3,6 +3,7 @@
 import datetime
 
 from django.http import JsonResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Router, Status
 from ninja.errors import HttpError, ValidationError
@@ -10,10 +11,12 @@ from pydantic import TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 
 from fangkong.access import queries, services
+from fangkong.access.models import Reason
 from fangkong.access.schemas import (
     CheckpointIn,
     CheckpointOut,
     CheckpointUpdate,
+    PassageFiguresOut,
     PassageIn,
     PassageOut,
     PassageRowIn,
@@ -21,10 +24,14 @@ from fangkong.access.schemas import (
     PassIn,
     PassOut,
     RevokeIn,
+    TraceContactsIn,
+    TraceContactsOut,
+    TraceOut,
 )
 from fangkong.core.api import any_user_auth, lookup, paginated
 from fangkong.core.converters import Id
 from fangkong.core.errors import NotAllowed
+from fangkong.health.queries import get_case_for
 from fangkong.people.queries import get_person_for
 from fangkong.places.queries import get_community_for, get_compound_for, get_household_for
 from fangkong.volunteers.queries import get_post_for
@@ -191,6 +198,53 @@ def _batch_rows(body: bytes) -> list[dict]:
         raise ValidationError([{**error, "loc": ("body", "payload", *error["loc"])} for error in errors]) from None
 
 
+@router.get("/passages/figures", response=PassageFiguresOut, summary="卡口日报数据:每小时通行、劝返与拒绝原因、访客、车辆")
+def passage_figures(request, day: datetime.date | None = None, checkpoint_id: Id | None = None):
+    actor = request.auth
+    checkpoint = lookup(queries.get_checkpoint_for, actor, checkpoint_id, "checkpoint_id")
+    figures = queries.passage_figures(actor, day or timezone.localdate(), checkpoint=checkpoint)
+    return {"day": figures.day, "hours": figures.hours, "total": figures.total, "results": figures.results,
+            "gates": [{"checkpoint_id": g.checkpoint.pk, "checkpoint": g.checkpoint.name, "counts": g.counts,
+                       "total": g.total} for g in figures.gates],
+            "reasons": [{"result": result, "reason": reason, "label": str(Reason(reason).label), "count": n}
+                        for result, reason, n in figures.reasons],
+            "visitors": figures.visitors, "vehicles": figures.vehicles, "plates": figures.plates,
+            "offline": figures.offline, "conflicts": figures.conflicts}
+
+
 @router.get("/passages/{passage_id}", response=PassageOut, summary="通行记录详情")
 def passage_detail(request, passage_id: Id):
     return PassageOut.of(queries.get_passage_for(request.auth, passage_id))
+
+
+# ---------------------------------------------------------------------------
+# Tracing
+# ---------------------------------------------------------------------------
+
+
+def _trace(actor, person_id, start, end, minutes):
+    if not services.may_trace(actor):
+        raise NotAllowed(_("只有社区工作人员、网格长、医护人员和民警可以查询通行轨迹"))
+    person = lookup(get_person_for, actor, person_id, "person_id")
+    start, end, minutes = queries.clean_trace_window(start, end, minutes)
+    return queries.trace(actor, person, start=start, end=end, minutes=minutes)
+
+
+@router.get("/tracing", response=TraceOut, summary="通行轨迹:某人的通行记录,及同一卡口前后 N 分钟内通行的人")
+def tracing(request, person_id: Id, start: datetime.datetime | None = None, end: datetime.datetime | None = None,
+            minutes: int = queries.TRACE_MINUTES):
+    found = _trace(request.auth, person_id, start, end, minutes)
+    services.tracing_record(actor=request.auth, person=found.person, start=found.start, end=found.end)
+    return {"person_id": found.person.pk, "start": found.start, "end": found.end, "minutes": found.minutes,
+            "passages": found.windows, "contacts": found.contacts, "people": found.people, "visitors": found.visitors}
+
+
+@router.post("/tracing/contacts", response={201: TraceContactsOut}, summary="将追踪到的人添加为病例的密接")
+def tracing_contacts(request, payload: TraceContactsIn):
+    actor = request.auth
+    found = _trace(actor, payload.person_id, payload.start, payload.end, payload.minutes)
+    case = lookup(get_case_for, actor, payload.case_id, "case_id")
+    wanted = set(payload.keys)
+    chosen = [contact for contact in found.contacts if contact.key in wanted]
+    added, left_out = services.trace_contacts_add(actor=actor, case=case, found=chosen, kind=payload.kind)
+    return Status(201, {"added": len(added), "contact_ids": [c.pk for c in added], "left_out": left_out})

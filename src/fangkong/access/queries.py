@@ -1,17 +1,22 @@
 """Scoped reads of checkpoints, passes and passages, the offline scanner's rules snapshot, tracing and figures."""
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.db.models import Count, Q
+from django.db.models.functions import TruncHour
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from fangkong.access import facts
 from fangkong.access.models import Checkpoint, Direction, Pass, Passage, Result
 from fangkong.access.rules import FEVER, quota_period
+from fangkong.core.clock import parse_moment
 from fangkong.core.converters import is_id
+from fangkong.core.errors import DomainError
 from fangkong.people.models import Person
 from fangkong.testing import models as testing_models
 from fangkong.zones.models import MedicalException, Movement
@@ -220,3 +225,220 @@ def conflict_counts(actor, checkpoint: Checkpoint | None = None) -> int:
         rows = rows.filter(checkpoint=checkpoint)
     return rows.count()
 
+
+
+# ---------------------------------------------------------------------------
+# Tracing: who passed the same gates within minutes of a person
+# ---------------------------------------------------------------------------
+
+TRACE_MINUTES = 30
+TRACE_MINUTES_RANGE = (1, 240)
+TRACE_DAYS_LONGEST = 31
+TRACE_OWN_LIMIT = 500
+
+
+@dataclass
+class TraceWindow:
+    """One passage of the traced person, and who else passed that gate within the window around it."""
+
+    passage: Passage
+    seen: set = field(default_factory=set)
+
+    @property
+    def people(self) -> int:
+        return sum(1 for kind, _key in self.seen if kind == "p")
+
+    @property
+    def visitors(self) -> int:
+        return sum(1 for kind, _key in self.seen if kind == "v")
+
+    @property
+    def others(self) -> int:
+        return len(self.seen)
+
+
+@dataclass
+class TracedContact:
+    """Someone who passed a gate near the traced person: a registered person, or a visitor by phone."""
+
+    person: Person | None
+    visitor_name: str
+    visitor_phone: str
+    visitor_id_number: str
+    windows: set
+    nearest_minutes: float
+    last_at: datetime.datetime
+    checkpoints: set
+
+    @property
+    def key(self) -> str:
+        return f"p{self.person.pk}" if self.person is not None else f"v{self.visitor_phone or self.visitor_name}"
+
+    @property
+    def name(self) -> str:
+        return self.person.name if self.person is not None else self.visitor_name
+
+    @property
+    def overlaps(self) -> int:
+        return len(self.windows)
+
+
+@dataclass
+class Trace:
+    person: Person
+    start: datetime.datetime
+    end: datetime.datetime
+    minutes: int
+    windows: list
+    contacts: list
+
+    @property
+    def people(self) -> int:
+        return sum(1 for contact in self.contacts if contact.person is not None)
+
+    @property
+    def visitors(self) -> int:
+        return sum(1 for contact in self.contacts if contact.person is None)
+
+
+def _windows_condition(own: list[Passage], minutes: int) -> Q:
+    margin = datetime.timedelta(minutes=minutes)
+    condition = Q(pk__in=[])
+    for passage in own:
+        condition |= Q(checkpoint_id=passage.checkpoint_id, occurred_at__gte=passage.occurred_at - margin,
+                       occurred_at__lte=passage.occurred_at + margin)
+    return condition
+
+
+def _key(other: Passage) -> tuple:
+    return ("p", other.person_id) if other.person_id else ("v", other.visitor_phone or other.visitor_name)
+
+
+def _contact_of(found: dict, other: Passage) -> TracedContact:
+    key = _key(other)
+    if key not in found:
+        found[key] = TracedContact(person=other.person, visitor_name=other.visitor_name,
+                                   visitor_phone=other.visitor_phone, visitor_id_number=other.visitor_id_number,
+                                   windows=set(), nearest_minutes=float("inf"), last_at=other.occurred_at,
+                                   checkpoints=set())
+    return found[key]
+
+
+def trace(actor, person: Person, *, start: datetime.datetime, end: datetime.datetime,
+          minutes: int = TRACE_MINUTES) -> Trace:
+    """Every passage of `person` between start and end, and everyone else who passed the same gate within
+    ± `minutes` of each: per passage how many (people, visitors), and each one found with how many of the
+    person's passages they were near, the nearest gap and their last time there (the last exposure).
+
+    Two index range reads whatever the table's size: the person's own passages by (person, time), then
+    every window at once by (checkpoint, time). Only passages in the actor's scope are read.
+    """
+    own = list(Passage.objects.in_scope(actor).filter(person=person, occurred_at__gte=start, occurred_at__lte=end)
+               .select_related("checkpoint").order_by("occurred_at", "id")[:TRACE_OWN_LIMIT])
+    windows = [TraceWindow(passage=passage) for passage in own]
+    found: dict = {}
+    if own:
+        margin = datetime.timedelta(minutes=minutes)
+        others = (Passage.objects.in_scope(actor).filter(_windows_condition(own, minutes))
+                  .exclude(person=person).select_related("person", "checkpoint").order_by("occurred_at", "id"))
+        by_gate: dict[int, list[TraceWindow]] = {}
+        for window in windows:
+            by_gate.setdefault(window.passage.checkpoint_id, []).append(window)
+        for other in others:
+            for window in by_gate.get(other.checkpoint_id, []):
+                gap = abs(other.occurred_at - window.passage.occurred_at)
+                if gap > margin:
+                    continue
+                window.seen.add(_key(other))
+                contact = _contact_of(found, other)
+                contact.windows.add(window.passage.pk)
+                contact.nearest_minutes = min(contact.nearest_minutes, gap.total_seconds() / 60)
+                contact.last_at = max(contact.last_at, other.occurred_at)
+                contact.checkpoints.add(other.checkpoint.name)
+    contacts = sorted(found.values(), key=lambda c: (-c.overlaps, c.nearest_minutes, c.name))
+    return Trace(person=person, start=start, end=end, minutes=minutes, windows=windows, contacts=contacts)
+
+
+# ---------------------------------------------------------------------------
+# Figures for the daily report
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class GateHours:
+    checkpoint: Checkpoint
+    counts: list
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts)
+
+
+@dataclass
+class PassageFigures:
+    day: datetime.date
+    hours: list
+    gates: list
+    results: dict
+    reasons: list
+    visitors: int
+    vehicles: int
+    plates: int
+    offline: int
+    conflicts: int
+
+    @property
+    def total(self) -> int:
+        return sum(self.results.values())
+
+
+def passage_figures(actor, day: datetime.date, *, checkpoint: Checkpoint | None = None) -> PassageFigures:
+    """One local day at the gates in scope: passages per gate per hour, results, refusals and persuasions by
+    reason, visitors, vehicles (passages with a plate, and distinct plates), offline and conflicting ones.
+
+    Counts without personal data, read by (checkpoint, time): four grouped queries over the day.
+    """
+    tz = timezone.get_current_timezone()
+    gates = checkpoints_for(actor) if checkpoint is None else Checkpoint.objects.filter(pk=checkpoint.pk)
+    rows = Passage.objects.filter(checkpoint__in=gates.values("pk")).between(*day_bounds(day)).order_by()
+    hourly = list(rows.annotate(hour=TruncHour("occurred_at", tzinfo=tz)).values("checkpoint_id", "hour")
+                  .annotate(n=Count("id")))
+    hours = sorted({entry["hour"] for entry in hourly})
+    position = {hour: i for i, hour in enumerate(hours)}
+    per_gate = {gate.pk: GateHours(checkpoint=gate, counts=[0] * len(hours))
+                for gate in Checkpoint.objects.filter(pk__in={entry["checkpoint_id"] for entry in hourly})}
+    for entry in hourly:
+        per_gate[entry["checkpoint_id"]].counts[position[entry["hour"]]] += entry["n"]
+    results = {result: 0 for result in Result.values}
+    reasons = []
+    for entry in rows.values("result", "reason").annotate(n=Count("id")).order_by("-n", "reason"):
+        results[entry["result"]] += entry["n"]
+        if entry["result"] != Result.ALLOWED:
+            reasons.append((entry["result"], entry["reason"], entry["n"]))
+    counts = rows.aggregate(
+        visitors=Count("id", filter=Q(person__isnull=True) & ~Q(visitor_name="")),
+        vehicles=Count("id", filter=~Q(plate="")), plates=Count("plate", distinct=True, filter=~Q(plate="")),
+        offline=Count("id", filter=Q(offline=True)), conflicts=Count("id", filter=Q(conflict=True)))
+    ordered = sorted(per_gate.values(), key=lambda row: (row.checkpoint.name, row.checkpoint.pk))
+    return PassageFigures(day=day, hours=hours, gates=ordered, results=results, reasons=reasons, **counts)
+
+
+def clean_trace_window(start, end, minutes) -> tuple[datetime.datetime, datetime.datetime, int]:
+    """The tracing window as asked, or an error naming the field: start before end, at most 31 days, ± 1–240 minutes."""
+    start = parse_moment(start, field="start", label=_("开始时间"))
+    end = parse_moment(end, field="end", label=_("结束时间")) or timezone.now()
+    if start is None:
+        start = end - datetime.timedelta(days=14)
+    if start >= end:
+        message = _("开始时间应早于结束时间")
+        raise DomainError(message, fields={"start": message})
+    if end - start > datetime.timedelta(days=TRACE_DAYS_LONGEST):
+        message = _("追踪时段最长 %(n)s 天") % {"n": TRACE_DAYS_LONGEST}
+        raise DomainError(message, fields={"start": message})
+    low, high = TRACE_MINUTES_RANGE
+    if minutes in (None, ""):
+        minutes = TRACE_MINUTES
+    if isinstance(minutes, bool) or not str(minutes).isdigit() or not low <= int(minutes) <= high:
+        message = _("前后分钟数应为 %(low)s–%(high)s") % {"low": low, "high": high}
+        raise DomainError(message, fields={"minutes": message})
+    return start, end, int(minutes)

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from fangkong.access.models import Reason, Result
 from fangkong.core.converters import Id
+from fangkong.core.masking import mask_phone
 
 # ---------------------------------------------------------------------------
 # Checkpoints and passes
@@ -227,3 +228,117 @@ class PassageRowOut(BaseModel):
     result: str
     reason: str
     conflict_note: str
+
+
+# ---------------------------------------------------------------------------
+# Tracing and figures
+# ---------------------------------------------------------------------------
+
+
+class TraceWindowOut(Schema):
+    passage_id: int
+    checkpoint_id: int
+    checkpoint: str
+    direction: str
+    occurred_at: datetime.datetime
+    others: int = Field(description="同一卡口前后 N 分钟内通行的其他人数")
+    people: int
+    visitors: int
+
+    @staticmethod
+    def resolve_passage_id(obj) -> int:
+        return obj.passage.pk
+
+    @staticmethod
+    def resolve_checkpoint_id(obj) -> int:
+        return obj.passage.checkpoint_id
+
+    @staticmethod
+    def resolve_checkpoint(obj) -> str:
+        return obj.passage.checkpoint.name
+
+    @staticmethod
+    def resolve_direction(obj) -> str:
+        return obj.passage.direction
+
+    @staticmethod
+    def resolve_occurred_at(obj):
+        return obj.passage.occurred_at
+
+
+class TracedContactOut(Schema):
+    key: str = Field(description="p<人员编号> 或 v<访客手机号>,添加密接时使用")
+    person_id: int | None
+    name: str
+    phone: str = Field(description="打码")
+    overlaps: int = Field(description="与被追踪者同时段通行的次数")
+    nearest_minutes: float
+    last_at: datetime.datetime = Field(description="末次同时段通行时间(末次接触)")
+    checkpoints: list[str]
+
+    @staticmethod
+    def resolve_person_id(obj) -> int | None:
+        return obj.person.pk if obj.person is not None else None
+
+    @staticmethod
+    def resolve_phone(obj) -> str:
+        return mask_phone(obj.person.phone if obj.person is not None else obj.visitor_phone)
+
+    @staticmethod
+    def resolve_checkpoints(obj) -> list[str]:
+        return sorted(obj.checkpoints)
+
+
+class TraceOut(Schema):
+    person_id: int
+    start: datetime.datetime
+    end: datetime.datetime
+    minutes: int
+    passages: list[TraceWindowOut]
+    contacts: list[TracedContactOut]
+    people: int
+    visitors: int
+
+
+class TraceContactsIn(Schema):
+    person_id: Id = Field(description="被追踪者(病例本人)")
+    case_id: Id
+    start: datetime.datetime | None = None
+    end: datetime.datetime | None = None
+    minutes: int = 30
+    keys: list[str] = Field(description="追踪结果中要添加为密接的 key")
+    kind: str = Field("close", description="close 密接 / secondary 次密接")
+
+
+class TraceContactsOut(Schema):
+    added: int
+    contact_ids: list[int]
+    left_out: list[str] = Field(description="无证件号的访客,未能登记为密接")
+
+
+class GateHoursOut(Schema):
+    checkpoint_id: int
+    checkpoint: str
+    counts: list[int]
+    total: int
+
+
+class ReasonCountOut(Schema):
+    result: str
+    reason: str
+    label: str
+    count: int
+
+
+class PassageFiguresOut(Schema):
+    day: datetime.date
+    hours: list[datetime.datetime]
+    gates: list[GateHoursOut]
+    total: int
+    results: dict[str, int]
+    reasons: list[ReasonCountOut]
+    visitors: int
+    vehicles: int = Field(description="登记车牌的通行次数")
+    plates: int = Field(description="不同车牌数")
+    offline: int
+    conflicts: int

@@ -31,9 +31,12 @@ from fangkong.core.bulk import insert_rows
 from fangkong.core.client_ids import clean_client_id
 from fangkong.core.clock import CLOCK_SKEW, not_later_than_now, parse_moment
 from fangkong.core.errors import Conflict, DomainError, NotAllowed, require_choice
-from fangkong.core.idnumbers import compact, normalize_phone, normalize_text
+from fangkong.core.idnumbers import compact, normalize_phone, normalize_text, parse_resident_id
 from fangkong.core.scope import ensure_in_scope
+from fangkong.health import services as health_services
+from fangkong.health.models import Contact
 from fangkong.people.codes import personal_code_reader
+from fangkong.people.models import Person
 from fangkong.zones import services as zone_services
 from fangkong.zones.models import MedicalException
 from fangkong.zones.queries import movement_of_person
@@ -299,6 +302,19 @@ def _clean_plate(value) -> str:
     return plate
 
 
+def _clean_visitor_id_number(value) -> str:
+    """A visitor's document number; an 18-character one must be a valid resident ID (tracing registers them by it)."""
+    number = compact(value or "").upper()
+    if len(number) == 18:
+        try:
+            return parse_resident_id(number).number
+        except ValidationError as err:
+            raise _field_error("visitor_id_number", " ".join(err.messages)) from None
+    if len(number) > 30:
+        raise _field_error("visitor_id_number", _("证件号码过长"))
+    return number
+
+
 def _clean_visitor(visitor: dict | None) -> facts.Visitor | None:
     if not visitor:
         return None
@@ -309,7 +325,7 @@ def _clean_visitor(visitor: dict | None) -> facts.Visitor | None:
         phone = normalize_phone(visitor.get("phone") or "")
     except ValidationError:
         raise _field_error("visitor_phone", _("请填写访客的 11 位手机号")) from None
-    id_number = compact(visitor.get("id_number") or "").upper()[:30]
+    id_number = _clean_visitor_id_number(visitor.get("id_number"))
     reason = normalize_text(visitor.get("reason") or "")[:100]
     return facts.Visitor(name=name, phone=phone, id_number=id_number, reason=reason)
 
@@ -381,8 +397,6 @@ def _decide_and_store(actor, scan: facts.Scan, client_id: uuid.UUID, *, plate: s
 def _allow_medical_need(actor, scan: facts.Scan, need: str, note: str) -> None:
     """A guard records a medical need going out of a zone on the spot (zones logs it with who allowed it),
     so the exit that follows is allowed: a medical need is never refused."""
-    from fangkong.people.models import Person
-
     if not need or scan.person_id is None or scan.direction != Direction.OUT:
         return
     require_choice(need, MedicalException.Need, field="medical_need", label=_("就医需求"))
@@ -624,3 +638,55 @@ def passages_sync(*, actor, rows: list[dict]) -> list[dict]:
             _settle(row, decide(gathered.facts(row.scan)), gathered)
         _store(actor, batch)
     return [row.answer() for row in batch]
+
+
+# ---------------------------------------------------------------------------
+# Tracing
+# ---------------------------------------------------------------------------
+
+TRACER_ROLES = frozenset({Role.STREET_ADMIN, Role.COMMUNITY_STAFF, Role.GRID_LEADER, Role.MEDIC, Role.POLICE})
+
+
+def may_trace(actor) -> bool:
+    """Tracing reads who passed near whom: community staff, the street, grid leaders, medics and police."""
+    return actor.is_authenticated and (actor.is_superuser or actor.role in TRACER_ROLES)
+
+
+def _require_tracer(actor) -> None:
+    if not may_trace(actor):
+        raise NotAllowed(_("只有社区工作人员、网格长、医护人员和民警可以查询通行轨迹"))
+
+
+def tracing_record(*, actor, person, start: datetime.datetime, end: datetime.datetime) -> None:
+    """Log that someone looked up a person's passages and who passed near them."""
+    _require_tracer(actor)
+    ensure_in_scope(actor, person)
+    window = f"{timezone.localtime(start):%m-%d %H:%M}–{timezone.localtime(end):%m-%d %H:%M}"
+    audit.record(actor=actor, action=audit.Action.REVEAL, obj=person, object_repr=f"{person.name} 通行轨迹 {window}",
+                 fields=["passages"])
+
+
+def _note_of(found) -> str:
+    return _("卡口同时段通行:%(gates)s,最近相隔 %(m)s 分钟") % {
+        "gates": "、".join(sorted(found.checkpoints)), "m": round(found.nearest_minutes)}
+
+
+@transaction.atomic
+def trace_contacts_add(*, actor, case, found: list, kind: str = "close") -> tuple[list, list]:
+    """Add people found by tracing as contacts of a case (health's contact service decides their observation),
+    each with their last time at the gate as the last exposure; a visitor is registered by ID number, and
+    one without an ID number is left out and named. All of them, or none with the error."""
+    _require_tracer(actor)
+    added, left_out = [], []
+    for contact in found:
+        person_data = None
+        if contact.person is None:
+            if not contact.visitor_id_number:
+                left_out.append(contact.name)
+                continue
+            person_data = {"name": contact.visitor_name, "id_number": contact.visitor_id_number,
+                           "phone": contact.visitor_phone, "residency": "visitor"}
+        added.append(health_services.contact_add(
+            actor=actor, case=case, kind=kind, source=Contact.Source.CO_LOCATION, last_exposure_at=contact.last_at,
+            person=contact.person, person_data=person_data, note=_note_of(contact)))
+    return added, left_out
