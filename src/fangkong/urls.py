@@ -14,5 +14,6 @@ urlpatterns = [
     path("zones/", include("fangkong.zones.urls")),
     path("volunteers/", include("fangkong.volunteers.urls")),
     path("testing/", include("fangkong.testing.urls")),
+    path("access/", include("fangkong.access.urls")),
     path("", include("fangkong.core.urls")),
 ]

@@ -74,11 +74,14 @@ def test_a_quota_used_at_another_gate_meanwhile_is_a_conflict_shown_to_the_super
     offline_at = timezone.now() - datetime.timedelta(minutes=30)
     scan(north, mother, occurred_at=offline_at - datetime.timedelta(minutes=5))
 
-    answers = services.passages_sync(actor=volunteer, rows=[
-        row(south, son, offline_result="allowed", occurred_at=offline_at.isoformat())])
+    synced = [row(south, son, offline_result="allowed", occurred_at=offline_at.isoformat())]
+
+    answers = services.passages_sync(actor=volunteer, rows=synced)
+    replayed = services.passages_sync(actor=volunteer, rows=synced)
 
     stored = Passage.objects.get(person=son)
     assert answers[0]["status"] == "conflict" and answers[0]["result"] == Result.ALLOWED
+    assert replayed[0]["status"] == "duplicate" and replayed[0]["conflict_note"] == stored.conflict_note
     assert stored.result == Result.ALLOWED and stored.conflict
     assert "本期外出次数已用完" in stored.conflict_note
 

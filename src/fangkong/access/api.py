@@ -11,7 +11,6 @@ from pydantic import TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 
 from fangkong.access import queries, services
-from fangkong.access.models import Reason
 from fangkong.access.schemas import (
     CheckpointIn,
     CheckpointOut,
@@ -206,8 +205,8 @@ def passage_figures(request, day: datetime.date | None = None, checkpoint_id: Id
     return {"day": figures.day, "hours": figures.hours, "total": figures.total, "results": figures.results,
             "gates": [{"checkpoint_id": g.checkpoint.pk, "checkpoint": g.checkpoint.name, "counts": g.counts,
                        "total": g.total} for g in figures.gates],
-            "reasons": [{"result": result, "reason": reason, "label": str(Reason(reason).label), "count": n}
-                        for result, reason, n in figures.reasons],
+            "reasons": [{"result": row.result, "reason": row.reason, "label": str(row.label), "count": row.count}
+                        for row in figures.reasons],
             "visitors": figures.visitors, "vehicles": figures.vehicles, "plates": figures.plates,
             "offline": figures.offline, "conflicts": figures.conflicts}
 
@@ -239,12 +238,12 @@ def tracing(request, person_id: Id, start: datetime.datetime | None = None, end:
             "passages": found.windows, "contacts": found.contacts, "people": found.people, "visitors": found.visitors}
 
 
-@router.post("/tracing/contacts", response={201: TraceContactsOut}, summary="将追踪到的人添加为病例的密接")
+@router.post("/tracing/contacts", response={201: TraceContactsOut}, summary="将追踪到的人添加为病例的密接(时空交集)")
 def tracing_contacts(request, payload: TraceContactsIn):
     actor = request.auth
     found = _trace(actor, payload.person_id, payload.start, payload.end, payload.minutes)
     case = lookup(get_case_for, actor, payload.case_id, "case_id")
     wanted = set(payload.keys)
     chosen = [contact for contact in found.contacts if contact.key in wanted]
-    added, left_out = services.trace_contacts_add(actor=actor, case=case, found=chosen, kind=payload.kind)
+    added, left_out = services.trace_contacts_add(actor=actor, case=case, found=chosen)
     return Status(201, {"added": len(added), "contact_ids": [c.pk for c in added], "left_out": left_out})

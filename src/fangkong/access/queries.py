@@ -2,6 +2,7 @@
 
 import datetime
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db.models import Count, Q
@@ -12,11 +13,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fangkong.access import facts
-from fangkong.access.models import Checkpoint, Direction, Pass, Passage, Result
+from fangkong.access.models import Checkpoint, Direction, Pass, Passage, Reason, Result
 from fangkong.access.rules import FEVER, quota_period
 from fangkong.core.clock import parse_moment
 from fangkong.core.converters import is_id
 from fangkong.core.errors import DomainError
+from fangkong.core.masking import mask_phone
 from fangkong.people.models import Person
 from fangkong.testing import models as testing_models
 from fangkong.zones.models import MedicalException, Movement
@@ -282,6 +284,10 @@ class TracedContact:
     def overlaps(self) -> int:
         return len(self.windows)
 
+    @property
+    def masked_phone(self) -> str:
+        return mask_phone(self.person.phone if self.person is not None else self.visitor_phone)
+
 
 @dataclass
 class Trace:
@@ -364,6 +370,20 @@ def trace(actor, person: Person, *, start: datetime.datetime, end: datetime.date
 # ---------------------------------------------------------------------------
 
 
+class ReasonCount(NamedTuple):
+    result: str
+    reason: str
+    count: int
+
+    @property
+    def label(self) -> str:
+        return Reason(self.reason).label
+
+    @property
+    def result_label(self) -> str:
+        return Result(self.result).label
+
+
 @dataclass
 class GateHours:
     checkpoint: Checkpoint
@@ -414,7 +434,7 @@ def passage_figures(actor, day: datetime.date, *, checkpoint: Checkpoint | None 
     for entry in rows.values("result", "reason").annotate(n=Count("id")).order_by("-n", "reason"):
         results[entry["result"]] += entry["n"]
         if entry["result"] != Result.ALLOWED:
-            reasons.append((entry["result"], entry["reason"], entry["n"]))
+            reasons.append(ReasonCount(entry["result"], entry["reason"], entry["n"]))
     counts = rows.aggregate(
         visitors=Count("id", filter=Q(person__isnull=True) & ~Q(visitor_name="")),
         vehicles=Count("id", filter=~Q(plate="")), plates=Count("plate", distinct=True, filter=~Q(plate="")),

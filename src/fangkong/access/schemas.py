@@ -14,7 +14,6 @@ from pydantic import BaseModel
 
 from fangkong.access.models import Reason, Result
 from fangkong.core.converters import Id
-from fangkong.core.masking import mask_phone
 
 # ---------------------------------------------------------------------------
 # Checkpoints and passes
@@ -282,7 +281,7 @@ class TracedContactOut(Schema):
 
     @staticmethod
     def resolve_phone(obj) -> str:
-        return mask_phone(obj.person.phone if obj.person is not None else obj.visitor_phone)
+        return obj.masked_phone
 
     @staticmethod
     def resolve_checkpoints(obj) -> list[str]:
@@ -307,7 +306,6 @@ class TraceContactsIn(Schema):
     end: datetime.datetime | None = None
     minutes: int = 30
     keys: list[str] = Field(description="追踪结果中要添加为密接的 key")
-    kind: str = Field("close", description="close 密接 / secondary 次密接")
 
 
 class TraceContactsOut(Schema):

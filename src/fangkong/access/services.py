@@ -34,7 +34,7 @@ from fangkong.core.errors import Conflict, DomainError, NotAllowed, require_choi
 from fangkong.core.idnumbers import compact, normalize_phone, normalize_text, parse_resident_id
 from fangkong.core.scope import ensure_in_scope
 from fangkong.health import services as health_services
-from fangkong.health.models import Contact
+from fangkong.health.models import Contact, ContactKind
 from fangkong.people.codes import personal_code_reader
 from fangkong.people.models import Person
 from fangkong.zones import services as zone_services
@@ -549,14 +549,24 @@ def _checkpoints_named(actor, rows: list[dict]) -> dict:
 
 
 def _mark_replays(rows: list[_Row]) -> None:
-    """Rows whose client_id is stored already, or came earlier in the batch: answered, stored nothing."""
+    """Rows whose client_id is stored already, or came earlier in the batch: answered with what is stored (its
+    conflict too, so a scanner that never heard the first answer still shows it), and stored nothing."""
     sent = [row.client_id for row in rows if row.pending]
-    known = set(Passage.objects.filter(client_id__one_of=sent).order_by().values_list("client_id", flat=True))
+    stored = {client_id: (result, reason, note) for client_id, result, reason, note in
+              Passage.objects.filter(client_id__one_of=sent).order_by()
+              .values_list("client_id", "result", "reason", "conflict_note")}
+    seen = set()
     for row in rows:
-        if row.pending and row.client_id in known:
+        if not row.pending:
+            continue
+        if row.client_id in stored:
             row.status, row.message = "duplicate", _("已登记过")
-        elif row.pending:
-            known.add(row.client_id)
+            row.stored_result, reason, row.conflict_note = stored[row.client_id]
+            row.decision = Decision(row.stored_result, reason)
+        elif row.client_id in seen:
+            row.status, row.message = "duplicate", _("已登记过")
+        else:
+            seen.add(row.client_id)
 
 
 def _server_view(decision: Decision, direction: str) -> str:
@@ -672,8 +682,8 @@ def _note_of(found) -> str:
 
 
 @transaction.atomic
-def trace_contacts_add(*, actor, case, found: list, kind: str = "close") -> tuple[list, list]:
-    """Add people found by tracing as contacts of a case (health's contact service decides their observation),
+def trace_contacts_add(*, actor, case, found: list) -> tuple[list, list]:
+    """Add people found by tracing as close contacts of a case (health's contact service decides their observation),
     each with their last time at the gate as the last exposure; a visitor is registered by ID number, and
     one without an ID number is left out and named. All of them, or none with the error."""
     _require_tracer(actor)
@@ -687,6 +697,6 @@ def trace_contacts_add(*, actor, case, found: list, kind: str = "close") -> tupl
             person_data = {"name": contact.visitor_name, "id_number": contact.visitor_id_number,
                            "phone": contact.visitor_phone, "residency": "visitor"}
         added.append(health_services.contact_add(
-            actor=actor, case=case, kind=kind, source=Contact.Source.CO_LOCATION, last_exposure_at=contact.last_at,
+            actor=actor, case=case, kind=ContactKind.CLOSE, source=Contact.Source.CO_LOCATION, last_exposure_at=contact.last_at,
             person=contact.person, person_data=person_data, note=_note_of(contact)))
     return added, left_out
