@@ -21,7 +21,6 @@ from fangkong.places.models import Household
 from fangkong.testing.models import Result as TestResult
 from fangkong.testing.models import Sample
 from fangkong.zones.models import LEVEL_RANK, MedicalException, Movement, Zone
-from fangkong.zones.places import covers
 
 
 @dataclass
@@ -32,11 +31,19 @@ class Visitor:
     reason: str = ""
 
 
+@dataclass(frozen=True)
+class GateRef:
+    """A gate as the everyday scan names it, without its row: its id and community."""
+
+    pk: int
+    community_id: int
+
+
 @dataclass
 class Scan:
-    """One passage on its way to a decision. `scanned` is None for a visitor; the rest is filled by `gather`."""
+    """One passage on its way to a decision. `scanned` is None for a visitor; who it names is filled by `resolve`."""
 
-    checkpoint: Checkpoint
+    checkpoint: Checkpoint | GateRef
     direction: str
     at: datetime.datetime
     temperature: Decimal | None = None
@@ -111,17 +118,28 @@ def resolve(scans: list[Scan]) -> None:
 
 def movements(household_ids: set[int]) -> dict[int, str]:
     """Each household's movement status: the level of the strictest active zone around it (as
-    `zones.queries.movement_of_person` decides for one person), for many households in two queries."""
+    `zones.queries.movement_of_person` decides for one person), for many households in two queries.
+
+    A zone is stored down to its own level, so the zones around a household are the ones keyed by its
+    compound, its building, its unit or itself: four lookups per household, whatever the number of zones.
+    """
     if not household_ids:
         return {}
-    households = list(Household.objects.filter(pk__one_of=list(household_ids)).only(
+    households = list(Household.objects.filter(pk__one_of=list(household_ids)).order_by().values_list(
         "pk", "compound_id", "building_id", "unit_id"))
-    zones = list(Zone.objects.active().filter(compound_id__one_of=list({h.compound_id for h in households})).only(
-        "compound_id", "building_id", "unit_id", "household_id", "level"))
+    zones = (Zone.objects.active().filter(compound_id__one_of=list({h[1] for h in households})).order_by()
+             .values_list("compound_id", "building_id", "unit_id", "household_id", "level"))
+    strictest: dict[tuple, str] = {}
+    for *place, level in zones:
+        key = tuple(place)
+        if LEVEL_RANK[level] > LEVEL_RANK.get(strictest.get(key), 0):
+            strictest[key] = level
     status = {}
-    for household in households:
-        levels = [zone.level for zone in zones if covers(zone, household)]
-        status[household.pk] = max(levels, key=LEVEL_RANK.get) if levels else Movement.FREE
+    for pk, compound, building, unit in households:
+        around = [strictest.get(key) for key in ((compound, None, None, None), (compound, building, None, None),
+                                                  (compound, building, unit, None), (compound, building, unit, pk))]
+        levels = [level for level in around if level]
+        status[pk] = max(levels, key=LEVEL_RANK.get) if levels else Movement.FREE
     return status
 
 
@@ -249,3 +267,29 @@ class Gathered:
 
     def count_exit(self, pass_id: int, at: datetime.datetime) -> None:
         self.counted.setdefault(pass_id, []).append(at)
+
+
+# ---------------------------------------------------------------------------
+# A gate's rules, remembered per process for the everyday scan
+# ---------------------------------------------------------------------------
+
+_GATES: dict[int, tuple] = {}
+
+
+def remembered_gate(checkpoint_id: int) -> tuple[GateRules, int, datetime.datetime] | None:
+    """The gate's rules, community and version (its updated_at), read once per process and kept.
+
+    For `services.passage_register_at_once`, whose one statement stores a scan only while the gate's row is
+    still at that version: a gate changed in the meantime makes it store nothing, and the full path decides.
+    """
+    remembered = _GATES.get(checkpoint_id)
+    if remembered is None:
+        gate = Checkpoint.objects.filter(pk=checkpoint_id).first()
+        if gate is None:
+            return None
+        remembered = _GATES[checkpoint_id] = (GateRules.of(gate), gate.community_id, gate.updated_at)
+    return remembered
+
+
+def forget_gate(checkpoint_id: int) -> None:
+    _GATES.pop(checkpoint_id, None)
