@@ -316,18 +316,33 @@ def _windows_condition(own: list[Passage], minutes: int) -> Q:
     return condition
 
 
-def _key(other: Passage) -> tuple:
-    return ("p", other.person_id) if other.person_id else ("v", other.visitor_phone or other.visitor_name)
+_NEARBY = ("checkpoint_id", "occurred_at", "person_id", "visitor_name", "visitor_phone", "visitor_id_number")
 
 
-def _contact_of(found: dict, other: Passage) -> TracedContact:
-    key = _key(other)
-    if key not in found:
-        found[key] = TracedContact(person=other.person, visitor_name=other.visitor_name,
-                                   visitor_phone=other.visitor_phone, visitor_id_number=other.visitor_id_number,
-                                   windows=set(), nearest_minutes=float("inf"), last_at=other.occurred_at,
-                                   checkpoints=set())
-    return found[key]
+def _near(own: list[Passage], others, margin: datetime.timedelta, gate_names: dict) -> tuple[dict, dict]:
+    """Each other passage counted into the windows of the person's passages it lies in: the contacts found by
+    key ("p", person id) or ("v", phone or name), and the windows' keys."""
+    by_gate: dict[int, list[TraceWindow]] = {}
+    for window in own:
+        by_gate.setdefault(window.passage.checkpoint_id, []).append(window)
+    found: dict = {}
+    for gate, at, person_id, name, phone, id_number in others:
+        key = ("p", person_id) if person_id else ("v", phone or name)
+        for window in by_gate.get(gate, []):
+            gap = abs(at - window.passage.occurred_at)
+            if gap > margin:
+                continue
+            window.seen.add(key)
+            if key not in found:
+                found[key] = TracedContact(person=person_id, visitor_name=name, visitor_phone=phone,
+                                           visitor_id_number=id_number, windows=set(), nearest_minutes=float("inf"),
+                                           last_at=at, checkpoints=set())
+            contact = found[key]
+            contact.windows.add(window.passage.pk)
+            contact.nearest_minutes = min(contact.nearest_minutes, gap.total_seconds() / 60)
+            contact.last_at = max(contact.last_at, at)
+            contact.checkpoints.add(gate_names[gate])
+    return found
 
 
 def trace(actor, person: Person, *, start: datetime.datetime, end: datetime.datetime,
@@ -337,30 +352,22 @@ def trace(actor, person: Person, *, start: datetime.datetime, end: datetime.date
     person's passages they were near, the nearest gap and their last time there (the last exposure).
 
     Two index range reads whatever the table's size: the person's own passages by (person, time), then
-    every window at once by (checkpoint, time). Only passages in the actor's scope are read.
+    every window at once by (checkpoint, time), read as plain values; then the people found, by id. Only
+    passages in the actor's scope are read.
     """
     own = list(Passage.objects.in_scope(actor).filter(person=person, occurred_at__gte=start, occurred_at__lte=end)
                .select_related("checkpoint").order_by("occurred_at", "id")[:TRACE_OWN_LIMIT])
     windows = [TraceWindow(passage=passage) for passage in own]
     found: dict = {}
     if own:
-        margin = datetime.timedelta(minutes=minutes)
-        others = (Passage.objects.in_scope(actor).filter(_windows_condition(own, minutes))
-                  .exclude(person=person).select_related("person", "checkpoint").order_by("occurred_at", "id"))
-        by_gate: dict[int, list[TraceWindow]] = {}
-        for window in windows:
-            by_gate.setdefault(window.passage.checkpoint_id, []).append(window)
-        for other in others:
-            for window in by_gate.get(other.checkpoint_id, []):
-                gap = abs(other.occurred_at - window.passage.occurred_at)
-                if gap > margin:
-                    continue
-                window.seen.add(_key(other))
-                contact = _contact_of(found, other)
-                contact.windows.add(window.passage.pk)
-                contact.nearest_minutes = min(contact.nearest_minutes, gap.total_seconds() / 60)
-                contact.last_at = max(contact.last_at, other.occurred_at)
-                contact.checkpoints.add(other.checkpoint.name)
+        others = (Passage.objects.in_scope(actor).filter(_windows_condition(own, minutes)).exclude(person=person)
+                  .order_by().values_list(*_NEARBY))
+        gate_names = {passage.checkpoint_id: passage.checkpoint.name for passage in own}
+        found = _near(windows, others, datetime.timedelta(minutes=minutes), gate_names)
+        people = Person.objects.filter(pk__one_of=[key for kind, key in found if kind == "p"]).only(
+            "name", "phone", "id_number", "household_id", "community_id").in_bulk()
+        for (kind, key), contact in found.items():
+            contact.person = people.get(key) if kind == "p" else None
     contacts = sorted(found.values(), key=lambda c: (-c.overlaps, c.nearest_minutes, c.name))
     return Trace(person=person, start=start, end=end, minutes=minutes, windows=windows, contacts=contacts)
 
