@@ -9,6 +9,7 @@ from django.http import Http404
 from django.urls import include, path
 from ninja import NinjaAPI, Router, Swagger
 
+from fangkong.access.api import router as access_router
 from fangkong.accounts.api import router as accounts_router
 from fangkong.accounts.auth import staff_auth
 from fangkong.core.api import install_error_handlers
@@ -37,6 +38,7 @@ api.add_router("", health_router, tags=["健康监测"])
 api.add_router("", zones_router, tags=["封控管控"])
 api.add_router("", volunteers_router, tags=["岗位"])
 api.add_router("", testing_router, tags=["核酸筛查"])
+api.add_router("", access_router, tags=["卡口与出入证"])
 
 unknown_paths = Router()
 

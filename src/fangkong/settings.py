@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "fangkong.zones",
     "fangkong.volunteers",
     "fangkong.testing",
+    "fangkong.access",
     "fangkong.web",
 ]
 

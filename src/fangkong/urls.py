@@ -14,6 +14,7 @@ urlpatterns = [
     path("zones/", include("fangkong.zones.urls")),
     path("volunteers/", include("fangkong.volunteers.urls")),
     path("testing/", include("fangkong.testing.urls")),
+    path("access/", include("fangkong.access.urls")),
     path("", include("fangkong.core.urls")),
     path("", include("fangkong.web.urls")),
 ]

@@ -29,6 +29,7 @@ from django.db import transaction
 from django.urls import URLResolver, get_resolver
 from django.utils import timezone
 
+from tests.access.factories import CheckpointFactory, PassageFactory, PassFactory
 from tests.clients import signed_in
 from tests.health.factories import (
     CaseFactory,
@@ -76,6 +77,8 @@ ROWS = {
     "/places/venues/{pk}": lambda r: r.venue.pk,
     "/people/{pk}": lambda r: r.person.pk,
     "/people/ledger/jobs/{pk}": lambda r: r.import_job.pk,
+    "/access/checkpoints/{pk}": lambda r: r.checkpoint.pk,
+    "/access/passes/{pk}": lambda r: r.gate_pass.pk,
     "/screening/follow-ups/{pk}": lambda r: r.follow_up.pk,
     "/screening/arrivals/{pk}": lambda r: r.arrival.pk,
     "/screening/poster/{pk}": lambda r: r.community.pk,
@@ -127,11 +130,15 @@ ROWS = {
     "/api/v1/tubes/{barcode}": lambda r: r.tube.barcode,
     "/api/v1/ledger/import-jobs/{job_id}": lambda r: r.import_job.pk,
     "/api/v1/lab-results/import-jobs/{job_id}": lambda r: r.result_import.pk,
+    "/api/v1/checkpoints/{checkpoint_id}": lambda r: r.checkpoint.pk,
+    "/api/v1/passes/{pass_id}": lambda r: r.gate_pass.pk,
+    "/api/v1/passages/{passage_id}": lambda r: r.passage.pk,
 }
 
 # URLs open to anyone by design, with why; they are not asked.
 OPEN_BY_DESIGN = {
     "/screening/arrive/{token}": "the public self-report page of a community's poster: the token is the poster",
+    "/access/g/{token}": "the public self-scan page of a gate's poster: the token is the poster",
     "/api/v1/{rest}": "the catch-all that answers 404 for every unknown API path",
 }
 
@@ -288,6 +295,7 @@ def _rows(community, household, *, street):
     result_import = ResultImportFactory(community=community)
     batch = VerificationBatchFactory(community=community)
     screening_round = ScreeningRoundFactory(community=community)
+    checkpoint = CheckpointFactory(community=community, compound=household.compound)
     return SimpleNamespace(
         community=community, grid=household.grid, compound=household.compound, building=household.building,
         unit=household.unit, household=household, person=person, neighbour=neighbour,
@@ -319,6 +327,9 @@ def _rows(community, household, *, street):
         lab_result=LabResultFactory(tube__round=test_round, tube__site=site, source=result_import),
         resample_task=ResampleTaskFactory(tube__round=test_round, tube__site=site, person=person),
         antigen_report=AntigenReportFactory(person=person, round=test_round),
+        checkpoint=checkpoint,
+        gate_pass=PassFactory(household=household),
+        passage=PassageFactory(checkpoint=checkpoint, person=person),
     )
 
 

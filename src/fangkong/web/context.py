@@ -19,6 +19,7 @@ _NAV = [
     ("health:transfers", _("转运"), is_staff_member),
     ("zones:list", _("封控管控"), is_staff_member),
     ("testing:rounds", _("核酸筛查"), is_staff_member),
+    ("access:checkpoints", _("卡口通行"), is_staff_member),
     ("core:audit", _("审计日志"), may_browse_audit),
 ]
 
