@@ -29,7 +29,8 @@ def run(actor, community, path, **kwargs):
 @pytest.fixture
 def imported(admin, community_a, household_a, tmp_path):
     """Three persons of building 3 unit 2 room 301, imported once."""
-    rows = [person_row(1, name="王芳", tags="独居、慢病"), person_row(2, relationship="配偶"), person_row(3, tags="孕妇")]
+    rows = [person_row(1, name="王芳", tags="独居、慢病"), person_row(2, relationship="配偶"),
+            person_row(3, tags="孕妇")]
     assert run(admin, community_a, ledger_xlsx(tmp_path / "first.xlsx", rows)).created == 3
     return rows
 
@@ -141,7 +142,8 @@ SAME = {
     "id_number": [REGISTERED_ID, REGISTERED_ID.translate(FULL_WIDTH), " " + REGISTERED_ID],
     "phone": ["13900000001", "+86 139 0000 0001", "１３９００００００１", 13900000001.0],
     "sex": ["", "男", "M"], "birth_date": ["", "1980-01-01", "1980/1/1", "19800101", datetime.datetime(1980, 1, 1)],
-    "relationship": ["户主", " 户主 "], "residency": ["常住", "", "常住人口"], "tags": ["独居老人", "独居", "独居 独居"],
+    "relationship": ["户主", " 户主 "], "residency": ["常住", "", "常住人口"],
+    "tags": ["独居老人", "独居", "独居 独居"],
     "notes": ["", " "],
 }
 OTHER = {

@@ -119,7 +119,8 @@ def ledger_import(request, community_id: Id, file: File[UploadedFile], dry_run: 
 @router.post("/communities/{community_id}/ledger/import-jobs", response={202: ImportJobOut},
              summary="排队导入人口台账(后台处理,适合大文件;轮询任务查看进度和结果)")
 def ledger_import_job_start(request, community_id: Id, file: File[UploadedFile], dry_run: Form[bool] = False):
-    """The worker imports the file; GET the job until its status is done (with the report) or failed (with the reason)."""
+    """The worker imports the file; GET the job until its status is done (with the report) or failed
+    (with the reason)."""
     community = get_community_for(request.auth, community_id)
     check_upload_size(file)
     job = services.ledger_import_job_start(actor=request.auth, community=community, file_name=file.name,

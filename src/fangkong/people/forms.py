@@ -17,7 +17,8 @@ class PersonSearchForm(forms.Form):
         "type": "search", "placeholder": _("姓名、拼音首字母 zs、证件或手机号后4位、3-2-301"), "autocomplete": "off"}))
     tag = forms.ChoiceField(label=_("重点人群"), required=False, choices=[("", _("全部重点人群"))] + Tag.choices,
                             error_messages={"invalid_choice": _("没有“%(value)s”这一重点人群")})
-    residency = forms.ChoiceField(label=_("人员类型"), required=False, choices=[("", _("全部人员类型"))] + Residency.choices,
+    residency = forms.ChoiceField(label=_("人员类型"), required=False,
+                                  choices=[("", _("全部人员类型"))] + Residency.choices,
                                   error_messages={"invalid_choice": _("没有“%(value)s”这一人员类型")})
     grid = forms.ModelChoiceField(label=_("网格"), required=False, queryset=None, empty_label=_("全部网格"),
                                   error_messages={"invalid_choice": _("该网格不存在或不在您的管辖范围内")})
@@ -149,7 +150,8 @@ class LedgerImportForm(forms.Form):
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if upload.size > settings.LEDGER_MAX_BYTES:
-            raise forms.ValidationError(_("文件过大,不能超过 %(mb)d MB") % {"mb": settings.LEDGER_MAX_BYTES // (1024 * 1024)})
+            limit_mb = settings.LEDGER_MAX_BYTES // (1024 * 1024)
+            raise forms.ValidationError(_("文件过大,不能超过 %(mb)d MB") % {"mb": limit_mb})
         return upload
 
 

@@ -288,7 +288,8 @@ def _sheet_from_grid(grid: list[list], merged, formulas: set[tuple[int, int]]) -
     by_position = {position: code for code, position in columns.items()}
     formula_cells = {(row + 1, by_position[column]) for row, column in formulas
                      if row > header_index and column in by_position}
-    return LedgerSheet(headers=headers, columns=columns, rows=rows, unknown_columns=unknown, formula_cells=formula_cells)
+    return LedgerSheet(headers=headers, columns=columns, rows=rows, unknown_columns=unknown,
+                       formula_cells=formula_cells)
 
 
 def _has_text(cells) -> bool:

@@ -62,7 +62,8 @@ logger = logging.getLogger("fangkong.people")
 LEDGER_CHUNK = 2000
 LEDGER_PROGRESS_EVERY = 1000
 _TAG_SYNONYMS = {"独居": Tag.ELDERLY_ALONE, "独居老人": Tag.ELDERLY_ALONE, "慢病": Tag.CHRONIC_SEVERE,
-                 "重症": Tag.CHRONIC_SEVERE, "重症慢病": Tag.CHRONIC_SEVERE, "孕妇": Tag.PREGNANT, "孕产妇": Tag.PREGNANT,
+                 "重症": Tag.CHRONIC_SEVERE, "重症慢病": Tag.CHRONIC_SEVERE,
+                 "孕妇": Tag.PREGNANT, "孕产妇": Tag.PREGNANT,
                  "残疾": Tag.DISABLED, "保洁": Tag.KEY_WORKER, "保安": Tag.KEY_WORKER, "保供": Tag.KEY_WORKER,
                  "大学生": Tag.RETURNING_STUDENT, "卧床": Tag.IMMOBILE, "失能": Tag.IMMOBILE, "婴儿": Tag.INFANT,
                  "医护": Tag.MEDICAL_WORKER, "困难": Tag.HARDSHIP}
@@ -217,7 +218,7 @@ def _address(compound: str, building: str, unit: str, room: str) -> tuple[tuple 
     if not any(parts):
         return None, None
     if not all(parts):
-        return None, next(code for code, part in zip(ledger.ADDRESS_FIELDS, parts) if not part)
+        return None, next(code for code, part in zip(ledger.ADDRESS_FIELDS, parts, strict=True) if not part)
     return (compound, *parts), None
 
 
@@ -267,7 +268,8 @@ def _ledger_entry(sheet, line: int, cells: dict, words: dict) -> tuple[_LedgerEn
     values = {code: _row_value(problems, code, _word_value(code, texts.get(code, ""), words[code]))
               for code in ("id_type", "sex", "residency")}
     values["tags"] = _row_value(problems, "tags", _tag_codes(texts.get("tags", ""), words["tags"]))
-    values["birth_date"] = _row_value(problems, "birth_date", _birth_date(cells.get("birth_date"), texts.get("birth_date", "")))
+    birth_date = _birth_date(cells.get("birth_date"), texts.get("birth_date", ""))
+    values["birth_date"] = _row_value(problems, "birth_date", birth_date)
     address = _row_address(texts, problems) if sheet.has("building") else None
     if problems.codes & {"name", "id_number"}:
         return None, problems.found
@@ -346,8 +348,8 @@ class _QuickReader:
         self.name, self.id_number = sheet.columns["name"], sheet.columns["id_number"]
         self.phone = sheet.columns.get("phone")
         self.registry, self.comparison = registry, comparison
-        self.cleaned = [(code, clean, {}) for code, clean in (("relationship", clean_relationship), ("notes", clean_notes))
-                        if sheet.has(code)]
+        cleaners = (("relationship", clean_relationship), ("notes", clean_notes))
+        self.cleaned = [(code, clean, {}) for code, clean in cleaners if sheet.has(code)]
 
     def entry(self, line: int, cells: list) -> "_LedgerEntry | _Unchanged | None":
         values = dict(self.defaults)
@@ -389,7 +391,7 @@ class _QuickReader:
         they give none, _UNREADABLE when the full check must explain them. Each part's cell value is
         normalised once (a file has a few dozen room numbers, repeated under every unit)."""
         parts = {}
-        for code, raw in zip(self.address_codes, raws):
+        for code, raw in zip(self.address_codes, raws, strict=True):
             seen = self.address_parts[code]
             part = seen.get(raw)
             if part is None:
@@ -443,9 +445,12 @@ class _PlaceIndex:
     def __init__(self, community: Community):
         self.compounds = dict(Compound.objects.filter(community=community).values_list("name", "id"))
         self.buildings: dict[str, list[dict]] = {}
-        for building in Building.objects.filter(community=community).values("id", "community_id", "compound_id", "grid_id", "number"):
+        buildings = Building.objects.filter(community=community).values(
+            "id", "community_id", "compound_id", "grid_id", "number")
+        for building in buildings:
             self.buildings.setdefault(building["number"], []).append(building)
-        self.units = {(b, n): pk for pk, b, n in Unit.objects.filter(community=community).values_list("id", "building_id", "number")}
+        self.units = {(b, n): pk for pk, b, n in
+                      Unit.objects.filter(community=community).values_list("id", "building_id", "number")}
         self.households = {(u, r): pk for pk, u, r in
                            Household.objects.filter(community=community).values_list("id", "unit_id", "room")}
         self.found: dict[tuple, tuple] = {}
@@ -544,7 +549,8 @@ class _Comparison:
         derived = data.id_type == _RESIDENT_ID
         changed = []
         if self.given[derived](data) != self.stored[derived](stored):
-            changed = [name for name in self.fields[derived] if stored[_COMPARED_FIELDS.index(name)] != getattr(data, name)]
+            changed = [name for name in self.fields[derived]
+                       if stored[_COMPARED_FIELDS.index(name)] != getattr(data, name)]
         if self.has_address and household != stored[_HOUSEHOLD]:
             changed.append("household")
         return changed, self.has_tags and data.tags != tags
@@ -710,7 +716,7 @@ def _create_households(plan: _LedgerPlan) -> dict[tuple, int]:
                             building_id=b["id"], unit_id=units[(b["id"], unit)], room=room)
                   for (_b, unit, room), b in plan.new_households.items()]
     Household.objects.bulk_create(households, batch_size=1000)
-    return {key: household.pk for household, key in zip(households, plan.new_households)}
+    return {key: household.pk for household, key in zip(households, plan.new_households, strict=True)}
 
 
 def _set_ledger_tags(pairs: list[tuple[int, tuple]], replace: bool) -> None:
@@ -787,7 +793,7 @@ def _update_ledger_persons(updates: list[_LedgerUpdate], household_id) -> None:
     if changed:
         now, rows = timezone.now(), []
         for update in changed:
-            values = dict(zip(_COMPARED_FIELDS, update.stored))
+            values = dict(zip(_COMPARED_FIELDS, update.stored, strict=True))
             for name in update.changed:
                 if name == "household":
                     values["household_id"] = household_id(update.household)
@@ -889,8 +895,8 @@ def ledger_import_job_start(*, actor, community: Community, file_name: str, data
     """
     _require_ledger_importer(actor, community)
     ImportJob.objects.filter(created_at__lt=timezone.now() - PREVIEW_KEPT, upload__isnull=False).update(upload=None)
-    job = ImportJob.objects.create(community=community, actor=actor, origin=job_origin(actor), file_name=file_name[:255],
-                                   dry_run=dry_run, upload=data)
+    job = ImportJob.objects.create(community=community, actor=actor, origin=job_origin(actor),
+                                   file_name=file_name[:255], dry_run=dry_run, upload=data)
     job_enqueue(job)
     return job
 
@@ -899,7 +905,9 @@ def ledger_import_job_commit(*, actor, preview: ImportJob) -> ImportJob:
     """Import the file of a clean preview; the preview gives its file up, so it is committed once."""
     with transaction.atomic():
         locked = ImportJob.objects.select_for_update().filter(pk=preview.pk).first()
-        if locked is None or not (locked.dry_run and locked.status == ImportJob.Status.DONE and locked.report.get("ok")):
+        clean_preview = (locked is not None and locked.dry_run and locked.status == ImportJob.Status.DONE
+                         and locked.report.get("ok"))
+        if not clean_preview:
             raise DomainError(_("只有预览通过的台账才能直接确认导入"), code="not_previewed")
         if locked.upload is None:
             raise DomainError(_("该预览的文件已导入或已过期,请重新上传"), code="preview_gone")

@@ -49,9 +49,10 @@ class PersonQuerySet(ScopedQuerySet):
 
 
 class Person(TimeStamped):
-    community = models.ForeignKey("places.Community", on_delete=models.PROTECT, related_name="persons", verbose_name=_("社区"),
-                                  db_index=False)
-    household = models.ForeignKey("places.Household", null=True, blank=True, on_delete=models.SET_NULL, related_name="members", verbose_name=_("户"))
+    community = models.ForeignKey("places.Community", on_delete=models.PROTECT, related_name="persons",
+                                  verbose_name=_("社区"), db_index=False)
+    household = models.ForeignKey("places.Household", null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="members", verbose_name=_("户"))
     name = models.CharField(_("姓名"), max_length=50)
     name_pinyin = models.CharField(max_length=200, blank=True)
     name_initials = models.CharField(max_length=50, blank=True)
@@ -118,12 +119,14 @@ class ImportJob(Job):
     rerun_if_interrupted = True  # all rows or none, and importing a file twice changes nothing the second time
     cleared_on_failure = ("upload",)
 
-    community = models.ForeignKey("places.Community", on_delete=models.CASCADE, related_name="import_jobs", verbose_name=_("社区"))
+    community = models.ForeignKey("places.Community", on_delete=models.CASCADE, related_name="import_jobs",
+                                  verbose_name=_("社区"))
     file_name = models.CharField(_("文件名"), max_length=255)
     dry_run = models.BooleanField(_("仅预检"), default=False)
     report = models.JSONField(_("结果"), default=dict, blank=True)
     upload = models.BinaryField(null=True, editable=False,
-                                help_text="The uploaded file, until the job ends (a clean preview: until committed or a day old).")
+                                help_text="The uploaded file, until the job ends "
+                                          "(a clean preview: until committed or a day old).")
 
     objects = ScopedQuerySet.as_manager()
     scope_fields = {"community": "community_id"}

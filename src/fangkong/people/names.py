@@ -1,11 +1,11 @@
 """Pinyin keys of a name, so "zs" and "zhangsan" find 张三."""
 
-from functools import lru_cache
+from functools import cache
 
 from pypinyin import Style, lazy_pinyin
 
 
-@lru_cache(maxsize=None)
+@cache
 def _character_keys(character: str) -> tuple[str, str]:
     full = "".join(lazy_pinyin(character, errors="ignore")).lower()
     initial = "".join(lazy_pinyin(character, style=Style.FIRST_LETTER, errors="ignore")).lower()

@@ -132,8 +132,8 @@ def search_keys(name: str, id_number: str, phone: str) -> tuple[str, str, str, s
 
 def stored_person_values(data: PersonData) -> dict:
     """The columns a person's data is stored as, with the search keys derived from it."""
-    return {**dict(zip(STORED_FIELDS, stored_fields_of(data))),
-            **dict(zip(SEARCH_KEY_FIELDS, search_keys(data.name, data.id_number, data.phone)))}
+    return {**dict(zip(STORED_FIELDS, stored_fields_of(data), strict=True)),
+            **dict(zip(SEARCH_KEY_FIELDS, search_keys(data.name, data.id_number, data.phone), strict=True))}
 
 
 def apply_person_data(person: Person, data: PersonData) -> list[str]:

@@ -208,7 +208,8 @@ def _move_related_rows(duplicate: Person, keep: Person) -> list[str]:
     """
     moved = []
     for relation in Person._meta.get_fields(include_hidden=True):
-        if not relation.auto_created or relation.concrete or relation.many_to_many or relation.related_model is PersonTag:
+        if (not relation.auto_created or relation.concrete or relation.many_to_many
+                or relation.related_model is PersonTag):
             continue
         try:
             with transaction.atomic():

@@ -32,7 +32,8 @@ def _search(request, form):
         return Paginator(queries.persons_for(request.user).none(), PAGE_SIZE).get_page(1), ""
     data = form.cleaned_data
     try:
-        persons = services.person_search(actor=request.user, text=data["q"], tag=data["tag"], residency=data["residency"],
+        persons = services.person_search(actor=request.user, text=data["q"], tag=data["tag"],
+                                         residency=data["residency"],
                                          grid_id=data["grid"].pk if data["grid"] else None,
                                          household_id=data["household"])
     except RateLimited as err:
@@ -176,14 +177,16 @@ def ledger_import(request):
             add_domain_error(form, err)
         else:
             return redirect("people:import_job", pk=job.pk)
-    return TemplateResponse(request, "people/import.html", {"form": form, "export_form": LedgerExportForm(actor=request.user)})
+    context = {"form": form, "export_form": LedgerExportForm(actor=request.user)}
+    return TemplateResponse(request, "people/import.html", context)
 
 
 @editor_required
 def import_job(request, pk):
     job = queries.get_import_job_for(request.user, pk)
     template = "people/import_job.html#progress" if request.htmx else "people/import_job.html"
-    return TemplateResponse(request, template, {"job": job, "report": job.report or {}, "poll_seconds": JOB_POLL_SECONDS})
+    context = {"job": job, "report": job.report or {}, "poll_seconds": JOB_POLL_SECONDS}
+    return TemplateResponse(request, template, context)
 
 
 @require_POST
