@@ -70,7 +70,8 @@ def update_rows(model: type[models.Model], key: str, attnames: Sequence[str], ro
     fields = [model._meta.get_field(name) for name in (key, *attnames)]
     quote = connection.ops.quote_name
     table, columns = quote(model._meta.db_table), [quote(field.column) for field in fields]
-    assignments = ", ".join(f"{column} = v.{column}{_cast(field)}" for column, field in zip(columns[1:], fields[1:]))
+    assignments = ", ".join(f"{column} = v.{column}{_cast(field)}"
+                            for column, field in zip(columns[1:], fields[1:], strict=True))
     row_placeholder = "(" + ", ".join(["%s"] * len(fields)) + ")"
     with connection.cursor() as cursor:
         for start in range(0, len(rows), chunk):
