@@ -1,4 +1,5 @@
-"""Benchmark: checkpoint scans through the HTTP API and a scanner's sync beside raw psycopg, and tracing at 1 M and 10 M passages.
+"""Benchmark: checkpoint scans through the HTTP API and a scanner's sync beside raw psycopg,
+and tracing at 1 M and 10 M passages.
 
     .venv/bin/python bench/passages.py [--persons 50000] [--scans 4000] [--clients 4,16] [--sizes 1000000,10000000]
     FANGKONG_DATABASE_URL=postgres://... .venv/bin/python bench/passages.py      (a migrated or empty database)
@@ -107,7 +108,6 @@ from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
-from names import person_name  # noqa: E402
 
 from fangkong.access import queries  # noqa: E402
 from fangkong.access.models import Checkpoint, Passage  # noqa: E402
@@ -121,6 +121,7 @@ from fangkong.people.models import Person  # noqa: E402
 from fangkong.places.models import Building, Community, Compound, Grid, Household, Street, Unit  # noqa: E402
 from fangkong.zones.models import Level, Zone  # noqa: E402
 from fangkong.zones.places import place_fields  # noqa: E402
+from names import person_name  # noqa: E402
 
 STREET, COMMUNITY, TRACE_COMMUNITY = "通行基准街道", "通行基准社区", "追踪基准社区"
 BUILDINGS, UNITS, FLOORS, ROOMS_PER_FLOOR = 40, 4, 18, 4
@@ -597,7 +598,8 @@ def trace_community(street: Street) -> tuple[Community, list[int]]:
 
 def trace_gates(community: Community, count: int) -> list[int]:
     have = Checkpoint.objects.filter(community=community).count()
-    Checkpoint.objects.bulk_create([Checkpoint(community=community, name=f"追踪{n + 1}号门") for n in range(have, count)])
+    Checkpoint.objects.bulk_create(
+        [Checkpoint(community=community, name=f"追踪{n + 1}号门") for n in range(have, count)])
     return list(Checkpoint.objects.filter(community=community).order_by("pk").values_list("pk", flat=True)[:count])
 
 
@@ -607,9 +609,9 @@ def fill_passages(community: Community, person_range: list[int], gates: list[int
     step = 3600 / HOUR_RATE
     total = len(gates) * HOUR_RATE * 24 * TRACE_DAYS
     low, high = person_range
-    sql = ("INSERT INTO access_passage (community_id, checkpoint_id, person_id, household_id, used_pass_id, visitor_name,"
-           " visitor_phone, visitor_id_number, visitor_reason, plate, direction, occurred_at, temperature, result,"
-           " reason, guard_id, self_scan, offline, conflict, conflict_note, client_id, created_at)"
+    sql = ("INSERT INTO access_passage (community_id, checkpoint_id, person_id, household_id, used_pass_id,"
+           " visitor_name, visitor_phone, visitor_id_number, visitor_reason, plate, direction, occurred_at,"
+           " temperature, result, reason, guard_id, self_scan, offline, conflict, conflict_note, client_id, created_at)"
            " SELECT %(community)s, (%(gates)s::bigint[])[1 + n %% %(count)s],"
            " %(low)s + floor(random() * %(span)s)::bigint, NULL, NULL, '', '', '', '', '',"
            " CASE WHEN n %% 2 = 0 THEN 'in' ELSE 'out' END,"
@@ -710,9 +712,11 @@ def report(single: list, batch: dict | None, tracing: list) -> None:
         print(f"{'replay of the same queue':34}{batch['replay']:9.3f}   new rows: {batch['new_rows']}")
         goals.append(f"batch ≥ 0.5 of raw ({api_rate / raw_rate:.2f}); replay stores nothing ({batch['new_rows']} new)")
     if tracing:
-        print(f"\n{'tracing (14 days, ± 30 min)':34}{'median ms':>10}{'slowest':>9}{'own':>6}{'nearby':>8}{'people':>8}")
+        print(f"\n{'tracing (14 days, ± 30 min)':34}{'median ms':>10}{'slowest':>9}"
+              f"{'own':>6}{'nearby':>8}{'people':>8}")
         for total, figures in tracing:
-            print(f"{format(total, ',') + ' passages':34}{figures['median'] * 1000:10.1f}{figures['slowest'] * 1000:9.1f}"
+            print(f"{format(total, ',') + ' passages':34}{figures['median'] * 1000:10.1f}"
+                  f"{figures['slowest'] * 1000:9.1f}"
                   f"{figures['own']:>6}{figures['rows']:>8,}{figures['contacts']:>8,}")
         growth = tracing[-1][1]["median"] / tracing[0][1]["median"]
         goals.append(f"tracing grows < 2× from {tracing[0][0]:,} to {tracing[-1][0]:,} ({growth:.2f}×)")

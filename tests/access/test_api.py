@@ -30,7 +30,8 @@ def test_a_scan_is_answered_with_the_decision_and_a_retry_with_the_same_passage(
     again = send(client, "post", "/passages", body)
 
     assert first.status_code == 201, first.content
-    assert (first.json()["result"], first.json()["message"], first.json()["person_name"]) == ("allowed", "放行 · 出", "张三")
+    assert (first.json()["result"], first.json()["message"], first.json()["person_name"]) == (
+        "allowed", "放行 · 出", "张三")
     assert again.status_code == 200 and again.json()["replayed"] and again.json()["id"] == first.json()["id"]
     assert Passage.objects.count() == 1
 
@@ -186,7 +187,8 @@ def pass_a(household_a):
 
 @pytest.mark.parametrize("url", ["/checkpoints/{gate}", "/checkpoints/{gate}/snapshot", "/passes/{pass_}",
                                  "/passages/{passage}"])
-def test_an_outsider_gets_404_for_every_row_of_another_community(staff_b, grid_member_b, gate_a, pass_a, passage_a, url):
+def test_an_outsider_gets_404_for_every_row_of_another_community(staff_b, grid_member_b, gate_a, pass_a, passage_a,
+                                                                   url):
     path = url.format(gate=gate_a.pk, pass_=pass_a.pk, passage=passage_a.pk)
     for outsider in (staff_b, grid_member_b):
         response = send(signed_in(outsider), "get", path)
@@ -198,8 +200,8 @@ def test_an_outsiders_lists_hold_nothing_of_another_community(staff_b, gate_a, p
     assert send(signed_in(staff_b), "get", url).json() == {"items": [], "count": 0}
 
 
-def test_a_grid_member_follows_the_passages_at_the_gate_of_their_compound_visitors_too(grid_member_a, building_a, gate_a,
-                                                                                        volunteer):
+def test_a_grid_member_follows_the_passages_at_the_gate_of_their_compound_visitors_too(grid_member_a, building_a,
+                                                                                        gate_a, volunteer):
     body = {"client_id": str(uuid.uuid4()), "checkpoint_id": gate_a.pk, "direction": "in",
             "visitor": {"name": "赵访客", "phone": "13900001111"}}
     send(signed_in(volunteer), "post", "/passages", body)

@@ -51,7 +51,8 @@ def test_the_days_figures_count_each_gate_by_hour_and_each_refusal_by_reason(sta
 
 
 def test_one_gates_figures_through_the_api(staff_a, day_at_the_gates):
-    body = send(signed_in(staff_a), "get", f"/passages/figures?day=2022-03-10&checkpoint_id={day_at_the_gates.pk}").json()
+    body = send(signed_in(staff_a), "get",
+                f"/passages/figures?day=2022-03-10&checkpoint_id={day_at_the_gates.pk}").json()
 
     assert body["total"] == 2 and body["visitors"] == 2
     assert body["reasons"] == [{"result": "persuaded_back", "reason": "visitors_not_admitted", "label": "暂停访客进入",

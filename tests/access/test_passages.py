@@ -1,4 +1,5 @@
-"""A guard scans at a gate: the passage is decided from the registry, the zones, the passes and the tests, and stored once."""
+"""A guard scans at a gate: the passage is decided from the registry, the zones, the passes and the tests,
+and stored once."""
 
 import datetime
 import uuid
@@ -102,14 +103,16 @@ def test_a_logged_medical_exception_lets_a_sealed_resident_out(gate_a, person_a,
     assert (registered.decision.result, registered.decision.reason) == (Result.ALLOWED, Reason.MEDICAL)
 
 
-def test_the_guard_records_a_medical_need_on_the_spot_and_it_is_never_refused(gate_a, person_a, unit_a, volunteer, scan):
+def test_the_guard_records_a_medical_need_on_the_spot_and_it_is_never_refused(gate_a, person_a, unit_a, volunteer,
+                                                                              scan):
     zone = ZoneFactory(place=unit_a)
 
     registered = scan(gate_a, person_a, medical_need="emergency", medical_note="胸痛")
 
     assert registered.decision.reason == Reason.MEDICAL
     exception = MedicalException.objects.get()
-    assert (exception.zone, exception.person, exception.allowed_by, exception.note) == (zone, person_a, volunteer, "胸痛")
+    assert (exception.zone, exception.person, exception.allowed_by, exception.note) == (
+        zone, person_a, volunteer, "胸痛")
 
 
 def test_a_household_pass_lets_one_member_out_per_period_and_then_persuades_back(

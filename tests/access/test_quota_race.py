@@ -61,8 +61,10 @@ def test_one_household_card_at_two_gates_at_once_goes_out_once(gates, household_
 
 def test_the_same_scan_sent_twice_at_once_is_stored_once(gates, person_a, volunteer, at_once):
     client_id = uuid.uuid4()
-    scan = lambda: services.passage_register(actor=volunteer, checkpoint=gates[0], client_id=client_id,
-                                             direction="in", code=personal_code(person_a))
+
+    def scan():
+        return services.passage_register(actor=volunteer, checkpoint=gates[0], client_id=client_id,
+                                         direction="in", code=personal_code(person_a))
 
     outcomes = at_once([scan, scan])
 

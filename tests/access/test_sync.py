@@ -57,7 +57,8 @@ def test_bad_rows_are_answered_on_their_own_and_the_rest_stored(gate_a, person_a
 
 
 def test_a_forged_code_allowed_offline_is_kept_as_a_conflict(gate_a, volunteer):
-    answers = services.passages_sync(actor=volunteer, rows=[row(gate_a, "FK1:12.1:abc:forged", offline_result="allowed")])
+    answers = services.passages_sync(actor=volunteer,
+                                     rows=[row(gate_a, "FK1:12.1:abc:forged", offline_result="allowed")])
 
     passage = Passage.objects.get()
     assert answers[0]["status"] == "conflict"

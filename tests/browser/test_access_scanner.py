@@ -35,7 +35,8 @@ def test_a_guard_scans_offline_and_every_passage_reaches_the_server_once(
     north = CheckpointFactory(community=compound_a.community, compound=compound_a, name="驰誉小区北门",
                               pass_required=True)
     PassFactory(household=household_a, quota_exits=2, quota_days=3)
-    son, daughter = PersonFactory(household=household_a, name="张小一"), PersonFactory(household=household_a, name="张小二")
+    son = PersonFactory(household=household_a, name="张小一")
+    daughter = PersonFactory(household=household_a, name="张小二")
     page = phone_page
     sign_in_as(page, volunteer)
 

@@ -29,9 +29,8 @@ from fangkong.access.schemas import (
 )
 from fangkong.accounts.auth import any_user_auth
 from fangkong.core.api import paginated
-from fangkong.core.errors import lookup
 from fangkong.core.converters import Id
-from fangkong.core.errors import NotAllowed
+from fangkong.core.errors import NotAllowed, lookup
 from fangkong.health.queries import get_case_for
 from fangkong.people.queries import get_person_for
 from fangkong.places.queries import get_community_for, get_compound_for, get_household_for
@@ -192,7 +191,8 @@ class _PassageRows:
 _BATCH_ROWS = TypeAdapter(list[PassageRowIn])
 
 
-@router.post("/passages/batch", summary="离线扫码补传(每批最多 10000 条;逐条答复 stored / duplicate / conflict / invalid)",
+@router.post("/passages/batch",
+             summary="离线扫码补传(每批最多 10000 条;逐条答复 stored / duplicate / conflict / invalid)",
              openapi_extra={"requestBody": {"required": True, "content": {
                  "application/json": {"schema": _BATCH_ROWS.json_schema()}}}})
 def passage_batch(request):
@@ -211,7 +211,8 @@ def _batch_rows(body: bytes) -> list[dict]:
         raise ValidationError([{**error, "loc": ("body", "payload", *error["loc"])} for error in errors]) from None
 
 
-@router.get("/passages/figures", response=PassageFiguresOut, summary="卡口日报数据:每小时通行、劝返与拒绝原因、访客、车辆")
+@router.get("/passages/figures", response=PassageFiguresOut,
+            summary="卡口日报数据:每小时通行、劝返与拒绝原因、访客、车辆")
 def passage_figures(request, day: datetime.date | None = None, checkpoint_id: Id | None = None):
     actor = request.auth
     checkpoint = lookup(queries.get_checkpoint_for, actor, checkpoint_id, "checkpoint_id")

@@ -63,7 +63,8 @@ class Scan:
 
 
 def _resolve_passes(scans: list[Scan]) -> None:
-    shown = {scan.scanned.pass_id for scan in scans if scan.scanned and scan.scanned.kind == "pass" and not scan.problem}
+    shown = {scan.scanned.pass_id for scan in scans
+             if scan.scanned and scan.scanned.kind == "pass" and not scan.problem}
     found = {p.pk: p for p in Pass.objects.filter(pk__one_of=list(shown)).select_related("person")} if shown else {}
     for scan in scans:
         if not scan.scanned or scan.scanned.kind != "pass" or scan.problem:
@@ -79,12 +80,14 @@ def _resolve_passes(scans: list[Scan]) -> None:
 
 
 def _resolve_persons(scans: list[Scan]) -> None:
-    named = [scan for scan in scans if scan.scanned and scan.scanned.kind in ("person", "id_number") and not scan.problem]
+    named = [scan for scan in scans
+             if scan.scanned and scan.scanned.kind in ("person", "id_number") and not scan.problem]
     pks = [scan.scanned.person_id for scan in named if scan.scanned.kind == "person"]
     numbers = [scan.scanned.id_number for scan in named if scan.scanned.kind == "id_number"]
     if not named:
         return
-    rows = Person.objects.filter(Q(pk__one_of=pks) | Q(id_type=IdType.RESIDENT_ID, id_number__one_of=numbers)).values_list(
+    rows = Person.objects.filter(
+        Q(pk__one_of=pks) | Q(id_type=IdType.RESIDENT_ID, id_number__one_of=numbers)).values_list(
         "pk", "id_number", "community_id", "household_id", "name")
     by_pk, by_number = {}, {}
     for row in rows:

@@ -87,7 +87,8 @@ class Pass(TimeStamped):
         MEDICAL = "medical", _("就医")
         VOLUNTEER = "volunteer", _("志愿服务")
 
-    community = models.ForeignKey("places.Community", on_delete=models.PROTECT, related_name="+", verbose_name=_("社区"))
+    community = models.ForeignKey("places.Community", on_delete=models.PROTECT, related_name="+",
+                                  verbose_name=_("社区"))
     household = models.ForeignKey("places.Household", null=True, blank=True, on_delete=models.PROTECT,
                                   related_name="passes", verbose_name=_("户"))
     person = models.ForeignKey("people.Person", null=True, blank=True, on_delete=models.PROTECT, related_name="passes",
@@ -117,7 +118,8 @@ class Pass(TimeStamped):
             models.CheckConstraint(condition=models.Q(quota_exits__isnull=True, quota_days__isnull=True)
                                    | models.Q(quota_exits__gte=1, quota_days__gte=1),
                                    name="pass_quota_whole"),
-            models.CheckConstraint(condition=models.Q(valid_until__gt=models.F("valid_from")), name="pass_valid_window"),
+            models.CheckConstraint(condition=models.Q(valid_until__gt=models.F("valid_from")),
+                                   name="pass_valid_window"),
         ]
 
     def __str__(self):
@@ -193,8 +195,8 @@ class Passage(models.Model):
     community = models.ForeignKey("places.Community", on_delete=models.PROTECT, related_name="+", db_index=False)
     checkpoint = models.ForeignKey(Checkpoint, on_delete=models.PROTECT, related_name="passages", db_index=False,
                                    verbose_name=_("卡口"))
-    person = models.ForeignKey("people.Person", null=True, blank=True, on_delete=models.PROTECT, related_name="passages",
-                               db_index=False, verbose_name=_("人员"))
+    person = models.ForeignKey("people.Person", null=True, blank=True, on_delete=models.PROTECT,
+                               related_name="passages", db_index=False, verbose_name=_("人员"))
     household = models.ForeignKey("places.Household", null=True, blank=True, on_delete=models.SET_NULL,
                                   related_name="+", db_index=False)
     used_pass = models.ForeignKey(Pass, null=True, blank=True, on_delete=models.PROTECT, related_name="passages",

@@ -128,7 +128,8 @@ class Decision:
         """What the guard's screen says: "放行 · 出 · 本期第 1 次,共 1 次" or "不予通行 · 封控区足不出户"."""
         head = f"{Result(self.result).label} · {Direction(direction).label}"
         if self.quota_total is not None and self.allowed:
-            return head + " · " + _("本期第 %(n)s 次,共 %(total)s 次") % {"n": self.quota_used, "total": self.quota_total}
+            return head + " · " + _("本期第 %(n)s 次,共 %(total)s 次") % {
+                "n": self.quota_used, "total": self.quota_total}
         if self.reason:
             return f"{head} · {Reason(self.reason).label}"
         return head

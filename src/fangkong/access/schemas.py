@@ -217,12 +217,14 @@ class PassageRowIn(BaseModel):
     temperature: str | float | None = None
     occurred_at: str | None = Field(None, max_length=40)
     offline: bool = True
-    offline_result: str = Field("", max_length=20, description="扫码设备离线时的判定:allowed / refused / persuaded_back")
+    offline_result: str = Field("", max_length=20,
+                                description="扫码设备离线时的判定:allowed / refused / persuaded_back")
 
 
 class PassageRowOut(BaseModel):
     client_id: str
-    status: str = Field(description="stored 已保存 / duplicate 已保存过 / conflict 已保存但与服务器判定不同 / invalid 未保存")
+    status: str = Field(
+        description="stored 已保存 / duplicate 已保存过 / conflict 已保存但与服务器判定不同 / invalid 未保存")
     message: str
     result: str
     reason: str

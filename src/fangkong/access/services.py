@@ -27,22 +27,22 @@ from fangkong.access import codes, facts, rules
 from fangkong.access.models import Checkpoint, Direction, Pass, Passage, Result
 from fangkong.access.rules import Decision, decide
 from fangkong.accounts.models import Role
-from fangkong.core.roles import is_staff_member
-from fangkong.people.permissions import may_edit_registry
-from fangkong.places.permissions import may_edit_places
+from fangkong.accounts.scope import community_in_scope_sql, staff_scope_params
 from fangkong.core import audit, rawsql
 from fangkong.core.bulk import insert_rows
 from fangkong.core.client_ids import clean_client_id
 from fangkong.core.clock import CLOCK_SKEW, not_later_than_now, parse_moment
 from fangkong.core.errors import Conflict, DomainError, NotAllowed, require_choice
 from fangkong.core.idnumbers import compact, normalize_phone, normalize_text, parse_resident_id
-from fangkong.accounts.scope import community_in_scope_sql, staff_scope_params
+from fangkong.core.roles import is_staff_member
 from fangkong.core.scope import ensure_in_scope
 from fangkong.health import services as health_services
 from fangkong.health.models import Contact, ContactKind
 from fangkong.people.codes import personal_code_reader
 from fangkong.people.models import IdType, Person
+from fangkong.people.permissions import may_edit_registry
 from fangkong.places.models import Household
+from fangkong.places.permissions import may_edit_places
 from fangkong.zones import services as zone_services
 from fangkong.zones.models import MedicalException, Movement, Zone
 from fangkong.zones.queries import movement_of_person
@@ -83,8 +83,10 @@ def _clean_checkpoint(*, community, name, compound, direction, opens_at, closes_
         raise _field_error("closes_at", _("关闭时间不能与开放时间相同"))
     if test_within_hours is not None:
         low, high = TEST_HOURS_RANGE
-        if isinstance(test_within_hours, bool) or not isinstance(test_within_hours, int) or not low <= test_within_hours <= high:
-            raise _field_error("test_within_hours", _("核酸时限应为 %(low)s–%(high)s 小时") % {"low": low, "high": high})
+        if (isinstance(test_within_hours, bool) or not isinstance(test_within_hours, int)
+                or not low <= test_within_hours <= high):
+            raise _field_error("test_within_hours",
+                               _("核酸时限应为 %(low)s–%(high)s 小时") % {"low": low, "high": high})
     return {"name": name, "compound": compound, "direction": direction, "opens_at": opens_at, "closes_at": closes_at,
             "post": post, "test_within_hours": test_within_hours}
 
@@ -94,7 +96,8 @@ def _name_taken(community, name: str, exclude=None) -> None:
     if exclude is not None:
         taken = taken.exclude(pk=exclude.pk)
     if taken.exists():
-        raise Conflict(_("本社区已有名为“%(name)s”的卡口") % {"name": name}, code="duplicate", fields={"name": _("名称已被使用")})
+        raise Conflict(_("本社区已有名为“%(name)s”的卡口") % {"name": name}, code="duplicate",
+                       fields={"name": _("名称已被使用")})
 
 
 _CHECKPOINT_FIELDS = ["name", "compound", "direction", "opens_at", "closes_at", "post", "pass_required",
@@ -172,7 +175,8 @@ def _require_pass_issuer(actor) -> None:
 def _within(value, bounds: tuple[int, int], field: str, label: str) -> int:
     low, high = bounds
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise _field_error(field, _("%(label)s应为 %(low)s–%(high)s 的整数") % {"label": label, "low": low, "high": high})
+        raise _field_error(field, _("%(label)s应为 %(low)s–%(high)s 的整数") % {
+            "label": label, "low": low, "high": high})
     return value
 
 
@@ -479,7 +483,8 @@ def _scan_at_once_sql(by: str) -> str:
     exception = (f"EXISTS (SELECT 1 FROM {rawsql.table(MedicalException)} m WHERE m.{m['person']} = facts.person_id"
                  f" AND m.{m['valid_on']} = %(day)s)")
     medical_pass = (f"(SELECT s.{s['id']} AS id, s.{s['valid_from']} AS valid_from, s.{s['valid_until']} AS valid_until"
-                    f" FROM {rawsql.table(Pass)} s WHERE s.{s['person']} = facts.person_id AND s.{s['kind']} = %(medical)s"
+                    f" FROM {rawsql.table(Pass)} s WHERE s.{s['person']} = facts.person_id"
+                    f" AND s.{s['kind']} = %(medical)s"
                     f" AND s.{s['revoked_at']} IS NULL AND s.{s['valid_from']} <= %(occurred_at)s"
                     f" AND s.{s['valid_until']} > %(occurred_at)s ORDER BY s.{s['id']} LIMIT 1)")
     by_attname = {field.attname: field.column for field in Passage._meta.concrete_fields}
@@ -850,6 +855,7 @@ def trace_contacts_add(*, actor, case, found: list) -> tuple[list, list]:
             person_data = {"name": contact.visitor_name, "id_number": contact.visitor_id_number,
                            "phone": contact.visitor_phone, "residency": "visitor"}
         added.append(health_services.contact_add(
-            actor=actor, case=case, kind=ContactKind.CLOSE, source=Contact.Source.CO_LOCATION, last_exposure_at=contact.last_at,
+            actor=actor, case=case, kind=ContactKind.CLOSE, source=Contact.Source.CO_LOCATION,
+            last_exposure_at=contact.last_at,
             person=contact.person, person_data=person_data, note=_note_of(contact)))
     return added, left_out

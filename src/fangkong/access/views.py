@@ -102,9 +102,11 @@ def checkpoint(request, pk):
                 return redirect("access:checkpoint", pk=gate.pk)
     day = timezone.localdate()
     return TemplateResponse(request, "access/checkpoint.html", {
-        "gate": gate, "form": form, "may_manage": may_manage, "figures": queries.passage_figures(user, day, checkpoint=gate),
+        "gate": gate, "form": form, "may_manage": may_manage,
+        "figures": queries.passage_figures(user, day, checkpoint=gate),
         "recent": queries.recent_passages_at(user, gate),
-        "conflicts": list(queries.passages_for(user, checkpoint=gate, conflict=True)[:20])}, status=400 if form.errors else 200)
+        "conflicts": list(queries.passages_for(user, checkpoint=gate, conflict=True)[:20]),
+    }, status=400 if form.errors else 200)
 
 
 def _poster_url(request, gate) -> str:
