@@ -147,11 +147,10 @@ def test_a_pass_with_bad_terms_is_a_400_naming_the_field(staff_a, household_a):
     assert response.status_code == 400 and "quota_days" in response.json()["error"]["fields"]
 
 
-def test_a_resident_sees_their_households_pass_and_what_is_left(resident, household_a, person_a, gate_a, scan):
-    gate_a.pass_required = True
-    gate_a.save()
+def test_a_resident_sees_their_households_pass_and_what_is_left(resident, household_a, person_a, compound_a, scan):
+    closed_gate = CheckpointFactory(community=compound_a.community, compound=compound_a, pass_required=True)
     PassFactory(household=household_a, quota_exits=2, quota_days=3)
-    scan(gate_a, person_a)
+    scan(closed_gate, person_a)
 
     answer = send(signed_in(resident), "get", "/me/passes").json()
 

@@ -22,7 +22,7 @@ from tests.people.factories import PersonFactory
 from tests.zones.factories import ZoneFactory
 
 pytestmark = pytest.mark.django_db
-on_postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="the short path is PostgreSQL's")
+on_postgresql = pytest.mark.postgres_only("the short path is PostgreSQL's")
 
 _COMPARED = ("checkpoint_id", "person_id", "household_id", "used_pass_id", "direction", "result", "reason", "plate",
              "temperature", "guard_id", "offline", "conflict")

@@ -6,9 +6,7 @@ from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Router, Status
-from ninja.errors import HttpError, ValidationError
 from pydantic import TypeAdapter
-from pydantic import ValidationError as PydanticValidationError
 
 from fangkong.access import queries, services
 from fangkong.access.schemas import (
@@ -28,7 +26,7 @@ from fangkong.access.schemas import (
     TraceOut,
 )
 from fangkong.accounts.auth import any_user_auth
-from fangkong.core.api import paginated
+from fangkong.core.api import paginated, rows_from_body
 from fangkong.core.converters import Id
 from fangkong.core.errors import NotAllowed, lookup
 from fangkong.health.queries import get_case_for
@@ -197,18 +195,9 @@ _BATCH_ROWS = TypeAdapter(list[PassageRowIn])
                  "application/json": {"schema": _BATCH_ROWS.json_schema()}}}})
 def passage_batch(request):
     """Rows are read straight from the body by pydantic, and the answers go out as the service made them."""
-    answers = services.passages_sync(actor=request.auth, rows=_batch_rows(request.body))
+    answers = services.passages_sync(actor=request.auth, rows=rows_from_body(_BATCH_ROWS, request.body))
     return JsonResponse(answers, safe=False)
 
-
-def _batch_rows(body: bytes) -> list[dict]:
-    try:
-        return _BATCH_ROWS.dump_python(_BATCH_ROWS.validate_json(body))
-    except PydanticValidationError as err:
-        errors = err.errors(include_url=False)
-        if any(error["type"] == "json_invalid" for error in errors):
-            raise HttpError(400, "malformed") from None
-        raise ValidationError([{**error, "loc": ("body", "payload", *error["loc"])} for error in errors]) from None
 
 
 @router.get("/passages/figures", response=PassageFiguresOut,
